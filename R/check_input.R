@@ -1,0 +1,228 @@
+# Argument checking and coercion. Everything the C side receives has been
+# checked here: double matrices without non-finite values, 1-based indices in
+# range, whole numbers where counts are expected. Messages name the argument
+# (and the layer) in backquotes and carry no trailing period.
+
+abort <- function(...) stop(paste0(...), call. = FALSE)
+
+# A single TRUE or FALSE
+check_flag <- function(x, arg) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
+    abort("`", arg, "` must be TRUE or FALSE")
+  }
+  x
+}
+
+# A single whole number >= min
+check_count <- function(x, arg, min = 0) {
+  ok <- is.numeric(x) && length(x) == 1L && is.finite(x) && x == round(x) &&
+    x >= min
+  if (!ok) {
+    abort("`", arg, "` must be a whole number >= ", min, ", not ",
+          describe(x))
+  }
+  as.integer(x)
+}
+
+check_number <- function(x, arg, lower = -Inf, upper = Inf,
+                         upper_open = FALSE) {
+  ok <- is.numeric(x) && length(x) == 1L && is.finite(x) && x >= lower &&
+    (if (upper_open) x < upper else x <= upper)
+  if (!ok) {
+    range <- if (upper_open) paste0("[", lower, ", ", upper, ")") else
+      paste0("[", lower, ", ", upper, "]")
+    abort("`", arg, "` must be a single number in ", range, ", not ",
+          describe(x))
+  }
+  as.double(x)
+}
+
+describe <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (length(x) != 1L) return(paste0("a ", class(x)[1], " of length ", length(x)))
+  if (is.character(x)) return(paste0('"', x, '"'))
+  format(x)
+}
+
+# One layer: a numeric matrix (data frames, integer and logical matrices and
+# plain vectors -- one unit -- are converted). `what` names it in messages.
+check_layer <- function(x, what) {
+  if (is.data.frame(x)) {
+    bad <- !vapply(x, function(col) is.numeric(col) || is.logical(col), TRUE)
+    if (any(bad)) {
+      abort(what, " has non-numeric column `", names(x)[which(bad)[1]], "`")
+    }
+    x <- as.matrix(x)
+  }
+  if (is.null(dim(x)) && is.atomic(x) && !is.character(x)) {
+    x <- matrix(x, ncol = 1L)
+  }
+  if (!is.matrix(x) || !(is.numeric(x) || is.logical(x))) {
+    abort(what, " must be a numeric matrix (stimuli x units), not ",
+          class(x)[1])
+  }
+  if (ncol(x) == 0L) abort(what, " has no units (0 columns)")
+  if (nrow(x) == 0L) abort(what, " has no stimuli (0 rows)")
+  if (storage.mode(x) != "double") storage.mode(x) <- "double"
+  bad <- which(!is.finite(x))
+  if (length(bad)) {
+    rc <- arrayInd(bad[1], dim(x))
+    abort(what, " has ", length(bad), " NA/NaN/Inf value",
+          if (length(bad) > 1) "s", " (first at row ", rc[1], ", column ",
+          rc[2], ")")
+  }
+  x
+}
+
+# A system: a named list of layers with equal row counts.
+check_layers <- function(x, arg) {
+  if (is.data.frame(x) || is.matrix(x) || !is.list(x)) {
+    abort("`", arg, "` must be a list of layers (numeric matrices, stimuli x ",
+          "units), not a ", class(x)[1],
+          if (is.matrix(x) || is.data.frame(x))
+            "; wrap one layer as list(x), or split by ROI with as_layers()")
+  }
+  if (length(x) == 0L) abort("`", arg, "` is an empty list: it needs at least one layer")
+  nm <- names(x)
+  if (is.null(nm)) nm <- rep("", length(x))
+  nm[is.na(nm) | nm == ""] <- paste0(arg, seq_along(x))[is.na(nm) | nm == ""]
+  if (anyDuplicated(nm)) {
+    abort("`", arg, "` has duplicated layer names: ",
+          paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "))
+  }
+  x <- Map(function(layer, name) {
+    check_layer(layer, paste0("layer `", name, "` of `", arg, "`"))
+  }, x, nm)
+  names(x) <- nm
+  rows <- vapply(x, nrow, 1L)
+  if (any(rows != rows[1])) {
+    k <- which(rows != rows[1])[1]
+    abort("all layers of `", arg, "` must have the same stimuli (rows): layer `",
+          nm[1], "` has ", rows[1], ", layer `", nm[k], "` has ", rows[k])
+  }
+  x
+}
+
+check_same_stimuli <- function(X, Y) {
+  tx <- nrow(X[[1]])
+  ty <- nrow(Y[[1]])
+  if (tx != ty) {
+    abort("`X` and `Y` must have the same stimuli (rows): layer `", names(X)[1],
+          "` of `X` has ", tx, " rows, layer `", names(Y)[1], "` of `Y` has ",
+          ty)
+  }
+  tx
+}
+
+check_threads <- function(threads, arg = "threads") {
+  if (!is.numeric(threads) || length(threads) != 1L || !is.finite(threads) ||
+      threads != round(threads) || threads < 1) {
+    abort("`", arg, "` must be a positive whole number, not ", describe(threads))
+  }
+  as.integer(threads)
+}
+
+# Train/test splits: a list of list(train, test) of sorted 1-based indices.
+make_splits <- function(n_stimuli, test, holdout, splits) {
+  if (!is.null(test)) {
+    if (splits != 1L) abort("give either `test` or `splits` > 1, not both")
+    test <- check_test(test, n_stimuli)
+    folds <- list(test)
+  } else if (holdout == 0) {
+    if (splits != 1L) abort("`splits` > 1 needs `holdout` > 0")
+    folds <- list(integer(0))
+  } else {
+    n_test <- max(1L, as.integer(round(holdout * n_stimuli)))
+    folds <- lapply(seq_len(splits), function(k) sort(sample.int(n_stimuli, n_test)))
+  }
+  lapply(folds, function(test) {
+    train <- setdiff(seq_len(n_stimuli), test)
+    if (length(train) < 3L) {
+      abort("at least 3 training stimuli are needed; the split leaves ",
+            length(train), " of ", n_stimuli)
+    }
+    if (length(test) == 1L) {
+      abort("a held-out set of 1 stimulus gives no correlation: hold out at ",
+            "least 2 (or none, with `holdout = 0`)")
+    }
+    list(train = train, test = test)
+  })
+}
+
+check_test <- function(test, n_stimuli) {
+  if (is.logical(test)) {
+    if (length(test) != n_stimuli || anyNA(test)) {
+      abort("`test` as a logical vector must have one non-NA value per ",
+            "stimulus (", n_stimuli, "), not ", length(test))
+    }
+    return(which(test))
+  }
+  if (!is.numeric(test) || anyNA(test) || any(test != round(test))) {
+    abort("`test` must be whole-number row indices or a logical vector")
+  }
+  if (length(test) == 0L) abort("`test` is empty; use `holdout = 0` for no held-out stimuli")
+  bad <- test < 1 | test > n_stimuli
+  if (any(bad)) {
+    abort("`test` has indices outside 1..", n_stimuli, ": ",
+          paste(utils::head(test[bad], 5), collapse = ", "))
+  }
+  if (anyDuplicated(test)) abort("`test` has duplicated indices")
+  sort(as.integer(test))
+}
+
+# Marginals for ot_exact(): NULL means uniform. Uniform pairs are solved in
+# integers (a = m, b = n, flows scaled by 1 / (n m)) so their plan is exact.
+check_masses <- function(a, b, n, m) {
+  if (is.null(a) && is.null(b)) {
+    return(list(a = rep(as.double(m), n), b = rep(as.double(n), m),
+                scale = 1 / (as.double(n) * m)))
+  }
+  a <- if (is.null(a)) NULL else check_mass(a, "a", n)
+  b <- if (is.null(b)) NULL else check_mass(b, "b", m)
+  if (is.null(a)) a <- rep(sum(b) / n, n)
+  if (is.null(b)) b <- rep(sum(a) / m, m)
+  sa <- sum(a)
+  sb <- sum(b)
+  if (abs(sa - sb) > 1e-9 * max(sa, sb)) {
+    abort("`a` and `b` must have equal sums (the problem is infeasible ",
+          "otherwise): sum(a) = ", format(sa, digits = 15), ", sum(b) = ",
+          format(sb, digits = 15))
+  }
+  list(a = a, b = b * (sa / sb), scale = 1)
+}
+
+check_mass <- function(x, arg, len) {
+  if (!is.numeric(x) || length(x) != len) {
+    abort("`", arg, "` must be a numeric vector of length ", len,
+          " (one mass per ", if (arg == "a") "row" else "column",
+          " of `cost`), not ", describe(x))
+  }
+  if (any(!is.finite(x))) abort("`", arg, "` has NA/NaN/Inf masses")
+  if (any(x < 0)) abort("`", arg, "` has negative masses")
+  if (sum(x) <= 0) abort("`", arg, "` has no mass (all zero)")
+  as.double(x)
+}
+
+# Refuse, before allocating, a problem whose working memory would not fit.
+check_memory <- function(bytes, what) {
+  avail <- available_memory()
+  if (!is.na(avail) && bytes > avail) {
+    abort(what, " needs about ", format_bytes(bytes), " of working memory ",
+          "but only ", format_bytes(avail), " is available")
+  }
+  invisible(bytes)
+}
+
+available_memory <- function() {
+  if (!file.exists("/proc/meminfo")) return(NA_real_)
+  info <- tryCatch(readLines("/proc/meminfo", n = 5L), error = function(e) "")
+  line <- grep("^MemAvailable:", info, value = TRUE)
+  if (!length(line)) return(NA_real_)
+  as.double(gsub("[^0-9]", "", line)) * 1024
+}
+
+format_bytes <- function(x) {
+  units <- c("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+  k <- max(1L, min(length(units), floor(log(max(x, 1), 1024)) + 1L))
+  paste(format(signif(x / 1024^(k - 1), 3)), units[k])
+}

@@ -1,0 +1,162 @@
+#' Exact optimal transport between two discrete distributions
+#'
+#' Solves \deqn{\min_{F \ge 0,\ F 1 = a,\ F^\top 1 = b} \langle C, F \rangle}
+#' exactly, by the network simplex method (written in C for this package).
+#' The solution is an optimal vertex: at most `n + m - 1` non-zeros, returned
+#' as a sparse matrix, with optimal dual potentials that certify it.
+#'
+#' Uniform masses (`a` and `b` both `NULL`) are solved in integers, so the
+#' plan of an `n x n` problem is exactly a permutation divided by `n`.
+#' Degenerate problems (ties, integer costs) are handled by keeping the
+#' spanning tree strongly feasible, which rules out cycling.
+#'
+#' @param cost A numeric `n x m` matrix of transport costs (any sign).
+#' @param a,b Masses of the rows and of the columns: non-negative, with equal
+#'   sums (to a relative 1e-9; `b` is then rescaled to `sum(a)` exactly).
+#'   `NULL` means uniform (`1/n`, `1/m`; or uniform with the other's total).
+#' @return An object of class `"ot_plan"`: a list with
+#'   \describe{
+#'   \item{plan}{the optimal plan, a sparse [Matrix::dgCMatrix-class] `n x m`;}
+#'   \item{cost}{the optimal value \eqn{\langle C, F \rangle};}
+#'   \item{u, v}{dual potentials: `u[i] + v[j] <= cost[i, j]` for all
+#'     pairs, with equality wherever the plan is positive, and
+#'     `sum(a * u) + sum(b * v)` equal to the optimal value (they are centred
+#'     so that `sum(a * u) == sum(b * v)`);}
+#'   \item{iterations}{the number of simplex pivots.}
+#'   }
+#' @seealso [soft_matching()] for the correlation-distance problem between
+#'   two layers; [hot()] for whole systems.
+#' @export
+#' @examples
+#' cost <- matrix(c(0, 1, 2,
+#'                  1, 0, 1,
+#'                  2, 1, 0), 3, 3)
+#' res <- ot_exact(cost)
+#' res$cost
+#' as.matrix(res$plan)
+#' # non-uniform masses
+#' ot_exact(cost, a = c(0.5, 0.25, 0.25), b = c(0.2, 0.3, 0.5))$cost
+ot_exact <- function(cost, a = NULL, b = NULL) {
+  cost <- check_cost(cost)
+  masses <- check_masses(a, b, nrow(cost), ncol(cost))
+  res <- solve_ot(cost, masses, "`cost`")
+  plan <- Matrix::sparseMatrix(i = res$i, j = res$j, x = res$x,
+                               dims = dim(cost), dimnames = dimnames(cost))
+  structure(list(plan = plan, cost = res$cost, u = res$u, v = res$v,
+                 iterations = res$pivots),
+            class = "ot_plan")
+}
+
+check_cost <- function(cost) {
+  if (is.data.frame(cost)) cost <- as.matrix(cost)
+  if (!is.matrix(cost) || !(is.numeric(cost) || is.logical(cost))) {
+    abort("`cost` must be a numeric matrix, not ", class(cost)[1])
+  }
+  if (nrow(cost) == 0L || ncol(cost) == 0L) {
+    abort("`cost` must have at least one row and one column, not ",
+          nrow(cost), " x ", ncol(cost))
+  }
+  if (storage.mode(cost) != "double") storage.mode(cost) <- "double"
+  bad <- which(!is.finite(cost))
+  if (length(bad)) {
+    rc <- arrayInd(bad[1], dim(cost))
+    abort("`cost` has ", length(bad), " NA/NaN/Inf value",
+          if (length(bad) > 1) "s", " (first at row ", rc[1], ", column ",
+          rc[2], ")")
+  }
+  # solver workspace: about 1 byte per arc plus 60 per node
+  check_memory(as.double(nrow(cost)) * ncol(cost) + 60 * (nrow(cost) + ncol(cost)),
+               "`cost`")
+  cost
+}
+
+# The kernel call shared by ot_exact() and the outer level of hot().
+solve_ot <- function(cost, masses, what) {
+  res <- .Call(C_ffi_ot_exact, cost, masses$a, masses$b, masses$scale)
+  if (res$status != 0L) {
+    abort("the exact OT solver failed on ", what, " (status ", res$status,
+          if (res$status == 2L) ": the masses do not balance", ")")
+  }
+  res
+}
+
+#' @export
+print.ot_plan <- function(x, ...) {
+  d <- dim(x$plan)
+  cat("<ot_plan> exact optimal transport, ", d[1], " x ", d[2], "\n", sep = "")
+  cat("  optimal cost: ", format(x$cost, digits = 10), "\n", sep = "")
+  cat("  non-zeros:    ", Matrix::nnzero(x$plan), " (at most ",
+      d[1] + d[2] - 1, ")\n", sep = "")
+  cat("  pivots:       ", format(x$iterations), "\n", sep = "")
+  invisible(x)
+}
+
+#' Correlation-distance cost between the units of two layers
+#'
+#' `K[i, j] = 1 - cor(A[, i], B[, j])`, which equals half the squared
+#' Euclidean distance between the columns after centring each and scaling it
+#' to unit norm. Computed with one BLAS `dgemm`.
+#'
+#' @param A,B Numeric matrices with the same stimuli in rows.
+#' @return A numeric `ncol(A) x ncol(B)` matrix.
+#' @export
+#' @examples
+#' A <- matrix(rnorm(50 * 3), 50, 3)
+#' B <- matrix(rnorm(50 * 4), 50, 4)
+#' all.equal(correlation_cost(A, B), 1 - cor(A, B))
+correlation_cost <- function(A, B) {
+  pair <- standardise_pair(A, B)
+  K <- .Call(C_ffi_correlation_cost, pair$A, pair$B)
+  dimnames(K) <- list(colnames(A), colnames(B))
+  K
+}
+
+# Checks two layers and standardises every row of both (all rows train).
+standardise_pair <- function(A, B) {
+  A <- check_layer(A, "`A`")
+  B <- check_layer(B, "`B`")
+  if (nrow(A) != nrow(B)) {
+    abort("`A` and `B` must have the same stimuli (rows): ", nrow(A), " vs ",
+          nrow(B))
+  }
+  if (nrow(A) < 2L) abort("`A` and `B` need at least 2 stimuli (rows)")
+  rows <- seq_len(nrow(A))
+  list(A = standardise_all(A, rows, "`A`"), B = standardise_all(B, rows, "`B`"))
+}
+
+standardise_all <- function(x, rows, what) {
+  st <- .Call(C_ffi_col_stats, x, rows)
+  if (any(st$constant)) {
+    abort(what, " has constant column", if (sum(st$constant) > 1) "s", " ",
+          paste(utils::head(which(st$constant), 5), collapse = ", "),
+          ": their correlation is undefined")
+  }
+  .Call(C_ffi_standardise, x, rows, seq_len(ncol(x)), st$center, st$scale)
+}
+
+#' Soft matching between the units of two layers
+#'
+#' The soft-matching correlation of Khosla and Williams (2023): the exact OT
+#' between the units of `A` and `B` with uniform masses and correlation
+#' distance as cost. For layers of equal width the plan is a permutation
+#' (divided by the width), otherwise a soft assignment.
+#'
+#' @inheritParams correlation_cost
+#' @return A list with `correlation` (`1 - cost`), `cost` (the optimal
+#'   transport cost) and `plan` (a sparse `ncol(A) x ncol(B)` matrix whose
+#'   rows sum to `1/ncol(A)` and columns to `1/ncol(B)`).
+#' @export
+#' @examples
+#' A <- matrix(rnorm(100 * 5), 100, 5)
+#' B <- A[, 5:1] + 0.1 * matrix(rnorm(100 * 5), 100, 5)
+#' sm <- soft_matching(A, B)
+#' sm$correlation
+#' which(as.matrix(sm$plan) > 0, arr.ind = TRUE)
+soft_matching <- function(A, B) {
+  K <- correlation_cost(A, B)
+  res <- solve_ot(K, check_masses(NULL, NULL, nrow(K), ncol(K)),
+                  "the unit cost of `A` and `B`")
+  plan <- Matrix::sparseMatrix(i = res$i, j = res$j, x = res$x, dims = dim(K),
+                               dimnames = dimnames(K))
+  list(correlation = 1 - res$cost, cost = res$cost, plan = plan)
+}

@@ -1,0 +1,34 @@
+/* Registration of every .Call entry point with its exact argument count. */
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/Rdynload.h>
+#include <R_ext/Visibility.h>
+
+SEXP ffi_ot_exact(SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_col_stats(SEXP, SEXP);
+SEXP ffi_standardise(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_correlation_cost(SEXP, SEXP);
+SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_reconstruct(SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_threads_available(void);
+SEXP ffi_has_openmp(void);
+
+static const R_CallMethodDef call_methods[] = {
+  {"ffi_ot_exact", (DL_FUNC) &ffi_ot_exact, 4},
+  {"ffi_col_stats", (DL_FUNC) &ffi_col_stats, 2},
+  {"ffi_standardise", (DL_FUNC) &ffi_standardise, 5},
+  {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 2},
+  {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 4},
+  {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 4},
+  {"ffi_reconstruct", (DL_FUNC) &ffi_reconstruct, 4},
+  {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
+  {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
+  {NULL, NULL, 0}
+};
+
+void attribute_visible R_init_hotalign(DllInfo *dll) {
+  R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+}

@@ -1,0 +1,54 @@
+/* .Call wrapper of the exact OT kernel for ot_exact().
+ * R has already checked and coerced everything: `cost` is a finite double
+ * matrix, `a` and `b` finite non-negative doubles with equal sums. */
+#include <R.h>
+#include <Rinternals.h>
+#include <math.h>
+#include "hotalign.h"
+
+/* pivots per slice between interrupt checks: about 2^24 arc prices */
+double ot_slice_pivots(int n, int m) {
+  double arcs = (double) n * (double) m, block = sqrt(arcs);
+  double budget = 16777216.0 / (block < 10 ? 10 : block);
+  return budget < 1000 ? 1000 : budget;
+}
+
+SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale) {
+  int n = Rf_nrows(cost), m = Rf_ncols(cost);
+  void *work = R_alloc(ot_workspace_bytes(n, m), 1);
+  ot_problem *p = ot_init(work, n, m, REAL(cost), REAL(a), REAL(b));
+  double budget = ot_slice_pivots(n, m);
+  int status;
+  while ((status = ot_run(p, budget)) == OT_RUNNING) R_CheckUserInterrupt();
+
+  int cap = n + m - 1;
+  int *fi = (int *) R_alloc(cap, sizeof(int)), *fj = (int *) R_alloc(cap, sizeof(int));
+  double *fx = (double *) R_alloc(cap, sizeof(double));
+  SEXP u = PROTECT(Rf_allocVector(REALSXP, n));
+  SEXP v = PROTECT(Rf_allocVector(REALSXP, m));
+  double obj = NA_REAL;
+  int nnz = 0;
+  if (status == OT_OPTIMAL)
+    nnz = ot_extract(p, Rf_asReal(mass_scale), fi, fj, fx, REAL(u), REAL(v), &obj);
+
+  SEXP ri = PROTECT(Rf_allocVector(INTSXP, nnz));
+  SEXP rj = PROTECT(Rf_allocVector(INTSXP, nnz));
+  SEXP rx = PROTECT(Rf_allocVector(REALSXP, nnz));
+  for (int k = 0; k < nnz; k++) {
+    INTEGER(ri)[k] = fi[k] + 1;
+    INTEGER(rj)[k] = fj[k] + 1;
+    REAL(rx)[k] = fx[k];
+  }
+  const char *names[] = {"i", "j", "x", "u", "v", "cost", "pivots", "status", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, ri);
+  SET_VECTOR_ELT(out, 1, rj);
+  SET_VECTOR_ELT(out, 2, rx);
+  SET_VECTOR_ELT(out, 3, u);
+  SET_VECTOR_ELT(out, 4, v);
+  SET_VECTOR_ELT(out, 5, Rf_ScalarReal(obj));
+  SET_VECTOR_ELT(out, 6, Rf_ScalarReal(ot_pivots(p)));
+  SET_VECTOR_ELT(out, 7, Rf_ScalarInteger(status));
+  UNPROTECT(6);
+  return out;
+}

@@ -1,0 +1,464 @@
+/* Exact optimal transport by the primal network simplex method.
+ *
+ * The transportation problem  min <C, F>, F >= 0, F 1 = a, F' 1 = b  is a
+ * minimum-cost flow on the complete bipartite graph: nodes 0..n-1 are the
+ * rows (supplies a), nodes n..n+m-1 the columns (demands b) and node n+m is
+ * an artificial root.  Real arc e = i + j*n goes from row i to column j and
+ * costs C[e] (the column-major layout of C, so that pricing reads C in
+ * memory order).  Artificial arc E + v joins node v and the root.
+ *
+ * Invariants (checked by the tests through ot_exact()):
+ *  - the basis is a spanning tree of the n + m + 1 nodes; a real arc carries
+ *    flow only if it is a tree arc, so a solution has at most n + m - 1
+ *    non-zeros (the root keeps at least one artificial arc);
+ *  - the tree is strongly feasible: every tree arc with zero flow points
+ *    towards the root.  The leaving arc is the last blocking arc met when the
+ *    pivot cycle is walked from its apex in the direction of the entering
+ *    arc (Cunningham 1976), which keeps the property and rules out cycling on
+ *    degenerate problems (integer costs, ties, uniform masses);
+ *  - node potentials pi give reduced costs rc(i, j) = C[i,j] + pi[i] - pi[n+j],
+ *    zero on tree arcs; at the end pi and the tree flows are recomputed from
+ *    the tree alone and pricing is run again, so the reported certificate does
+ *    not rest on round-off accumulated over the pivots.
+ *
+ * The tree is stored with parent / pred arc / direction, and a preorder
+ * thread with its reverse, subtree sizes and the last node of each subtree,
+ * so that a pivot costs O(cycle + moved subtree) besides pricing.  Pricing is
+ * block search (a block of about sqrt(arcs) arcs, the most negative arc of
+ * the first block that has one).
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+#include "hotalign.h"
+
+struct ot_problem {
+  int n, m, N;          /* rows, columns, N = n + m real nodes; root = N */
+  R_xlen_t E;           /* real arcs n*m */
+  const double *C, *a, *b;
+  double art_cost;      /* cost of artificial root -> column arcs */
+  double pivots;
+  R_xlen_t next_arc;    /* where block search resumes */
+  R_xlen_t block;
+  int done;
+  /* per node (N + 1) */
+  int *parent, *thread, *rev, *size, *last;
+  R_xlen_t *pred;       /* arc joining the node to its parent */
+  unsigned char *up;    /* 1 when pred arc points node -> parent */
+  unsigned char *art_up;/* direction of the node's artificial arc */
+  double *pi, *flow;    /* potential; flow on pred arc */
+  /* scratch for the path reversal (N + 1) */
+  int *path, *p_rev, *p_last, *p_next, *p_size;
+  /* per arc (E + N + 1): 1 when the arc is in the tree */
+  unsigned char *in_tree;
+};
+
+#define NONE (-1)
+
+static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
+
+size_t ot_workspace_bytes(int n, int m) {
+  size_t N1 = (size_t) n + (size_t) m + 1;
+  size_t E = (size_t) n * (size_t) m;
+  size_t bytes = align16(sizeof(ot_problem));
+  bytes += 10 * align16(N1 * sizeof(int));        /* 5 tree + 5 scratch */
+  bytes += align16(N1 * sizeof(R_xlen_t));
+  bytes += 2 * align16(N1);                       /* up, art_up */
+  bytes += 2 * align16(N1 * sizeof(double));      /* pi, flow */
+  bytes += align16(E + N1);                       /* in_tree */
+  return bytes;
+}
+
+static void *carve(char **cursor, size_t bytes) {
+  void *p = *cursor;
+  *cursor += align16(bytes);
+  return p;
+}
+
+/* endpoints and cost of an arc */
+static inline int arc_src(const ot_problem *p, R_xlen_t e) {
+  if (e < p->E) return (int) (e % p->n);
+  int v = (int) (e - p->E);
+  return p->art_up[v] ? v : p->N;
+}
+static inline int arc_tgt(const ot_problem *p, R_xlen_t e) {
+  if (e < p->E) return p->n + (int) (e / p->n);
+  int v = (int) (e - p->E);
+  return p->art_up[v] ? p->N : v;
+}
+static inline double arc_cost(const ot_problem *p, R_xlen_t e) {
+  if (e < p->E) return p->C[e];
+  return p->art_up[e - p->E] ? 0.0 : p->art_cost;
+}
+
+static double max_abs_cost(const double *C, R_xlen_t E) {
+  double mx = 0;
+  for (R_xlen_t e = 0; e < E; e++) {
+    double c = fabs(C[e]);
+    if (c > mx) mx = c;
+  }
+  return mx;
+}
+
+/* The initial tree: every node hangs from the root by its artificial arc.
+ * Nodes with supply >= 0 point up (cost 0), demand nodes are fed from the
+ * root (cost art_cost); all zero-flow arcs point up: strongly feasible. */
+static void build_initial_tree(ot_problem *p) {
+  int N = p->N, n = p->n;
+  for (int v = 0; v < N; v++) {
+    double supply = v < n ? p->a[v] : -p->b[v - n];
+    p->parent[v] = N;
+    p->pred[v] = p->E + v;
+    p->size[v] = 1;
+    p->last[v] = v;
+    p->thread[v] = v + 1;
+    p->rev[v] = v == 0 ? N : v - 1;
+    if (supply >= 0) {
+      p->art_up[v] = 1;
+      p->up[v] = 1;
+      p->flow[v] = supply;
+      p->pi[v] = 0;
+    } else {
+      p->art_up[v] = 0;
+      p->up[v] = 0;
+      p->flow[v] = -supply;
+      p->pi[v] = p->art_cost;
+    }
+  }
+  p->parent[N] = NONE;
+  p->pred[N] = NONE;
+  p->size[N] = N + 1;
+  p->last[N] = N - 1;
+  p->thread[N] = 0;
+  p->rev[N] = N - 1;
+  p->thread[N - 1] = N;
+  p->pi[N] = 0;
+  p->flow[N] = 0;
+  p->up[N] = 0;
+  memset(p->in_tree, 0, (size_t) p->E);
+  memset(p->in_tree + p->E, 1, (size_t) N + 1);
+}
+
+ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
+                    const double *b) {
+  char *cur = (char *) work;
+  ot_problem *p = carve(&cur, sizeof(ot_problem));
+  size_t N1 = (size_t) n + (size_t) m + 1;
+  p->n = n;
+  p->m = m;
+  p->N = n + m;
+  p->E = (R_xlen_t) n * m;
+  p->C = C;
+  p->a = a;
+  p->b = b;
+  p->parent = carve(&cur, N1 * sizeof(int));
+  p->thread = carve(&cur, N1 * sizeof(int));
+  p->rev = carve(&cur, N1 * sizeof(int));
+  p->size = carve(&cur, N1 * sizeof(int));
+  p->last = carve(&cur, N1 * sizeof(int));
+  p->path = carve(&cur, N1 * sizeof(int));
+  p->p_rev = carve(&cur, N1 * sizeof(int));
+  p->p_last = carve(&cur, N1 * sizeof(int));
+  p->p_next = carve(&cur, N1 * sizeof(int));
+  p->p_size = carve(&cur, N1 * sizeof(int));
+  p->pred = carve(&cur, N1 * sizeof(R_xlen_t));
+  p->up = carve(&cur, N1);
+  p->art_up = carve(&cur, N1);
+  p->pi = carve(&cur, N1 * sizeof(double));
+  p->flow = carve(&cur, N1 * sizeof(double));
+  p->in_tree = carve(&cur, (size_t) p->E + N1);
+
+  double cmax = max_abs_cost(C, p->E);
+  /* A unit routed row -> root -> column costs art_cost; any real path is
+   * cheaper once art_cost exceeds the spread of C, so no artificial flow
+   * survives at the optimum of a balanced problem. */
+  p->art_cost = cmax > 0 ? 3 * cmax : 1;
+  p->pivots = 0;
+  p->next_arc = 0;
+  double bs = sqrt((double) p->E);
+  p->block = bs < 10 ? 10 : (R_xlen_t) bs;
+  if (p->block > p->E) p->block = p->E;
+  p->done = 0;
+  build_initial_tree(p);
+  return p;
+}
+
+double ot_pivots(const ot_problem *p) { return p->pivots; }
+
+/* Tolerance for calling a reduced cost negative: relative to the magnitudes
+ * that were added to form it. */
+static inline int is_negative(double rc, double c, double ps, double pt) {
+  double s = fabs(c);
+  if (fabs(ps) > s) s = fabs(ps);
+  if (fabs(pt) > s) s = fabs(pt);
+  return rc < -64 * DBL_EPSILON * s;
+}
+
+/* Block search over the real arcs; returns NONE when none prices out. */
+static R_xlen_t find_entering(ot_problem *p) {
+  const R_xlen_t E = p->E;
+  const int n = p->n;
+  const double *C = p->C, *pi = p->pi, *pi_col = p->pi + n;
+  const unsigned char *in_tree = p->in_tree;
+  R_xlen_t e = p->next_arc, best = NONE, cnt = p->block;
+  int i = (int) (e % n), j = (int) (e / n);
+  double best_rc = 0;
+  for (R_xlen_t k = 0; k < E; k++) {
+    double rc = C[e] + pi[i] - pi_col[j];
+    if (rc < best_rc && !in_tree[e]) {
+      best_rc = rc;
+      best = e;
+    }
+    e++;
+    if (++i == n) {
+      i = 0;
+      if (++j == p->m) {
+        j = 0;
+        e = 0;
+      }
+    }
+    if (--cnt == 0) {
+      if (best != NONE) {
+        int bi = (int) (best % n), bj = (int) (best / n);
+        if (is_negative(best_rc, C[best], pi[bi], pi_col[bj])) {
+          p->next_arc = e;
+          return best;
+        }
+      }
+      cnt = p->block;
+    }
+  }
+  if (best != NONE) {
+    int bi = (int) (best % n), bj = (int) (best / n);
+    if (is_negative(best_rc, C[best], pi[bi], pi_col[bj])) {
+      p->next_arc = e;
+      return best;
+    }
+  }
+  return NONE;
+}
+
+/* One pivot on entering arc `in` (a real arc with negative reduced cost).
+ * Returns 0, or OT_UNBOUNDED if the cycle has no blocking arc. */
+static int pivot(ot_problem *p, R_xlen_t in) {
+  int *parent = p->parent, *thread = p->thread, *rev = p->rev;
+  int *size = p->size, *last = p->last;
+  unsigned char *up = p->up;
+  double *flow = p->flow;
+  const int s = arc_src(p, in), t = arc_tgt(p, in);
+  const double sigma = p->C[in] + p->pi[s] - p->pi[t];
+
+  /* apex of the cycle: subtree sizes grow towards the root */
+  int u = s, v = t;
+  while (u != v) {
+    if (size[u] < size[v]) u = parent[u];
+    else v = parent[v];
+  }
+  const int join = u;
+
+  /* leaving arc: the last blocking arc from the apex along the orientation
+   * join -> ... -> s -> t -> ... -> join (strict on the s side, ties to the
+   * t side) */
+  double delta = HUGE_VAL;
+  int u_out = NONE, side = 0;
+  for (u = s; u != join; u = parent[u]) {
+    double d = up[u] ? flow[u] : HUGE_VAL;
+    if (d < delta) {
+      delta = d;
+      u_out = u;
+      side = 1;
+    }
+  }
+  for (u = t; u != join; u = parent[u]) {
+    double d = up[u] ? HUGE_VAL : flow[u];
+    if (d <= delta) {
+      delta = d;
+      u_out = u;
+      side = 2;
+    }
+  }
+  if (u_out == NONE || delta == HUGE_VAL) return OT_UNBOUNDED;
+
+  if (delta > 0) {
+    for (u = s; u != join; u = parent[u]) flow[u] += up[u] ? -delta : delta;
+    for (u = t; u != join; u = parent[u]) flow[u] += up[u] ? delta : -delta;
+  }
+
+  const int u_in = side == 1 ? s : t, v_in = side == 1 ? t : s;
+  const R_xlen_t out = p->pred[u_out];
+  const int moved = size[u_out];
+
+  /* the path u_in = w0, w1, ..., wk = u_out, and what the old tree says of it */
+  int *path = p->path, k = 0;
+  path[0] = u_in;
+  for (u = u_in; u != u_out; u = parent[u]) path[++k] = parent[u];
+  for (int i = 0; i <= k; i++) {
+    int w = path[i];
+    p->p_rev[i] = rev[w];
+    p->p_last[i] = last[w];
+    p->p_next[i] = thread[last[w]];
+    p->p_size[i] = size[w];
+  }
+
+  /* 1. cut the subtree of u_out out of the thread */
+  const int old_parent = parent[u_out], s_last = last[u_out];
+  {
+    int before = rev[u_out], after = thread[s_last];
+    thread[before] = after;
+    rev[after] = before;
+    for (int x = old_parent; x != join; x = parent[x]) size[x] -= moved;
+    for (int x = old_parent; x != NONE && last[x] == s_last; x = parent[x])
+      last[x] = before;
+  }
+
+  /* 2. its new preorder, rooted at u_in: for i = 0..k the part of w_i's old
+   *    subtree that is not w_{i-1}'s, in old order */
+  int tail = p->p_last[0];
+  for (int i = 1; i <= k; i++) {
+    int w = path[i];
+    thread[tail] = w;
+    rev[w] = tail;
+    tail = p->p_rev[i - 1];
+    if (p->p_last[i - 1] != p->p_last[i]) {
+      int b_start = p->p_next[i - 1];
+      thread[tail] = b_start;
+      rev[b_start] = tail;
+      tail = p->p_last[i];
+    }
+  }
+  const int new_last = tail;
+
+  /* 3. reverse the path: parents, pred arcs, directions, flows, sizes */
+  for (int i = k; i >= 1; i--) {
+    int w = path[i], below = path[i - 1];
+    parent[w] = below;
+    p->pred[w] = p->pred[below];
+    up[w] = !up[below];
+    flow[w] = flow[below];
+    last[w] = new_last;
+  }
+  {
+    int nsize = 0;
+    for (int i = k; i >= 1; i--) {
+      nsize += p->p_size[i] - p->p_size[i - 1];
+      size[path[i]] = nsize;
+    }
+  }
+  parent[u_in] = v_in;
+  p->pred[u_in] = in;
+  up[u_in] = (u_in == s);
+  flow[u_in] = delta;
+  size[u_in] = moved;
+  last[u_in] = new_last;
+
+  /* 4. hang the subtree under v_in, first in its preorder */
+  {
+    int after = thread[v_in];
+    thread[v_in] = u_in;
+    rev[u_in] = v_in;
+    thread[new_last] = after;
+    rev[after] = new_last;
+    for (int x = v_in; x != join; x = parent[x]) size[x] += moved;
+    for (int x = v_in; x != NONE && last[x] == v_in; x = parent[x])
+      last[x] = new_last;
+  }
+
+  p->in_tree[out] = 0;
+  p->in_tree[in] = 1;
+
+  /* 5. potentials: the moved subtree shifts so that rc(in) becomes 0 */
+  {
+    double shift = (u_in == t) ? sigma : -sigma;
+    int x = u_in;
+    for (int c = 0; c < moved; c++) {
+      p->pi[x] += shift;
+      x = thread[x];
+    }
+  }
+  p->pivots += 1;
+  return 0;
+}
+
+/* Potentials and tree flows from the tree alone (preorder for potentials,
+ * reverse preorder for the flows as subtree balances). */
+static void recompute_from_tree(ot_problem *p) {
+  const int N = p->N, n = p->n;
+  p->pi[N] = 0;
+  for (int x = p->thread[N]; x != N; x = p->thread[x]) {
+    double c = arc_cost(p, p->pred[x]);
+    int par = p->parent[x];
+    p->pi[x] = p->up[x] ? p->pi[par] - c : p->pi[par] + c;
+  }
+  /* flows: use pi-independent scratch: balance of each subtree */
+  double *bal = p->flow; /* reuse: flow[x] becomes the arc flow */
+  for (int x = 0; x < N; x++) bal[x] = x < n ? p->a[x] : -p->b[x - n];
+  bal[N] = 0;
+  for (int x = p->rev[N]; x != N; x = p->rev[x]) {
+    double excess = bal[x];
+    bal[p->parent[x]] += excess;
+    bal[x] = p->up[x] ? excess : -excess;
+  }
+}
+
+int ot_run(ot_problem *p, double budget) {
+  if (p->done) return OT_OPTIMAL;
+  double spent = 0;
+  for (;;) {
+    R_xlen_t in;
+    while ((in = find_entering(p)) != NONE) {
+      if (pivot(p, in) != 0) return OT_UNBOUNDED;
+      spent += 1;
+      if (budget > 0 && spent >= budget) return OT_RUNNING;
+    }
+    /* candidate optimum: recompute the certificate and price again */
+    recompute_from_tree(p);
+    p->next_arc = 0;
+    if (find_entering(p) == NONE) break;
+  }
+  /* flows recomputed from the masses may carry round-off below zero on
+   * degenerate arcs; a real shortfall means the masses do not balance */
+  double total = 0;
+  for (int i = 0; i < p->n; i++) total += p->a[i];
+  double tol = 1e-12 * (total > 0 ? total : 1);
+  for (int x = 0; x < p->N; x++) {
+    if (p->flow[x] < -tol) return OT_INFEASIBLE;
+    if (p->pred[x] >= p->E && p->flow[x] > tol) return OT_INFEASIBLE;
+  }
+  p->done = 1;
+  return OT_OPTIMAL;
+}
+
+int ot_extract(const ot_problem *p, double mass_scale, int *fi, int *fj,
+               double *fx, double *u, double *v, double *cost) {
+  const int n = p->n, m = p->m, N = p->N;
+  int nnz = 0;
+  double obj = 0;
+  /* walk the tree in preorder: a deterministic order */
+  for (int x = p->thread[N]; x != N; x = p->thread[x]) {
+    R_xlen_t e = p->pred[x];
+    if (e >= p->E || p->flow[x] <= 0) continue;
+    fi[nnz] = (int) (e % n);
+    fj[nnz] = (int) (e / n);
+    fx[nnz] = p->flow[x] * mass_scale;
+    obj += p->C[e] * fx[nnz];
+    nnz++;
+  }
+  /* duals: rc = C - u - v, so u = -pi(row), v = pi(column); centred so that
+   * sum(a u) = sum(b v) */
+  double sa = 0, sb = 0, au = 0, bv = 0;
+  for (int i = 0; i < n; i++) {
+    u[i] = -p->pi[i];
+    sa += p->a[i];
+    au += p->a[i] * u[i];
+  }
+  for (int j = 0; j < m; j++) {
+    v[j] = p->pi[n + j];
+    sb += p->b[j];
+    bv += p->b[j] * v[j];
+  }
+  double shift = (sa + sb) > 0 ? (au - bv) / (sa + sb) : 0;
+  for (int i = 0; i < n; i++) u[i] -= shift;
+  for (int j = 0; j < m; j++) v[j] += shift;
+  *cost = obj;
+  return nnz;
+}
