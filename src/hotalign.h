@@ -39,6 +39,10 @@ ot_problem *ot_init(void *work, int n, int m, const double *C,
 /* Pivots until optimal or `budget` pivots are spent (budget <= 0: no limit). */
 int ot_run(ot_problem *p, double budget);
 
+/* Warm start after the costs C (same buffer, same size) have changed: keeps
+ * the current basis, which stays feasible, and resumes pivoting from it. */
+void ot_restart(ot_problem *p);
+
 /* Number of pivots so far. */
 double ot_pivots(const ot_problem *p);
 

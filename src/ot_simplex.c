@@ -400,6 +400,16 @@ static void recompute_from_tree(ot_problem *p) {
   }
 }
 
+void ot_restart(ot_problem *p) {
+  /* the tree and its flows stay primal feasible when only C changed: new
+   * potentials from the tree, and pricing starts over */
+  double cmax = max_abs_cost(p->C, p->E);
+  if (3 * cmax > p->art_cost) p->art_cost = 3 * cmax;
+  recompute_from_tree(p);
+  p->next_arc = 0;
+  p->done = 0;
+}
+
 int ot_run(ot_problem *p, double budget) {
   if (p->done) return OT_OPTIMAL;
   double spent = 0;
