@@ -114,10 +114,10 @@ check_same_stimuli <- function(X, Y) {
   tx
 }
 
-check_threads <- function(threads, arg = "threads") {
+check_threads <- function(threads, what = "`threads`") {
   if (!is.numeric(threads) || length(threads) != 1L || !is.finite(threads) ||
       threads != round(threads) || threads < 1) {
-    abort("`", arg, "` must be a positive whole number, not ", describe(threads))
+    abort(what, " must be a positive whole number, not ", describe(threads))
   }
   as.integer(threads)
 }
@@ -206,6 +206,8 @@ check_mass <- function(x, arg, len) {
 # Refuse, before allocating, a problem whose working memory would not fit.
 check_memory <- function(bytes, what) {
   avail <- available_memory()
+  cap <- getOption("hotalign.max_memory")
+  if (!is.null(cap)) avail <- min(avail, cap, na.rm = TRUE)
   if (!is.na(avail) && bytes > avail) {
     abort(what, " needs about ", format_bytes(bytes), " of working memory ",
           "but only ", format_bytes(avail), " is available")

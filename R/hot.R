@@ -29,7 +29,9 @@
 #' every layer, and per thread one cost matrix and solver workspace of the
 #' largest layer pair (about `9 * max(n_l * n'_m)` bytes), plus the sparse
 #' inner plans (`16 * sum(n_l + n'_m)` bytes over all pairs). A problem whose
-#' need exceeds the available memory is refused before anything is allocated.
+#' need exceeds the available memory is refused before anything is allocated;
+#' the option `hotalign.max_memory` (in bytes) sets a lower limit, e.g. on a
+#' shared machine.
 #'
 #' @param X,Y Named lists of numeric matrices, stimuli in rows (the same
 #'   stimuli, in the same order, in every layer of both systems), units in

@@ -107,7 +107,9 @@ print.ot_plan <- function(x, ...) {
 correlation_cost <- function(A, B) {
   pair <- standardise_pair(A, B)
   K <- .Call(C_ffi_correlation_cost, pair$A, pair$B)
-  dimnames(K) <- list(colnames(A), colnames(B))
+  if (!is.null(colnames(A)) || !is.null(colnames(B))) {
+    dimnames(K) <- list(colnames(A), colnames(B))
+  }
   K
 }
 

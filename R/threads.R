@@ -27,7 +27,7 @@ hot_threads <- function() {
 #' @rdname hot_threads
 #' @export
 set_hot_threads <- function(n) {
-  if (!is.null(n)) n <- check_threads(n, "n")
+  if (!is.null(n)) n <- check_threads(n, "`n`")
   old <- options(hotalign.threads = n)
   invisible(old$hotalign.threads)
 }

@@ -41,8 +41,16 @@ static void reconstruct_layer(int l, int L, int M, int T, int n_l, const double 
   }
 }
 
-/* Pearson correlation of two length-T vectors; NA when either is constant */
+static int is_constant(const double *x, int T) {
+  for (int r = 1; r < T; r++)
+    if (x[r] != x[0]) return 0;
+  return 1;
+}
+
+/* Pearson correlation of two length-T vectors; NA when either is constant
+ * (tested exactly: the centred sums of a constant vector are round-off) */
 static double pearson(const double *x, const double *y, int T) {
+  if (is_constant(x, T) || is_constant(y, T)) return NA_REAL;
   double mx = 0, my = 0;
   for (int r = 0; r < T; r++) {
     mx += x[r];

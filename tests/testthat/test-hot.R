@@ -1,0 +1,196 @@
+test_that("identical systems: plan = identity / L, zero diagonal cost, score 1", {
+  X <- make_system()
+  fit <- hot(X, X, seed = 1, n_perm = 20, threads = 1)
+  L <- length(X)
+  expect_equal(unname(fit$plan), diag(L) / L, tolerance = 1e-15)
+  expect_lt(max(abs(diag(fit$cost))), 1e-12)
+  expect_true(all(fit$cost[row(fit$cost) != col(fit$cost)] > 0.5))
+  expect_equal(fit$score, 1, tolerance = 1e-12)
+  expect_equal(unname(fit$layer_scores), rep(1, L), tolerance = 1e-12)
+  expect_equal(fit$objective, sum(fit$plan * fit$cost), tolerance = 1e-15)
+  # every inner plan of a diagonal pair is the identity / n
+  for (l in seq_len(L)) {
+    n <- ncol(X[[l]])
+    expect_equal(dense_inner(fit, l, l), diag(n) / n, tolerance = 1e-15)
+  }
+})
+
+test_that("shuffled layer order and shuffled units are recovered", {
+  X <- make_system(widths = c(6, 9, 7, 8))
+  set.seed(5)
+  layer_perm <- c(3, 1, 4, 2)
+  unit_perms <- lapply(X[layer_perm], function(x) sample(ncol(x)))
+  Y <- Map(function(x, p) x[, p], X[layer_perm], unit_perms)
+  names(Y) <- paste0("Y", seq_along(Y))
+  fit <- hot(X, Y, seed = 2, n_perm = 10, threads = 2)
+  L <- length(X)
+  truth <- matrix(0, L, L)
+  truth[cbind(layer_perm, seq_len(L))] <- 1 / L
+  expect_equal(unname(fit$plan), truth, tolerance = 1e-15)
+  expect_equal(fit$score, 1, tolerance = 1e-12)
+  for (m in seq_len(L)) {
+    l <- layer_perm[m]
+    n <- ncol(X[[l]])
+    Q <- dense_inner(fit, l, m)
+    # unit i of X[[l]] is column match(i, p) of Y[[m]]
+    expected <- matrix(0, n, n)
+    expected[cbind(unit_perms[[m]], seq_len(n))] <- 1 / n
+    expect_equal(Q, expected, tolerance = 1e-15)
+  }
+})
+
+test_that("inner costs and the objective agree with ot_exact on the same costs", {
+  X <- make_system(widths = c(5, 7), seed = 3)
+  Y <- make_system(widths = c(6, 4, 8), seed = 4)
+  fit <- hot(X, Y, seed = 3, n_perm = 5, threads = 1)
+  train <- fit$train
+  for (l in seq_along(X)) for (m in seq_along(Y)) {
+    K <- 1 - stats::cor(X[[l]][train, ], Y[[m]][train, ])
+    ref <- ot_exact(K)
+    expect_equal(fit$cost[l, m], ref$cost, tolerance = 1e-12)
+    Q <- dense_inner(fit, l, m)
+    expect_equal(sum(K * Q), fit$cost[l, m], tolerance = 1e-12)
+    expect_lte(sum(Q > 0), ncol(X[[l]]) + ncol(Y[[m]]) - 1)
+    expect_equal(rowSums(Q), rep(1 / ncol(X[[l]]), ncol(X[[l]])), tolerance = 1e-15)
+    expect_equal(colSums(Q), rep(1 / ncol(Y[[m]]), ncol(Y[[m]])), tolerance = 1e-15)
+  }
+  outer <- ot_exact(fit$cost)
+  expect_equal(fit$objective, outer$cost, tolerance = 1e-14)
+  expect_equal(unname(rowSums(fit$plan)), rep(1 / 2, 2), tolerance = 1e-15)
+  expect_equal(unname(colSums(fit$plan)), rep(1 / 3, 3), tolerance = 1e-15)
+})
+
+test_that("held-out scores and baselines agree with a slow R reconstruction", {
+  X <- make_system(widths = c(5, 7, 6), noise = 1, seed = 6)
+  Y <- make_system(widths = c(6, 4, 8, 5), noise = 1, seed = 6)
+  fit <- hot(X, Y, seed = 9, n_perm = 0, threads = 1)
+  expect_equal(unname(fit$layer_scores),
+               ref_layer_scores(fit, X, Y, fit$plan), tolerance = 1e-10)
+  expect_equal(fit$score, mean(fit$layer_scores), tolerance = 1e-15)
+  L <- length(X)
+  one_hot <- function(target) {
+    W <- matrix(0, L, length(Y))
+    W[cbind(seq_len(L), target)] <- 1 / L
+    W
+  }
+  pairwise <- ref_layer_scores(fit, X, Y, one_hot(apply(fit$cost, 1, which.min)))
+  expect_equal(fit$baselines$pairwise_best, mean(pairwise), tolerance = 1e-10)
+  single <- ref_layer_scores(fit, X, Y, one_hot(apply(fit$plan, 1, which.max)))
+  expect_equal(fit$baselines$single_best, mean(single), tolerance = 1e-10)
+  expect_true(is.na(fit$baselines$perm_p))
+  expect_true(is.na(fit$baselines$perm_p_value))
+})
+
+test_that("perm-P baseline and its p-value", {
+  X <- make_system(widths = c(6, 8, 7, 5), seed = 7)
+  fit <- hot(X, X, seed = 1, n_perm = 50, threads = 1)
+  expect_lt(fit$baselines$perm_p, fit$score)
+  # the identity coupling beats every permutation except itself
+  expect_gte(fit$baselines$perm_p_value, 1 / 51)
+  expect_lte(fit$baselines$perm_p_value, 1)
+  again <- hot(X, X, seed = 1, n_perm = 50, threads = 1)
+  expect_identical(fit$baselines, again$baselines)
+})
+
+test_that("HOT recovers the simulated hierarchy and beats the greedy baselines", {
+  sim <- simulate_hierarchy(seed = 1)
+  fit <- hot(sim$X, sim$Y, seed = 1, n_perm = 50, threads = 2)
+  L <- length(sim$X)
+  expect_lt(sum(abs(fit$plan * L - sim$truth)), 1e-12)
+  expect_gt(fit$score, fit$baselines$pairwise_best)
+  expect_gt(fit$score, fit$baselines$perm_p)
+  expect_lt(fit$baselines$perm_p_value, 0.05)
+})
+
+test_that("results are bit-identical for 1 and 2 threads", {
+  X <- make_system(widths = c(30, 45, 25), seed = 11)
+  Y <- make_system(widths = c(40, 20, 35, 50), seed = 12)
+  f1 <- hot(X, Y, seed = 4, n_perm = 10, threads = 1)
+  f2 <- hot(X, Y, seed = 4, n_perm = 10, threads = 2)
+  expect_identical(fit_content(f1), fit_content(f2))
+})
+
+test_that("legal extremes: one layer, one unit, more units than stimuli", {
+  X <- make_system(n_stimuli = 40, widths = 5, seed = 2)
+  one <- hot(X, X, seed = 1, n_perm = 5, threads = 1)
+  expect_equal(unname(one$plan), matrix(1, 1, 1))
+  expect_equal(one$baselines$perm_p, one$score)
+  expect_equal(one$baselines$perm_p_value, 1)
+
+  unit <- list(u = X[[1]][, 1, drop = FALSE])
+  fit <- hot(unit, X, seed = 1, n_perm = 5, threads = 1)
+  expect_equal(dim(fit$plan), c(1L, 1L))
+  expect_equal(sum(dense_inner(fit, 1, 1)), 1, tolerance = 1e-15)
+  # one unit sends all its mass: its reconstruction is the mean of the
+  # target layer, so a plain vector is accepted as a one-unit layer too
+  expect_identical(fit_content(fit),
+                   fit_content(hot(list(u = X[[1]][, 1]), X, seed = 1,
+                                   n_perm = 5, threads = 1)))
+
+  wide <- make_system(n_stimuli = 20, widths = c(50, 3), seed = 3)
+  fit <- hot(wide, wide, seed = 1, n_perm = 5, threads = 1)
+  expect_equal(unname(fit$plan), diag(2) / 2, tolerance = 1e-15)
+  expect_equal(fit$score, 1, tolerance = 1e-12)
+})
+
+test_that("splits: scores averaged with a standard error; first split reported", {
+  X <- make_system(widths = c(6, 8), noise = 1, seed = 8)
+  Y <- make_system(widths = c(7, 5, 6), noise = 1, seed = 8)
+  fit <- hot(X, Y, splits = 3, seed = 2, n_perm = 5, threads = 1)
+  expect_length(fit$splits, 3)
+  scores <- vapply(fit$splits, `[[`, 0, "score")
+  expect_equal(fit$score, mean(scores), tolerance = 1e-15)
+  expect_equal(fit$score_se, stats::sd(scores) / sqrt(3), tolerance = 1e-15)
+  expect_identical(fit$plan, fit$splits[[1]]$plan)
+  expect_identical(fit$test, fit$splits[[1]]$test)
+  tests <- lapply(fit$splits, `[[`, "test")
+  expect_false(identical(tests[[1]], tests[[2]]))
+  for (s in fit$splits) expect_length(intersect(s$test, s$train), 0)
+})
+
+test_that("user-given test indices: numeric and logical agree; holdout = 0 gives no score", {
+  X <- make_system(widths = c(5, 6), seed = 10)
+  test <- c(3, 10, 20, 40, 77, 100)
+  a <- hot(X, X, test = test, n_perm = 5, seed = 1, threads = 1)
+  b <- hot(X, X, test = seq_len(120) %in% test, n_perm = 5, seed = 1, threads = 1)
+  expect_identical(a$test, as.integer(test))
+  expect_identical(fit_content(a), fit_content(b))
+  none <- hot(X, X, holdout = 0, n_perm = 5, threads = 1)
+  expect_length(none$test, 0)
+  expect_true(is.na(none$score))
+  expect_equal(unname(none$plan), diag(2) / 2, tolerance = 1e-15)
+})
+
+test_that("a seed reproduces the fit and leaves the caller's random stream alone", {
+  X <- make_system(widths = c(5, 6), seed = 10)
+  set.seed(123)
+  before <- .Random.seed
+  a <- hot(X, X, seed = 42, n_perm = 10, threads = 1)
+  expect_identical(.Random.seed, before)
+  b <- hot(X, X, seed = 42, n_perm = 10, threads = 1)
+  expect_identical(fit_content(a), fit_content(b))
+})
+
+test_that("constant column: an error naming the layer, or dropped and recorded", {
+  X <- make_system(widths = c(5, 6), seed = 12)
+  X$L2[, 4] <- 2.5
+  expect_error(hot(X, X, threads = 1),
+               "layer `L2` of `X` has 1 column constant on the training stimuli \\(4\\)")
+  fit <- hot(X, X, constant = "drop", seed = 1, n_perm = 5, threads = 1)
+  expect_identical(fit$dropped$source$L2, 4L)
+  expect_identical(fit$dropped$target$L2, 4L)
+  expect_identical(fit$sizes$source, c(L1 = 5L, L2 = 5L))
+  expect_equal(fit$score, 1, tolerance = 1e-12)
+  expect_identical(names(fit$unit_scores$L2), c("1", "2", "3", "5", "6"))
+})
+
+test_that("units constant on the held-out stimuli are reported, not averaged", {
+  X <- make_system(n_stimuli = 60, widths = c(5, 6), seed = 13)
+  test <- 51:60
+  X$L1[test, 2] <- 0
+  expect_warning(fit <- hot(X, X, test = test, n_perm = 0, threads = 1),
+                 "undefined for 1 unit")
+  expect_identical(fit$undefined, data.frame(layer = "L1", unit = 2L))
+  expect_true(is.na(fit$unit_scores$L1[["2"]]))
+  expect_equal(fit$layer_scores[["L1"]], mean(fit$unit_scores$L1, na.rm = TRUE))
+})
