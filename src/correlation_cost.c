@@ -17,6 +17,9 @@ void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
 }
 
 SEXP ffi_correlation_cost(SEXP Xs, SEXP Ys) {
+  if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||
+      Rf_nrows(Xs) != Rf_nrows(Ys))
+    Rf_error("correlation_cost: expected two double matrices with equal rows");
   int T = Rf_nrows(Xs), n = Rf_ncols(Xs), m = Rf_ncols(Ys);
   SEXP K = PROTECT(Rf_allocMatrix(REALSXP, n, m));
   correlation_cost(REAL(Xs), REAL(Ys), T, n, m, REAL(K));

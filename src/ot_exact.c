@@ -14,7 +14,14 @@ double ot_slice_pivots(int n, int m) {
 }
 
 SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale) {
+  /* R has checked all of this; a direct .Call with anything else is refused
+   * here rather than read out of bounds */
+  if (!Rf_isReal(cost) || !Rf_isMatrix(cost) || !Rf_isReal(a) || !Rf_isReal(b) ||
+      Rf_length(mass_scale) != 1)
+    Rf_error("ffi_ot_exact: `cost` must be a double matrix, `a`, `b` doubles");
   int n = Rf_nrows(cost), m = Rf_ncols(cost);
+  if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
+    Rf_error("ffi_ot_exact: sizes of `cost` (%d x %d), `a` and `b` disagree", n, m);
   void *work = R_alloc(ot_workspace_bytes(n, m), 1);
   ot_problem *p = ot_init(work, n, m, REAL(cost), REAL(a), REAL(b));
   double budget = ot_slice_pivots(n, m);

@@ -44,20 +44,31 @@ void standardise_rows(const double *X, R_xlen_t T, const int *rows, int n_rows,
   }
 }
 
-/* rows: 1-based integer row indices */
-static int *zero_based(SEXP rows) {
-  int nr = Rf_length(rows), *r0 = (int *) R_alloc(nr, sizeof(int));
-  for (int r = 0; r < nr; r++) r0[r] = INTEGER(rows)[r] - 1;
+/* rows: 1-based integer row indices, checked against the row count */
+static int *zero_based(SEXP rows, int T) {
+  if (!Rf_isInteger(rows)) Rf_error("row indices must be integer");
+  int nr = Rf_length(rows), *r0 = (int *) R_alloc(nr > 0 ? nr : 1, sizeof(int));
+  for (int r = 0; r < nr; r++) {
+    int i = INTEGER(rows)[r];
+    if (i == NA_INTEGER || i < 1 || i > T) Rf_error("row index %d out of range", i);
+    r0[r] = i - 1;
+  }
   return r0;
 }
 
+static void check_double_matrix(SEXP X) {
+  if (!Rf_isReal(X) || !Rf_isMatrix(X)) Rf_error("expected a double matrix");
+}
+
 SEXP ffi_col_stats(SEXP X, SEXP rows) {
+  check_double_matrix(X);
   int n = Rf_ncols(X), nr = Rf_length(rows);
+  if (nr < 1) Rf_error("no training rows");
   SEXP center = PROTECT(Rf_allocVector(REALSXP, n));
   SEXP scale = PROTECT(Rf_allocVector(REALSXP, n));
   SEXP constant = PROTECT(Rf_allocVector(LGLSXP, n));
   if (n > 0)
-    col_train_stats(REAL(X), Rf_nrows(X), n, zero_based(rows), nr, REAL(center),
+    col_train_stats(REAL(X), Rf_nrows(X), n, zero_based(rows, Rf_nrows(X)), nr, REAL(center),
                     REAL(scale), LOGICAL(constant));
   const char *names[] = {"center", "scale", "constant", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
@@ -70,11 +81,19 @@ SEXP ffi_col_stats(SEXP X, SEXP rows) {
 
 /* keep: 1-based column indices; returns X[rows, keep] standardised */
 SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale) {
-  int nr = Rf_length(rows), nk = Rf_length(keep);
+  check_double_matrix(X);
+  int nr = Rf_length(rows), nk = Rf_length(keep), n = Rf_ncols(X);
+  if (!Rf_isInteger(keep) || !Rf_isReal(center) || !Rf_isReal(scale) ||
+      Rf_length(center) != n || Rf_length(scale) != n)
+    Rf_error("standardise: `keep`, `center` and `scale` do not fit `X`");
   int *k0 = (int *) R_alloc(nk > 0 ? nk : 1, sizeof(int));
-  for (int k = 0; k < nk; k++) k0[k] = INTEGER(keep)[k] - 1;
+  for (int k = 0; k < nk; k++) {
+    int j = INTEGER(keep)[k];
+    if (j == NA_INTEGER || j < 1 || j > n) Rf_error("column index %d out of range", j);
+    k0[k] = j - 1;
+  }
   SEXP Z = PROTECT(Rf_allocMatrix(REALSXP, nr, nk));
-  standardise_rows(REAL(X), Rf_nrows(X), zero_based(rows), nr, k0, nk,
+  standardise_rows(REAL(X), Rf_nrows(X), zero_based(rows, Rf_nrows(X)), nr, k0, nk,
                    REAL(center), REAL(scale), REAL(Z));
   UNPROTECT(1);
   return Z;
