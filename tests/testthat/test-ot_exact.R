@@ -590,3 +590,12 @@ test_that("all-zero a is an error naming `a`", {
   C <- matrix(1, 3, 2)
   expect_error(ot_exact(C, a = c(0, 0, 0), b = c(0, 0)), "`a`")
 })
+
+test_that("pricing that starts mid-column wraps exactly once (regression: 4 x 4 ties)", {
+  # this problem once made the block search overrun its wrap point, miss the
+  # last candidate and loop between search and verification forever
+  C <- matrix(c(1, 3, 1, 2, 0, 0, 3, 1, 1, 2, 0, 1, 3, 0, 2, 3), 4, 4)
+  res <- ot_exact(C)
+  expect_equal(res$cost, ref_assignment_bruteforce(C)$cost, tolerance = 1e-12)
+  check_ot_certificate(C, rep(1 / 4, 4), rep(1 / 4, 4), res)
+})
