@@ -1,0 +1,161 @@
+#' Plot a HOT fit
+#'
+#' Base-graphics views of a [hot()] fit:
+#' * `type = "plan"` (the default): heatmap of the layer plan, source layers
+#'   as rows from top to bottom, target layers as columns, with a colour
+#'   legend; the values are written in the cells when the plan is small.
+#' * `type = "cost"`: the same heatmap of the layer cost matrix (one minus
+#'   the soft-matching correlation of every pair of layers).
+#' * `type = "scores"`: bar chart of the held-out score of every source layer
+#'   beside its baseline scores (pairwise best, single best, perm-P).
+#'
+#' @param x A `"hot"` object returned by [hot()].
+#' @param type What to draw: `"plan"`, `"cost"` or `"scores"`.
+#' @param main Title; a default that says what is drawn when `NULL`.
+#' @param col Colours: for the heatmaps a palette (by default light to dark
+#'   for growing mass, dark for low cost), for the scores one colour per bar
+#'   of a group (HOT first).
+#' @param numbers Write the values in the heatmap cells? By default when the
+#'   matrix has at most 100 cells.
+#' @param digits Significant digits of the values written in the cells.
+#' @param ... Further graphical arguments passed to [graphics::image()]
+#'   (heatmaps) or [graphics::barplot()] (scores).
+#' @return `x`, invisibly.
+#' @seealso [print.hot()], [as.data.frame.hot()]
+#' @export
+#' @examples
+#' sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
+#'                           target_layers = 4, source_units = 8,
+#'                           target_units = 6, seed = 1)
+#' fit <- hot(sim$X, sim$Y, seed = 1, n_perm = 20, threads = 1,
+#'            progress = FALSE)
+#' plot(fit)
+#' plot(fit, type = "cost")
+#' plot(fit, type = "scores")
+plot.hot <- function(x, type = c("plan", "cost", "scores"), main = NULL,
+                     col = NULL, numbers = NULL, digits = 2, ...) {
+  type <- match.arg(type)
+  if (!is.null(numbers) &&
+      (!is.logical(numbers) || length(numbers) != 1L || is.na(numbers))) {
+    stop("`numbers` must be `NULL`, `TRUE` or `FALSE`", call. = FALSE)
+  }
+  if (type == "scores") {
+    hot_plot_scores(x, main = main, col = col, ...)
+  } else {
+    z <- if (type == "plan") x$plan else x$cost
+    if (is.null(main)) {
+      main <- if (type == "plan") "HOT layer plan" else "Layer cost (1 - soft-matching r)"
+    }
+    if (is.null(col)) {
+      col <- if (type == "plan") grDevices::hcl.colors(64L, "YlOrRd", rev = TRUE)
+             else grDevices::hcl.colors(64L, "YlGnBu")
+    }
+    if (is.null(numbers)) numbers <- length(z) <= 100L
+    hot_plot_heatmap(z, main = main, col = col, numbers = numbers,
+                     digits = digits, legend_title = if (type == "plan") "mass" else "cost",
+                     blank_zero = type == "plan", ...)
+  }
+  invisible(x)
+}
+
+# heatmap of an L x M matrix: rows top to bottom, colour bar in the right
+# margin
+hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
+                             blank_zero, ...) {
+  L <- nrow(z)
+  M <- ncol(z)
+  zlim <- range(z, finite = TRUE)
+  if (!all(is.finite(zlim))) zlim <- c(0, 1)
+  if (zlim[1L] == zlim[2L]) zlim <- zlim + c(-0.5, 0.5) * max(abs(zlim[1L]), 1)
+
+  row_labels <- rownames(z)
+  col_labels <- colnames(z)
+  if (is.null(row_labels)) row_labels <- as.character(seq_len(L))
+  if (is.null(col_labels)) col_labels <- as.character(seq_len(M))
+  left <- max(4.1, 1.5 + max(nchar(row_labels)) * 0.6)
+  rotate <- max(nchar(col_labels)) > 4L || M > 12L
+  bottom <- if (rotate) max(4.1, 2.5 + max(nchar(col_labels)) * 0.6) else 4.1
+
+  op <- graphics::par(mar = c(bottom, left, 3.1, 6.1))
+  on.exit(graphics::par(op), add = TRUE)
+
+  # rows top to bottom: row l sits at height L - l + 1
+  graphics::image(x = seq(0.5, M + 0.5), y = seq(0.5, L + 0.5),
+                  z = t(z[rev(seq_len(L)), , drop = FALSE]), zlim = zlim,
+                  col = col, axes = FALSE, xlab = "", ylab = "", main = main,
+                  ...)
+  graphics::axis(1L, at = seq_len(M), labels = col_labels, las = if (rotate) 2L else 1L,
+                 tick = FALSE)
+  graphics::axis(2L, at = seq_len(L), labels = rev(row_labels), las = 1L,
+                 tick = FALSE)
+  graphics::title(xlab = "target layer", line = bottom - 1.5)
+  graphics::title(ylab = "source layer", line = left - 1.5)
+  graphics::box()
+
+  if (numbers) {
+    cell_col <- col[pmax(1L, pmin(length(col),
+      1L + floor((z - zlim[1L]) / diff(zlim) * length(col))))]
+    rgb <- grDevices::col2rgb(cell_col)
+    dark <- (0.299 * rgb[1L, ] + 0.587 * rgb[2L, ] + 0.114 * rgb[3L, ]) < 128
+    lab <- formatC(signif(as.vector(z), digits), digits = digits,
+                   format = "fg")
+    show <- is.finite(as.vector(z))
+    if (blank_zero) show <- show & as.vector(z) != 0
+    cex <- min(1, 10 / max(M, L))
+    graphics::text(x = rep(seq_len(M), each = L)[show],
+                   y = rep(rev(seq_len(L)), times = M)[show],
+                   labels = lab[show], cex = cex,
+                   col = ifelse(dark, "white", "black")[show])
+  }
+
+  # colour bar in the right margin
+  usr <- graphics::par("usr")
+  per_inch <- diff(usr[1:2]) / graphics::par("pin")[1L]
+  x0 <- usr[2L] + 0.2 * per_inch
+  x1 <- x0 + 0.2 * per_inch
+  n <- length(col)
+  y <- seq(usr[3L], usr[4L], length.out = n + 1L)
+  graphics::rect(x0, y[-(n + 1L)], x1, y[-1L], col = col, border = NA,
+                 xpd = NA)
+  graphics::rect(x0, usr[3L], x1, usr[4L], border = "grey30", xpd = NA)
+  ticks <- pretty(zlim, n = 5L)
+  ticks <- ticks[ticks >= zlim[1L] & ticks <= zlim[2L]]
+  ty <- usr[3L] + (ticks - zlim[1L]) / diff(zlim) * (usr[4L] - usr[3L])
+  graphics::segments(x1, ty, x1 + 0.05 * per_inch, ty, xpd = NA)
+  graphics::text(x1 + 0.08 * per_inch, ty, labels = format(ticks), adj = 0,
+                 cex = 0.8, xpd = NA)
+  graphics::text((x0 + x1) / 2, usr[4L], labels = legend_title, pos = 3L,
+                 cex = 0.8, xpd = NA)
+}
+
+# grouped bars: HOT and baseline held-out score per source layer
+hot_plot_scores <- function(x, main, col, ...) {
+  scores <- rbind(HOT = as.numeric(x$layer_scores))
+  bls <- x$baseline_layer_scores
+  if (!is.null(bls)) {
+    bls <- as.matrix(bls)
+    labels <- c(pairwise_best = "pairwise best", single_best = "single best",
+                perm_p = "perm-P")
+    rn <- colnames(bls)
+    rn <- ifelse(rn %in% names(labels), labels[rn], rn)
+    scores <- rbind(scores, `rownames<-`(t(bls), rn))
+  }
+  colnames(scores) <- rownames(x$plan)
+  if (is.null(col)) {
+    col <- c("#B2182B", "#4393C3", "#92C5DE", "grey75")
+  }
+  col <- rep_len(col, nrow(scores))
+  if (is.null(main)) {
+    main <- paste0("Held-out layer scores (HOT score ",
+                   formatC(as.numeric(x$score), digits = 3L, format = "fg"),
+                   ")")
+  }
+  rng <- range(0, scores, na.rm = TRUE)
+  ylim <- c(rng[1L], rng[2L] + 0.3 * max(diff(rng), 0.1))
+  graphics::barplot(scores, beside = TRUE, col = col, ylim = ylim,
+                    main = main, ylab = "mean held-out correlation",
+                    xlab = "source layer", ...)
+  graphics::abline(h = 0, col = "grey40")
+  graphics::legend("top", legend = rownames(scores), fill = col,
+                   horiz = TRUE, bty = "n", cex = 0.8)
+}
