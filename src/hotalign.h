@@ -70,6 +70,45 @@ void standardise_rows(const double *X, R_xlen_t T, const int *rows, int n_rows,
 void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
                       double *K);
 
+/* ---------------------------------------------------------------- rotation.c
+ * Rotation-invariant HOT (HOT+R) of one layer pair: block-coordinate descent
+ * over R in O(n) (orthogonal Procrustes, LAPACK dgesdd) and the inner plan Q
+ * (exact OT, warm-started).  Statuses beyond the ot_status values: */
+enum rotation_status {
+  ROT_SVD_NO_CONVERGENCE = 4, /* dgesdd info > 0 */
+  ROT_SVD_ARGUMENT = 5        /* dgesdd info < 0: a bug, reported */
+};
+
+/* Per-thread workspace of the descent, carved from one block of
+ * rotation_scratch_doubles() doubles and one of rotation_scratch_ints() ints
+ * sized for the largest pair (n source units, m target units, nm = max n*m,
+ * lwork = the largest rotation_lwork() of the source widths). */
+typedef struct {
+  double *G, *R, *M, *U, *VT, *A, *S, *d, *u, *v, *fx, *work;
+  int *iwork, *fi, *fj;
+  int lwork;
+} rotation_scratch;
+
+/* dgesdd workspace (doubles) for an n x n SVD with jobz = "S"; -1 if the
+ * query fails.  Call it on the main thread and pass the value on: the SVD's
+ * result may depend on lwork, so it must be a function of n alone. */
+int rotation_lwork(int n);
+size_t rotation_scratch_doubles(int n, int m, R_xlen_t nm, int lwork);
+size_t rotation_scratch_ints(int n, int m);
+void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
+                           int m, R_xlen_t nm, int lwork);
+
+/* The descent for one pair.  On entry p is the solved plain problem on K
+ * (K = 1 - Xs' Ys, R = I); on exit ws->R is the final R (n x n), K its cost
+ * K_R, p optimal on it, *objective = <K_R, Q>.  trace (max_iter + 1 doubles,
+ * or NULL) receives the objective before the first and after every
+ * iteration.  Returns OT_OPTIMAL or a failure status (ot_status or
+ * rotation_status).  max_iter = 0 leaves K, p untouched and R = I. */
+int rotation_descent(ot_problem *p, const double *Xs, const double *Ys, int T,
+                     int n, int m, int max_iter, double tol, int lwork,
+                     double *K, rotation_scratch *ws, double *objective,
+                     double *trace, int *iterations, int *converged);
+
 /* ----------------------------------------------------------------- threads.c */
 int hot_threads_clamp(int requested);
 

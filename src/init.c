@@ -8,9 +8,10 @@ SEXP ffi_ot_exact(SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_col_stats(SEXP, SEXP);
 SEXP ffi_standardise(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_correlation_cost(SEXP, SEXP);
-SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_reconstruct(SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_reconstruct(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
 SEXP ffi_has_openmp(void);
 
@@ -19,9 +20,10 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_col_stats", (DL_FUNC) &ffi_col_stats, 2},
   {"ffi_standardise", (DL_FUNC) &ffi_standardise, 5},
   {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 2},
-  {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 4},
-  {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 4},
-  {"ffi_reconstruct", (DL_FUNC) &ffi_reconstruct, 4},
+  {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
+  {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
+  {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 5},
+  {"ffi_reconstruct", (DL_FUNC) &ffi_reconstruct, 5},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
   {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
   {NULL, NULL, 0}

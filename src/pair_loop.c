@@ -1,13 +1,28 @@
 /* The inner level of HOT: for every layer pair (l, m), the correlation cost
- * K_lm and its exact OT plan Q_lm with uniform masses.
+ * K_lm and its exact OT plan Q_lm with uniform masses; with rotation, the
+ * HOT+R descent of rotation.c on top of it.
  *
- * All L x M pairs run in one OpenMP loop.  Each thread owns one cost buffer
- * and one solver workspace, sized for the largest pair and allocated on the
- * main thread before the region, so nothing inside the region allocates or
- * touches the R API.  Pairs are handed out in chunks; between chunks the main
- * thread checks for interrupts and updates the progress bar.  A pair's result
- * depends only on its inputs, never on the thread that solved it, so results
- * are bit-identical for any number of threads.
+ * All pairs run in one OpenMP loop.  Each thread owns one cost buffer, one
+ * solver workspace and (with rotation) one descent workspace, sized for the
+ * largest pair and allocated on the main thread before the region, so
+ * nothing inside the region allocates or touches the R API.  Pairs are handed
+ * out in chunks; between chunks the main thread checks for interrupts and
+ * updates the progress bar.  A pair's result depends only on its inputs,
+ * never on the thread that solved it, so results are bit-identical for any
+ * number of threads.
+ *
+ * Two entry points share the loop: ffi_inner_plans() solves every pair and
+ * returns the costs and sparse plans; ffi_rotation_pairs() reruns the
+ * (deterministic) descent on chosen pairs and returns their rotations, so
+ * that only the rotations that are used are ever held.
+ *
+ * Per-thread scratch, in bytes, for the largest source width n, target
+ * width n' and pair size max(n_l * n'_m):
+ *   8 * max(n_l n'_m) + 8 * (2 n + 2 n') + ot_workspace_bytes(n, n')
+ * and with rotation
+ *   8 * rotation_scratch_doubles(n, n', max(n_l n'_m), lwork)
+ *     + 4 * rotation_scratch_ints(n, n')
+ * where lwork is the largest dgesdd workspace of the source widths.
  */
 #ifdef _OPENMP
 #include <omp.h>
@@ -21,18 +36,28 @@
 typedef struct {
   double *K, *a, *b, *u, *v;
   void *work;
+  rotation_scratch rot;
 } pair_scratch;
 
 typedef struct {
   int L, M, T;
   const double **X, **Y;
   const int *nx, *ny;
+  /* HOT+R: flag, iteration limit, tolerance, dgesdd workspace per source */
+  int rotation, max_iter;
+  double tol;
+  const int *lwork;
+  /* per pair k (L * M): plan storage and results */
   const R_xlen_t *cap_start;
-  int *fi, *fj, *nnz, *status;
+  int *fi, *fj, *nnz, *status, *iterations, *converged;
   double *fx, *cost, *pivots;
+  /* optional per-pair outputs (NULL, or NULL entries): R (n_l x n_l) and the
+   * objective trace (max_iter + 1) */
+  double **rot_out, **trace_out;
 } pair_job;
 
-/* one pair: cost matrix, exact OT with integer masses, sparse plan */
+/* one pair: cost matrix, exact OT with integer masses, the descent with
+ * rotation, sparse plan */
 static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
   int l = k % job->L, m = k / job->L, n = job->nx[l], nm = job->ny[m];
   correlation_cost(job->X[l], job->Y[m], job->T, n, nm, s->K);
@@ -41,63 +66,96 @@ static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
   for (int j = 0; j < nm; j++) s->b[j] = n;
   ot_problem *p = ot_init(s->work, n, nm, s->K, s->a, s->b);
   int st = ot_run(p, 0);
-  job->status[k] = st;
-  job->pivots[k] = ot_pivots(p);
   job->nnz[k] = 0;
   job->cost[k] = NA_REAL;
+  job->iterations[k] = 0;
+  job->converged[k] = job->rotation ? 0 : NA_LOGICAL;
+  if (st == OT_OPTIMAL && job->rotation) {
+    double obj;
+    double *trace = job->trace_out ? job->trace_out[k] : NULL;
+    st = rotation_descent(p, job->X[l], job->Y[m], job->T, n, nm, job->max_iter,
+                          job->tol, job->lwork[l], s->K, &s->rot, &obj, trace,
+                          job->iterations + k, job->converged + k);
+    if (st == OT_OPTIMAL && job->rot_out && job->rot_out[k])
+      memcpy(job->rot_out[k], s->rot.R, sizeof(double) * (size_t) n * n);
+  }
+  job->status[k] = st;
+  job->pivots[k] = ot_pivots(p);
   if (st != OT_OPTIMAL) return;
   R_xlen_t at = job->cap_start[k];
   job->nnz[k] = ot_extract(p, 1.0 / ((double) n * nm), job->fi + at, job->fj + at,
                            job->fx + at, s->u, s->v, job->cost + k);
 }
 
-SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress) {
+/* layer pointers and widths, plan storage for all pairs, result arrays */
+static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_iter,
+                      double tol) {
   const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
-  const int show = Rf_asLogical(progress) == 1;
-  pair_job job;
-  job.L = L;
-  job.M = M;
-  job.T = Rf_nrows(VECTOR_ELT(Xs, 0));
-  job.X = (const double **) R_alloc(L, sizeof(double *));
-  job.Y = (const double **) R_alloc(M, sizeof(double *));
+  job->L = L;
+  job->M = M;
+  job->T = Rf_nrows(VECTOR_ELT(Xs, 0));
+  job->X = (const double **) R_alloc(L, sizeof(double *));
+  job->Y = (const double **) R_alloc(M, sizeof(double *));
   int *nx = (int *) R_alloc(L, sizeof(int)), *ny = (int *) R_alloc(M, sizeof(int));
-  int max_n = 0, max_m = 0;
   for (int l = 0; l < L; l++) {
-    job.X[l] = REAL(VECTOR_ELT(Xs, l));
+    job->X[l] = REAL(VECTOR_ELT(Xs, l));
     nx[l] = Rf_ncols(VECTOR_ELT(Xs, l));
-    if (nx[l] > max_n) max_n = nx[l];
   }
   for (int m = 0; m < M; m++) {
-    job.Y[m] = REAL(VECTOR_ELT(Ys, m));
+    job->Y[m] = REAL(VECTOR_ELT(Ys, m));
     ny[m] = Rf_ncols(VECTOR_ELT(Ys, m));
-    if (ny[m] > max_m) max_m = ny[m];
   }
-  job.nx = nx;
-  job.ny = ny;
+  job->nx = nx;
+  job->ny = ny;
+  job->rotation = rotation;
+  job->max_iter = max_iter;
+  job->tol = tol;
+  job->lwork = NULL;
 
   /* room for the at most n + n' - 1 non-zeros of each pair */
   R_xlen_t *cap_start = (R_xlen_t *) R_alloc((size_t) LM + 1, sizeof(R_xlen_t));
-  R_xlen_t max_nm = 0;
   cap_start[0] = 0;
-  for (int k = 0; k < LM; k++) {
-    int n = nx[k % L], nm = ny[k / L];
-    cap_start[k + 1] = cap_start[k] + n + nm - 1;
+  for (int k = 0; k < LM; k++) cap_start[k + 1] = cap_start[k] + nx[k % L] + ny[k / L] - 1;
+  job->cap_start = cap_start;
+  job->fi = (int *) R_alloc(cap_start[LM], sizeof(int));
+  job->fj = (int *) R_alloc(cap_start[LM], sizeof(int));
+  job->fx = (double *) R_alloc(cap_start[LM], sizeof(double));
+  job->nnz = (int *) R_alloc(LM, sizeof(int));
+  job->status = (int *) R_alloc(LM, sizeof(int));
+  job->iterations = (int *) R_alloc(LM, sizeof(int));
+  job->converged = (int *) R_alloc(LM, sizeof(int));
+  job->cost = (double *) R_alloc(LM, sizeof(double));
+  job->pivots = (double *) R_alloc(LM, sizeof(double));
+  job->rot_out = NULL;
+  job->trace_out = NULL;
+}
+
+/* Solves pairs todo[0 .. ntodo - 1] in one OpenMP loop: scratch sized for
+ * the largest of them, allocated here on the main thread. */
+static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int show,
+                      const char *label) {
+  const int L = job->L;
+  int max_n = 0, max_m = 0, max_lwork = 0;
+  R_xlen_t max_nm = 0;
+  int *lwork = job->rotation ? (int *) R_alloc(L, sizeof(int)) : NULL;
+  if (lwork) for (int l = 0; l < L; l++) lwork[l] = 0;
+  for (int t = 0; t < ntodo; t++) {
+    int l = todo[t] % L, n = job->nx[l], nm = job->ny[todo[t] / L];
+    if (n > max_n) max_n = n;
+    if (nm > max_m) max_m = nm;
     if ((R_xlen_t) n * nm > max_nm) max_nm = (R_xlen_t) n * nm;
+    if (lwork && lwork[l] == 0) {
+      lwork[l] = rotation_lwork(n);
+      if (lwork[l] < 0)
+        Rf_error("the LAPACK dgesdd workspace query failed for %d source units", n);
+      if (lwork[l] > max_lwork) max_lwork = lwork[l];
+    }
   }
-  job.cap_start = cap_start;
-  job.fi = (int *) R_alloc(cap_start[LM], sizeof(int));
-  job.fj = (int *) R_alloc(cap_start[LM], sizeof(int));
-  job.fx = (double *) R_alloc(cap_start[LM], sizeof(double));
-  job.nnz = (int *) R_alloc(LM, sizeof(int));
-  job.status = (int *) R_alloc(LM, sizeof(int));
+  job->lwork = lwork;
+  if (ntodo == 0) return;
 
-  SEXP cost = PROTECT(Rf_allocMatrix(REALSXP, L, M));
-  SEXP pivots = PROTECT(Rf_allocMatrix(REALSXP, L, M));
-  job.cost = REAL(cost);
-  job.pivots = REAL(pivots);
-
-  /* one cost buffer and one solver workspace per thread */
+  /* one cost buffer and one solver workspace per thread, and with rotation
+   * one descent workspace (sizes: see the top of this file) */
   pair_scratch *scratch = (pair_scratch *) R_alloc(nth, sizeof(pair_scratch));
   size_t work_bytes = ot_workspace_bytes(max_n, max_m);
   for (int t = 0; t < nth; t++) {
@@ -107,32 +165,57 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress) {
     scratch[t].u = (double *) R_alloc(max_n, sizeof(double));
     scratch[t].v = (double *) R_alloc(max_m, sizeof(double));
     scratch[t].work = R_alloc(work_bytes, 1);
+    if (job->rotation) {
+      double *dbl = (double *) R_alloc(
+          rotation_scratch_doubles(max_n, max_m, max_nm, max_lwork), sizeof(double));
+      int *ints = (int *) R_alloc(rotation_scratch_ints(max_n, max_m), sizeof(int));
+      rotation_scratch_init(&scratch[t].rot, dbl, ints, max_n, max_m, max_nm,
+                            max_lwork);
+    }
   }
 
-  SEXP bar = PROTECT(show ? cli_progress_bar(LM, NULL) : R_NilValue);
-  if (show) cli_progress_set_name(bar, "inner OT");
+  SEXP bar = PROTECT(show ? cli_progress_bar(ntodo, NULL) : R_NilValue);
+  if (show) cli_progress_set_name(bar, label);
   const int chunk = 2 * nth;
-  for (int k0 = 0; k0 < LM; k0 += chunk) {
-    const int k1 = k0 + chunk < LM ? k0 + chunk : LM;
+  for (int t0 = 0; t0 < ntodo; t0 += chunk) {
+    const int t1 = t0 + chunk < ntodo ? t0 + chunk : ntodo;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
 #endif
-    for (int k = k0; k < k1; k++) {
+    for (int t = t0; t < t1; t++) {
 #ifdef _OPENMP
       int tid = omp_get_thread_num();
 #else
       int tid = 0;
 #endif
-      solve_pair(&job, k, scratch + tid);
+      solve_pair(job, todo[t], scratch + tid);
     }
     R_CheckUserInterrupt();
-    if (show && CLI_SHOULD_TICK) cli_progress_set(bar, k1);
+    if (show && CLI_SHOULD_TICK) cli_progress_set(bar, t1);
   }
   if (show) cli_progress_done(bar);
+  UNPROTECT(1);
+}
+
+SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress, SEXP rotation,
+                     SEXP max_iter, SEXP tol) {
+  const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
+  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int rot = Rf_asLogical(rotation) == 1;
+  pair_job job;
+  setup_job(&job, Xs, Ys, rot, Rf_asInteger(max_iter), Rf_asReal(tol));
+  int *todo = (int *) R_alloc(LM, sizeof(int));
+  for (int k = 0; k < LM; k++) todo[k] = k;
+  run_pairs(&job, todo, LM, nth, Rf_asLogical(progress) == 1,
+            rot ? "inner OT with rotation" : "inner OT");
 
   /* compact the triplets pair by pair, in pair order */
   R_xlen_t total = 0;
   for (int k = 0; k < LM; k++) total += job.nnz[k];
+  SEXP cost = PROTECT(Rf_allocMatrix(REALSXP, L, M));
+  SEXP pivots = PROTECT(Rf_allocMatrix(REALSXP, L, M));
+  SEXP iterations = PROTECT(Rf_allocMatrix(INTSXP, L, M));
+  SEXP converged = PROTECT(Rf_allocMatrix(LGLSXP, L, M));
   SEXP ri = PROTECT(Rf_allocVector(INTSXP, total));
   SEXP rj = PROTECT(Rf_allocVector(INTSXP, total));
   SEXP rx = PROTECT(Rf_allocVector(REALSXP, total));
@@ -141,7 +224,7 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress) {
   R_xlen_t at = 0;
   REAL(start)[0] = 0;
   for (int k = 0; k < LM; k++) {
-    R_xlen_t from = cap_start[k];
+    R_xlen_t from = job.cap_start[k];
     for (int t = 0; t < job.nnz[k]; t++, at++) {
       INTEGER(ri)[at] = job.fi[from + t] + 1;
       INTEGER(rj)[at] = job.fj[from + t] + 1;
@@ -149,8 +232,13 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress) {
     }
     REAL(start)[k + 1] = (double) at;
     INTEGER(status)[k] = job.status[k];
+    REAL(cost)[k] = job.cost[k];
+    REAL(pivots)[k] = job.pivots[k];
+    INTEGER(iterations)[k] = job.iterations[k];
+    LOGICAL(converged)[k] = job.converged[k];
   }
-  const char *names[] = {"cost", "i", "j", "x", "start", "pivots", "status", ""};
+  const char *names[] = {"cost", "i", "j", "x", "start", "pivots", "status",
+                         "iterations", "converged", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, cost);
   SET_VECTOR_ELT(out, 1, ri);
@@ -159,6 +247,62 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress) {
   SET_VECTOR_ELT(out, 4, start);
   SET_VECTOR_ELT(out, 5, pivots);
   SET_VECTOR_ELT(out, 6, status);
-  UNPROTECT(9);
+  SET_VECTOR_ELT(out, 7, iterations);
+  SET_VECTOR_ELT(out, 8, converged);
+  UNPROTECT(10);
+  return out;
+}
+
+/* The HOT+R descent rerun on pairs `pairs` (1-based k = l + (m - 1) L, no
+ * duplicates): their rotations R (n_l x n_l), final objectives, iteration
+ * counts, convergence flags, statuses and objective traces ((max_iter + 1) x
+ * length(pairs), NA after the last iteration). */
+SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
+                        SEXP threads, SEXP progress) {
+  const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
+  const int np = Rf_length(pairs), iters = Rf_asInteger(max_iter);
+  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  pair_job job;
+  setup_job(&job, Xs, Ys, 1, iters, Rf_asReal(tol));
+  int *todo = (int *) R_alloc(np > 0 ? np : 1, sizeof(int));
+  for (int t = 0; t < np; t++) todo[t] = INTEGER(pairs)[t] - 1;
+
+  SEXP rots = PROTECT(Rf_allocVector(VECSXP, np));
+  SEXP trace = PROTECT(Rf_allocMatrix(REALSXP, iters + 1, np));
+  job.rot_out = (double **) R_alloc(LM, sizeof(double *));
+  job.trace_out = (double **) R_alloc(LM, sizeof(double *));
+  for (int k = 0; k < LM; k++) job.rot_out[k] = job.trace_out[k] = NULL;
+  for (int t = 0; t < np; t++) {
+    int k = todo[t], n = job.nx[k % L];
+    SEXP R = Rf_allocMatrix(REALSXP, n, n);
+    SET_VECTOR_ELT(rots, t, R);
+    job.rot_out[k] = REAL(R);
+    job.trace_out[k] = REAL(trace) + (R_xlen_t) t * (iters + 1);
+    for (int i = 0; i <= iters; i++) job.trace_out[k][i] = NA_REAL;
+  }
+  run_pairs(&job, todo, np, nth, Rf_asLogical(progress) == 1, "rotations");
+
+  SEXP cost = PROTECT(Rf_allocVector(REALSXP, np));
+  SEXP iterations = PROTECT(Rf_allocVector(INTSXP, np));
+  SEXP converged = PROTECT(Rf_allocVector(LGLSXP, np));
+  SEXP status = PROTECT(Rf_allocVector(INTSXP, np));
+  for (int t = 0; t < np; t++) {
+    int k = todo[t];
+    REAL(cost)[t] = job.cost[k];
+    INTEGER(iterations)[t] = job.iterations[k];
+    LOGICAL(converged)[t] = job.converged[k];
+    INTEGER(status)[t] = job.status[k];
+    if (job.status[k] != OT_OPTIMAL) SET_VECTOR_ELT(rots, t, R_NilValue);
+  }
+  const char *names[] = {"rotations", "cost", "iterations", "converged",
+                         "status", "trace", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, rots);
+  SET_VECTOR_ELT(out, 1, cost);
+  SET_VECTOR_ELT(out, 2, iterations);
+  SET_VECTOR_ELT(out, 3, converged);
+  SET_VECTOR_ELT(out, 4, status);
+  SET_VECTOR_ELT(out, 5, trace);
+  UNPROTECT(7);
   return out;
 }

@@ -1,12 +1,16 @@
 /* Reconstruction of source layers from the target system and per-unit
  * Pearson scores on held-out stimuli:
- *   X^_l = sum_m (L W[l, m]) * Y~_m (n_l Q_lm)^T
- * where W is the outer plan P (or a baseline's weights) and Q_lm the sparse
- * inner plans stored as triplets (i, j, x) with pair offsets `start`. */
+ *   X^_l = sum_m (L W[l, m]) * Y~_m (n_l Q_lm)^T [ R_lm^T ]
+ * where W is the outer plan P (or a baseline's weights), Q_lm the sparse
+ * inner plans stored as triplets (i, j, x) with pair offsets `start`, and
+ * R_lm the HOT+R rotations: a list of L * M (pair k = l + m L) with an
+ * n_l x n_l matrix where a rotation applies and NULL where it does not
+ * (plain HOT, or R = I); `rotations` itself may be NULL. */
 #include <math.h>
 #include <string.h>
 #include <R.h>
 #include <Rinternals.h>
+#include "blas_lapack.h"
 #include "hotalign.h"
 
 typedef struct {
@@ -23,20 +27,32 @@ static sparse_plans plans_from(SEXP inner) {
   return sp;
 }
 
-/* Xhat (T x n_l), column-major */
+/* Xhat (T x n_l), column-major.  rot: L * M pointers (NULL entries: no
+ * rotation) or NULL; B: T x n_l scratch, used only for rotated pairs. */
 static void reconstruct_layer(int l, int L, int M, int T, int n_l, const double *W,
-                              const double **Y, const sparse_plans *sp, double *Xhat) {
+                              const double **Y, const sparse_plans *sp,
+                              const double **rot, double *B, double *Xhat) {
   memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
   for (int m = 0; m < M; m++) {
     double w = W[l + (R_xlen_t) m * L];
     if (w == 0) continue;
     R_xlen_t k = l + (R_xlen_t) m * L;
-    double s = (double) L * w * n_l;
+    const double *R = rot ? rot[k] : NULL;
+    /* without rotation, accumulate straight into Xhat; with it, B = Y (n Q)'
+     * first and then Xhat += L w B R' */
+    double s = R ? (double) n_l : (double) L * w * n_l;
+    double *dest = R ? B : Xhat;
+    if (R) memset(B, 0, sizeof(double) * (size_t) T * n_l);
     for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++) {
       double c = s * sp->x[t];
-      double *out = Xhat + (R_xlen_t) (sp->i[t] - 1) * T;
+      double *out = dest + (R_xlen_t) (sp->i[t] - 1) * T;
       const double *y = Y[m] + (R_xlen_t) (sp->j[t] - 1) * T;
       for (int r = 0; r < T; r++) out[r] += c * y[r];
+    }
+    if (R && T > 0) {
+      const double alpha = (double) L * w, one = 1.0;
+      F77_CALL(dgemm)("N", "T", &T, &n_l, &n_l, &alpha, B, &T, R, &n_l, &one,
+                      Xhat, &T FCONE FCONE);
     }
   }
 }
@@ -76,18 +92,32 @@ static const double **layer_pointers(SEXP layers) {
   return p;
 }
 
+/* the rotation of each pair, NULL where none applies (or no list at all) */
+static const double **rotation_pointers(SEXP rotations) {
+  if (Rf_isNull(rotations)) return NULL;
+  int K = Rf_length(rotations);
+  const double **p = (const double **) R_alloc(K > 0 ? K : 1, sizeof(double *));
+  for (int k = 0; k < K; k++) {
+    SEXP R = VECTOR_ELT(rotations, k);
+    p[k] = Rf_isNull(R) ? NULL : REAL(R);
+  }
+  return p;
+}
+
 /* per-unit held-out correlations of every source layer */
-SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W) {
+SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations) {
   const int L = Rf_length(Xs), M = Rf_length(Ys);
   const int T = Rf_nrows(VECTOR_ELT(Xs, 0));
   const double **Y = layer_pointers(Ys);
+  const double **rot = rotation_pointers(rotations);
   sparse_plans sp = plans_from(inner);
   SEXP out = PROTECT(Rf_allocVector(VECSXP, L));
   for (int l = 0; l < L; l++) {
     SEXP Xl = VECTOR_ELT(Xs, l);
     int n_l = Rf_ncols(Xl);
     double *Xhat = (double *) R_alloc((size_t) T * n_l, sizeof(double));
-    reconstruct_layer(l, L, M, T, n_l, REAL(W), Y, &sp, Xhat);
+    double *B = rot ? (double *) R_alloc((size_t) T * n_l, sizeof(double)) : NULL;
+    reconstruct_layer(l, L, M, T, n_l, REAL(W), Y, &sp, rot, B, Xhat);
     SEXP r = PROTECT(Rf_allocVector(REALSXP, n_l));
     for (int i = 0; i < n_l; i++)
       REAL(r)[i] = pearson(Xhat + (R_xlen_t) i * T, REAL(Xl) + (R_xlen_t) i * T, T);
@@ -99,16 +129,18 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W) {
 }
 
 /* the reconstructions themselves (for predict) */
-SEXP ffi_reconstruct(SEXP Ys, SEXP inner, SEXP W, SEXP n_source) {
+SEXP ffi_reconstruct(SEXP Ys, SEXP inner, SEXP W, SEXP n_source, SEXP rotations) {
   const int M = Rf_length(Ys), L = Rf_length(n_source);
   const int T = Rf_nrows(VECTOR_ELT(Ys, 0));
   const double **Y = layer_pointers(Ys);
+  const double **rot = rotation_pointers(rotations);
   sparse_plans sp = plans_from(inner);
   SEXP out = PROTECT(Rf_allocVector(VECSXP, L));
   for (int l = 0; l < L; l++) {
     int n_l = INTEGER(n_source)[l];
     SEXP Xhat = PROTECT(Rf_allocMatrix(REALSXP, T, n_l));
-    reconstruct_layer(l, L, M, T, n_l, REAL(W), Y, &sp, REAL(Xhat));
+    double *B = rot ? (double *) R_alloc((size_t) T * n_l, sizeof(double)) : NULL;
+    reconstruct_layer(l, L, M, T, n_l, REAL(W), Y, &sp, rot, B, REAL(Xhat));
     SET_VECTOR_ELT(out, l, Xhat);
     UNPROTECT(1);
   }
