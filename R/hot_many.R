@@ -1,0 +1,407 @@
+#' HOT between every pair of many systems
+#'
+#' Fits [hot()] between every pair of a named list of systems -- the
+#' subjects of a study, a set of models, models and subjects together -- all
+#' probed with the same stimuli, and collects the system x system matrices
+#' of HOT objectives and held-out scores.
+#'
+#' @section Pairs:
+#' The HOT score is not symmetric: `score[a, b]` is how well system `a`
+#' (the source) is rebuilt from system `b` (the target), and a deep model may
+#' contain a shallow one without the converse. So by default (`pairs =
+#' "ordered"`) both directions of every pair are fitted, `N (N - 1)` fits.
+#' The objective of plain HOT is symmetric (the transposed plans are optimal
+#' for the swapped problem, up to ties and round-off); with `pairs =
+#' "unordered"` each pair is fitted once, with the system listed first as
+#' the source, which halves the work: the objective matrix is then filled
+#' symmetrically and the score only above the diagonal (`NA` below). The
+#' diagonal is not fitted: objective 0, score `NA`.
+#'
+#' Every pair uses the same `seed`, so the same train/test split(s) of the
+#' stimuli and the same permutations of the baselines; with `seed = NULL`
+#' one seed is drawn from the current random stream and recorded in
+#' `$seed`.
+#'
+#' @section Parallel computing, and outgrowing one machine:
+#' The fits are independent. When the \pkg{future.apply} package is
+#' installed and a parallel \pkg{future} plan is set, they are spread over
+#' the plan's workers with [future.apply::future_lapply()] (in chunks of one
+#' fit per worker, so that the progress bar moves between chunks);
+#' otherwise they run one after the other in this session. Nothing else
+#' changes: the results are identical either way. For example:
+#'
+#' ```
+#' library(future)
+#' plan(multisession, workers = 4)         # 4 R sessions on this machine
+#' res <- hot_many(subjects, threads = 1)
+#' plan(cluster, workers = c("n1", "n2"))  # R sessions on other machines (ssh)
+#' plan(future.batchtools::batchtools_slurm,
+#'      template = "slurm.tmpl")           # one Slurm job per chunk of fits
+#' plan(sequential)                        # back to serial
+#' ```
+#'
+#' With a parallel plan `threads` defaults to 1, so that workers sharing a
+#' machine do not oversubscribe its cores; give more when each worker has
+#' cores of its own (a cluster node, a Slurm job with `--cpus-per-task`).
+#' Each fit is sent only its own two systems, so the data moved grows with
+#' the number of fits times the size of a system; on a remote cluster with
+#' large systems that transfer, not the fit, can dominate. For hundreds of
+#' systems, the `N (N - 1)` fits dominate: start with `pairs = "unordered"`
+#' and `n_perm = 0` (passed to `hot()`).
+#'
+#' @param systems A named list of systems, each a named list of layers
+#'   (numeric matrices, stimuli in rows, as for [hot()]), all with the same
+#'   stimuli in the same order. At least 2 systems; unnamed systems are
+#'   called `S1`, `S2`, ...
+#' @param ... Further arguments to [hot()], named: `rotation`, `test`,
+#'   `holdout`, `splits`, `n_perm`, `constant`, `max_iter`, `tol`. (`X`,
+#'   `Y`, `seed`, `threads` and `progress` are set by `hot_many()`.)
+#' @param pairs `"ordered"` (both directions of every pair) or
+#'   `"unordered"` (each pair once); see the Pairs section.
+#' @param seed Random seed of the splits and permutations, shared by all
+#'   pairs; `NULL` draws one from the current random stream.
+#' @param threads Threads of each fit; `NULL` for [hot_threads()] when the
+#'   fits run serially and 1 under a parallel plan.
+#' @param keep_fits Keep every `"hot"` fit in `$fits` (they hold the sparse
+#'   inner plans, so this can take memory for many large systems)?
+#' @param progress Show a progress bar over the fits.
+#' @return An object of class `"hot_many"`: a list with `objective` and
+#'   `score` (`N x N` matrices, rows the source system, columns the target,
+#'   dimnames `source` and `target`), `score_se` (its standard error over
+#'   splits, `NA` for one split), `pairs` (a data frame, one row per fit:
+#'   `source`, `target`, `objective`, `score`, `score_se`, `pairwise_best`,
+#'   `single_best`, `perm_p`, `perm_p_value`), `plans` (the layer plan of
+#'   every fit, named `"source -> target"`), `fits` (`NULL` unless
+#'   `keep_fits`), `pair_type`, `seed`, `parallel` (whether a future plan
+#'   ran the fits) and `call`. Methods: `print`,
+#'   [plot()][plot.hot_many] and [as.data.frame()][as.data.frame.hot_many].
+#' @seealso [hot()]; [plot.hot_many()] for the heatmaps and the MDS map.
+#' @export
+#' @examples
+#' sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
+#'                           target_layers = 4, source_units = 8,
+#'                           target_units = 6, seed = 1)
+#' systems <- list(A = sim$X, B = sim$Y, B_half = sim$Y[c(1, 3)])
+#' res <- hot_many(systems, n_perm = 0, seed = 1, threads = 1)
+#' res
+#' as.data.frame(res)
+#' plot(res, type = "mds")
+hot_many <- function(systems, ..., pairs = c("ordered", "unordered"),
+                     seed = NULL, threads = NULL, keep_fits = FALSE,
+                     progress = interactive()) {
+  call <- match.call()
+  pairs <- match.arg(pairs)
+  systems <- check_systems(systems)
+  hot_args <- check_hot_many_dots(list(...))
+  keep_fits <- check_flag(keep_fits, "keep_fits")
+  progress <- check_flag(progress, "progress")
+  if (is.null(seed)) {
+    seed <- sample.int(.Machine$integer.max, 1L)
+  } else {
+    seed <- check_number(seed, "seed")
+  }
+  parallel <- future_plan_is_parallel()
+  threads <- if (is.null(threads)) {
+    if (parallel) 1L else hot_threads()
+  } else {
+    check_threads(threads)
+  }
+
+  N <- length(systems)
+  nm <- names(systems)
+  todo <- if (pairs == "ordered") {
+    which(diag(N) == 0, arr.ind = TRUE)
+  } else {
+    which(upper.tri(diag(N)), arr.ind = TRUE)
+  }
+  todo <- todo[order(todo[, 1], todo[, 2]), , drop = FALSE]
+  colnames(todo) <- c("source", "target")
+  # each job carries its two systems only (no copies: R shares them)
+  jobs <- lapply(seq_len(nrow(todo)), function(k) {
+    list(source = nm[todo[k, 1]], target = nm[todo[k, 2]],
+         X = systems[[todo[k, 1]]], Y = systems[[todo[k, 2]]])
+  })
+
+  results <- run_pairs(jobs, hot_args, seed, threads, keep_fits, parallel,
+                       progress)
+  new_hot_many(results, todo, nm, pairs, seed, parallel, keep_fits, call)
+}
+
+check_systems <- function(systems) {
+  if (!is.list(systems) || is.data.frame(systems)) {
+    abort("`systems` must be a named list of systems (each a list of ",
+          "layers), not a ", class(systems)[1])
+  }
+  if (length(systems) < 2L) {
+    abort("`systems` must have at least 2 systems, not ", length(systems))
+  }
+  nm <- names(systems)
+  if (is.null(nm)) nm <- rep("", length(systems))
+  unnamed <- is.na(nm) | nm == ""
+  nm[unnamed] <- paste0("S", seq_along(systems))[unnamed]
+  if (anyDuplicated(nm)) {
+    abort("`systems` has duplicated names: ",
+          paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "))
+  }
+  systems <- Map(function(s, name) {
+    arg <- paste0("systems$", name)
+    if (is.matrix(s) || is.data.frame(s) || !is.list(s)) {
+      abort("`", arg, "` must be a list of layers (numeric matrices, ",
+            "stimuli x units), not a ", class(s)[1])
+    }
+    check_layers(s, arg)
+  }, systems, nm)
+  names(systems) <- nm
+  rows <- vapply(systems, function(s) nrow(s[[1]]), 1L)
+  if (any(rows != rows[1])) {
+    k <- which(rows != rows[1])[1]
+    abort("all systems must have the same stimuli (rows): `systems$", nm[1],
+          "` has ", rows[1], ", `systems$", nm[k], "` has ", rows[k])
+  }
+  systems
+}
+
+check_hot_many_dots <- function(dots) {
+  if (!length(dots)) return(dots)
+  nms <- names(dots)
+  if (is.null(nms) || any(is.na(nms) | nms == "")) {
+    abort("arguments in `...` must be named (they are passed to hot())")
+  }
+  reserved <- intersect(nms, c("X", "Y", "seed", "threads", "progress"))
+  if (length(reserved)) {
+    abort("`", reserved[1], "` cannot be given in `...`: hot_many() sets it",
+          if (reserved[1] %in% c("seed", "threads", "progress"))
+            paste0(" (use its own `", reserved[1], "` argument)"))
+  }
+  known <- setdiff(names(formals(hot)), c("X", "Y", "seed", "threads",
+                                          "progress"))
+  unknown <- setdiff(nms, known)
+  if (length(unknown)) {
+    abort("`", unknown[1], "` in `...` is not an argument of hot(); use ",
+          paste0("`", known, "`", collapse = ", "))
+  }
+  dots
+}
+
+# TRUE when future.apply is installed and the current future plan is not
+# sequential.
+future_plan_is_parallel <- function() {
+  requireNamespace("future.apply", quietly = TRUE) &&
+    requireNamespace("future", quietly = TRUE) &&
+    !inherits(future::plan(), "sequential")
+}
+
+# One fit of hot_many(); errors name the two systems. Keeps the fit small.
+hot_many_pair <- function(job, hot_args, seed, threads, keep_fits) {
+  fit <- tryCatch(
+    do.call(hot, c(list(X = quote(job$X), Y = quote(job$Y), seed = seed,
+                        threads = threads, progress = FALSE),
+                   hot_args)),
+    error = function(e) {
+      abort("hot() of `systems$", job$source, "` (source, `X`) against ",
+            "`systems$", job$target, "` (target, `Y`) failed: ",
+            conditionMessage(e))
+    })
+  # the call as the user would write it
+  fit$call$X <- call("$", quote(systems), as.name(job$source))
+  fit$call$Y <- call("$", quote(systems), as.name(job$target))
+  b <- fit$baselines
+  list(objective = fit$objective, score = fit$score,
+       score_se = fit$score_se,
+       baselines = c(pairwise_best = b$pairwise_best,
+                     single_best = b$single_best, perm_p = b$perm_p,
+                     perm_p_value = b$perm_p_value),
+       plan = fit$plan, fit = if (keep_fits) fit)
+}
+
+run_pairs <- function(jobs, hot_args, seed, threads, keep_fits, parallel,
+                      progress) {
+  n <- length(jobs)
+  if (progress) {
+    bar <- cli::cli_progress_bar("HOT between systems", total = n,
+                                 .envir = environment())
+  }
+  if (!parallel) {
+    out <- vector("list", n)
+    for (k in seq_len(n)) {
+      out[[k]] <- hot_many_pair(jobs[[k]], hot_args, seed, threads,
+                                keep_fits)
+      if (progress) cli::cli_progress_update(id = bar)
+    }
+    return(out)
+  }
+  # chunks of one fit per worker: the bar moves between chunks
+  size <- max(1L, as.integer(future::nbrOfWorkers()))
+  chunks <- split(seq_len(n), ceiling(seq_len(n) / size))
+  out <- vector("list", n)
+  for (idx in chunks) {
+    out[idx] <- future.apply::future_lapply(
+      jobs[idx], hot_many_pair, hot_args = hot_args, seed = seed,
+      threads = threads, keep_fits = keep_fits, future.seed = NULL,
+      future.packages = "hotalign")
+    if (progress) cli::cli_progress_update(inc = length(idx), id = bar)
+  }
+  out
+}
+
+new_hot_many <- function(results, todo, nm, pair_type, seed, parallel,
+                         keep_fits, call) {
+  N <- length(nm)
+  dn <- list(source = nm, target = nm)
+  objective <- matrix(NA_real_, N, N, dimnames = dn)
+  score <- score_se <- objective
+  diag(objective) <- 0
+  for (k in seq_along(results)) {
+    i <- todo[k, 1]
+    j <- todo[k, 2]
+    objective[i, j] <- results[[k]]$objective
+    score[i, j] <- results[[k]]$score
+    score_se[i, j] <- results[[k]]$score_se
+    if (pair_type == "unordered") objective[j, i] <- results[[k]]$objective
+  }
+  labels <- paste(nm[todo[, 1]], "->", nm[todo[, 2]])
+  base <- do.call(rbind, lapply(results, `[[`, "baselines"))
+  pairs <- data.frame(
+    source = factor(nm[todo[, 1]], levels = nm),
+    target = factor(nm[todo[, 2]], levels = nm),
+    objective = vapply(results, `[[`, 0, "objective"),
+    score = vapply(results, `[[`, 0, "score"),
+    score_se = vapply(results, `[[`, 0, "score_se"),
+    pairwise_best = base[, "pairwise_best"],
+    single_best = base[, "single_best"],
+    perm_p = base[, "perm_p"],
+    perm_p_value = base[, "perm_p_value"],
+    stringsAsFactors = FALSE
+  )
+  rownames(pairs) <- NULL
+  structure(list(
+    objective = objective, score = score, score_se = score_se, pairs = pairs,
+    plans = stats::setNames(lapply(results, `[[`, "plan"), labels),
+    fits = if (keep_fits) stats::setNames(lapply(results, `[[`, "fit"), labels),
+    pair_type = pair_type, seed = seed, parallel = parallel, call = call
+  ), class = "hot_many")
+}
+
+#' @rdname hot_many
+#' @param x A `"hot_many"` object.
+#' @param digits Significant digits shown.
+#' @export
+print.hot_many <- function(x, digits = 3L, ...) {
+  N <- nrow(x$score)
+  cat("<hot_many> HOT between ", N, " systems (", nrow(x$pairs), " ",
+      x$pair_type, " pair", if (nrow(x$pairs) != 1L) "s", " fitted",
+      if (isTRUE(x$parallel)) " in parallel", "; seed ", format(x$seed),
+      ")\n", sep = "")
+  cat("Held-out score (row: source rebuilt from column: target):\n")
+  print(signif(x$score, digits))
+  cat("Objective <C, P>:\n")
+  print(signif(x$objective, digits))
+  invisible(x)
+}
+
+#' Results of hot_many() as a data frame
+#'
+#' @param x A `"hot_many"` object from [hot_many()].
+#' @param row.names,optional Ignored.
+#' @param ... Ignored.
+#' @return A data frame with one row per fitted pair: `source` and `target`
+#'   (factors in the order of the systems), `objective`, `score`,
+#'   `score_se` and the baselines of [hot()] (`pairwise_best`,
+#'   `single_best`, `perm_p`, `perm_p_value`).
+#' @export
+#' @examples
+#' sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
+#'                           target_layers = 4, source_units = 8,
+#'                           target_units = 6, seed = 1)
+#' res <- hot_many(list(A = sim$X, B = sim$Y), n_perm = 0, seed = 1,
+#'                 threads = 1)
+#' as.data.frame(res)
+as.data.frame.hot_many <- function(x, row.names = NULL, optional = FALSE,
+                                   ...) {
+  x$pairs
+}
+
+#' Plot the results of hot_many()
+#'
+#' * `type = "score"` (the default): heatmap of the held-out HOT scores,
+#'   source systems as rows (top to bottom), target systems as columns.
+#' * `type = "objective"`: heatmap of the HOT objectives.
+#' * `type = "mds"`: a map of the systems by classical multidimensional
+#'   scaling ([stats::cmdscale()]) of the symmetrised objective
+#'   `(O + t(O)) / 2`, used as a dissimilarity: systems close on the map are
+#'   cheap to transport into each other.
+#'
+#' @param x A `"hot_many"` object from [hot_many()].
+#' @param type What to draw.
+#' @param main Title; a default says what is drawn.
+#' @param col For the heatmaps a palette, for the map the colour of the
+#'   points.
+#' @param numbers Write the values in the heatmap cells? By default for at
+#'   most 100 cells.
+#' @param digits Significant digits of the values written.
+#' @param ... Further graphical arguments to [graphics::image()] or
+#'   [graphics::plot()].
+#' @return `x`, invisibly; for `type = "mds"` the coordinates, invisibly.
+#' @export
+#' @examples
+#' sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
+#'                           target_layers = 4, source_units = 8,
+#'                           target_units = 6, seed = 1)
+#' systems <- list(A = sim$X, B = sim$Y, B_half = sim$Y[c(1, 3)])
+#' res <- hot_many(systems, n_perm = 0, seed = 1, threads = 1)
+#' plot(res)
+#' plot(res, type = "mds")
+plot.hot_many <- function(x, type = c("score", "objective", "mds"),
+                          main = NULL, col = NULL, numbers = NULL,
+                          digits = 2, ...) {
+  type <- match.arg(type)
+  if (type == "mds") return(invisible(plot_hot_many_mds(x, main, col, ...)))
+  z <- if (type == "score") x$score else x$objective
+  if (is.null(main)) {
+    main <- if (type == "score") "HOT score (source rebuilt from target)" else
+      "HOT objective"
+  }
+  if (is.null(col)) {
+    col <- if (type == "score") grDevices::hcl.colors(64L, "YlOrRd", rev = TRUE)
+           else grDevices::hcl.colors(64L, "YlGnBu")
+  }
+  if (is.null(numbers)) numbers <- length(z) <= 100L
+  draw_matrix_heatmap(z, main = main, col = col, numbers = numbers,
+                      digits = digits, xlab = "target system",
+                      ylab = "source system", legend_title = type, ...)
+  invisible(x)
+}
+
+plot_hot_many_mds <- function(x, main, col, ...) {
+  d <- symmetrised_objective(x)
+  N <- nrow(d)
+  k <- min(2L, N - 1L)
+  mds <- suppressWarnings(stats::cmdscale(stats::as.dist(d), k = k, eig = TRUE))
+  pts <- mds$points
+  # fewer positive eigenvalues than k: pad with zeros
+  if (ncol(pts) < 2L) pts <- cbind(pts, matrix(0, N, 2L - ncol(pts)))
+  rownames(pts) <- rownames(d)
+  if (is.null(main)) main <- "Systems by MDS of the HOT objective"
+  if (is.null(col)) col <- "#2166AC"
+  pos <- mds$eig[mds$eig > 0]
+  share <- if (length(pos)) pmax(mds$eig[seq_len(2)], 0) / sum(pos) else c(0, 0)
+  share[is.na(share)] <- 0
+  xr <- range(pts[, 1]) + c(-0.15, 0.15) * max(diff(range(pts[, 1])), 1e-3)
+  yr <- range(pts[, 2]) + c(-0.15, 0.15) * max(diff(range(pts[, 2])), 1e-3)
+  graphics::plot(pts[, 1], pts[, 2], pch = 19, col = col, xlim = xr,
+                 ylim = yr, asp = 1, main = main,
+                 xlab = sprintf("MDS 1 (%.0f%%)", 100 * share[1]),
+                 ylab = sprintf("MDS 2 (%.0f%%)", 100 * share[2]), ...)
+  graphics::text(pts[, 1], pts[, 2], labels = rownames(pts), pos = 3,
+                 cex = 0.85, xpd = NA)
+  pts
+}
+
+symmetrised_objective <- function(x) {
+  o <- x$objective
+  # one direction missing (not fitted): use the other
+  o[is.na(o)] <- t(o)[is.na(o)]
+  d <- (o + t(o)) / 2
+  d[is.na(d)] <- max(d, na.rm = TRUE)
+  d
+}
