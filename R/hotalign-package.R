@@ -12,5 +12,6 @@
 #'   \doi{10.48550/arXiv.2510.01706}
 #' @keywords internal
 #' @importFrom cli cli_progress_bar
+#' @importFrom Matrix sparseMatrix
 #' @useDynLib hotalign, .registration = TRUE, .fixes = "C_"
 "_PACKAGE"

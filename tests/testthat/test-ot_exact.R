@@ -599,3 +599,13 @@ test_that("pricing that starts mid-column wraps exactly once (regression: 4 x 4 
   expect_equal(res$cost, ref_assignment_bruteforce(C)$cost, tolerance = 1e-12)
   check_ot_certificate(C, rep(1 / 4, 4), rep(1 / 4, 4), res)
 })
+
+test_that("a 31 x 23 correlation cost that once hung the search solves with a certificate (regression)", {
+  C <- readRDS(test_path("fixtures", "ot-31x23.rds"))
+  res <- ot_exact(C)
+  check_ot_certificate(C, rep(1 / 31, 31), rep(1 / 23, 23), res)
+  skip_if_not_installed("lpSolve")
+  lp <- lpSolve::lp.transport(C, "min", rep("=", 31), rep(1 / 31, 31),
+                              rep("=", 23), rep(1 / 23, 23), integers = NULL)
+  expect_equal(res$cost, lp$objval, tolerance = 1e-9)
+})
