@@ -61,7 +61,8 @@ plot.hot <- function(x, type = c("plan", "cost", "scores"), main = NULL,
 # heatmap of an L x M matrix: rows top to bottom, colour bar in the right
 # margin
 hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
-                             blank_zero, ...) {
+                             blank_zero, xlab = "target layer",
+                             ylab = "source layer", diagonal = FALSE, ...) {
   L <- nrow(z)
   M <- ncol(z)
   zlim <- range(z, finite = TRUE)
@@ -88,14 +89,17 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
                  tick = FALSE)
   graphics::axis(2L, at = seq_len(L), labels = rev(row_labels), las = 1L,
                  tick = FALSE)
-  graphics::title(xlab = "target layer", line = bottom - 1.5)
-  graphics::title(ylab = "source layer", line = left - 1.5)
+  graphics::title(xlab = xlab, line = bottom - 1.5)
+  graphics::title(ylab = ylab, line = left - 1.5)
   graphics::box()
+  if (diagonal) {
+    graphics::segments(0.5, L + 0.5, M + 0.5, 0.5, lty = 2L, col = "grey40")
+  }
 
   if (numbers) {
-    cell_col <- col[pmax(1L, pmin(length(col),
-      1L + floor((z - zlim[1L]) / diff(zlim) * length(col))))]
-    rgb <- grDevices::col2rgb(cell_col)
+    k <- pmax(1L, pmin(length(col),
+      1L + floor((as.vector(z) - zlim[1L]) / diff(zlim) * length(col))))
+    rgb <- grDevices::col2rgb(col[ifelse(is.finite(k), k, 1L)])
     dark <- (0.299 * rgb[1L, ] + 0.587 * rgb[2L, ] + 0.114 * rgb[3L, ]) < 128
     lab <- formatC(signif(as.vector(z), digits), digits = digits,
                    format = "fg")

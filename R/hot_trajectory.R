@@ -467,11 +467,12 @@ plot.hot_trajectory <- function(x, type = c("plan", "cost", "scores"),
                   scores = grDevices::hcl.colors(64L, "YlGnBu", rev = TRUE))
   }
   if (is.null(numbers)) numbers <- length(z) <= 100L
-  trajectory_heatmap(z, main = main, col = col, numbers = numbers,
-                     digits = digits,
-                     legend_title = switch(type, plan = "mass", cost = "cost",
-                                           scores = "score"),
-                     blank_zero = type == "plan", diagonal = diagonal, ...)
+  hot_plot_heatmap(z, main = main, col = col, numbers = numbers,
+                   digits = digits,
+                   legend_title = switch(type, plan = "mass", cost = "cost",
+                                         scores = "score"),
+                   blank_zero = type == "plan", xlab = "checkpoint of B",
+                   ylab = "checkpoint of A", diagonal = diagonal, ...)
   invisible(x)
 }
 
@@ -671,69 +672,6 @@ diagonal_share <- function(plan) {
     if (col_left[j] == 0) j <- j + 1L
   }
   sum(pmin(plan, order_plan / (as.double(n) * m)))
-}
-
-# heatmap of a C_A x C_B matrix: rows top to bottom, colour bar on the right
-trajectory_heatmap <- function(z, main, col, numbers, digits, legend_title,
-                               blank_zero, diagonal, ...) {
-  n <- nrow(z)
-  m <- ncol(z)
-  zlim <- range(z, finite = TRUE)
-  if (zlim[1L] == zlim[2L]) zlim <- zlim + c(-0.5, 0.5) * max(abs(zlim[1L]), 1)
-  row_labels <- rownames(z)
-  col_labels <- colnames(z)
-  left <- max(4.1, 1.5 + max(nchar(row_labels)) * 0.6)
-  rotate <- max(nchar(col_labels)) > 4L || m > 12L
-  bottom <- if (rotate) max(4.1, 2.5 + max(nchar(col_labels)) * 0.6) else 4.1
-  op <- graphics::par(mar = c(bottom, left, 3.1, 6.1))
-  on.exit(graphics::par(op), add = TRUE)
-
-  # row k sits at height n - k + 1
-  graphics::image(x = seq(0.5, m + 0.5), y = seq(0.5, n + 0.5),
-                  z = t(z[rev(seq_len(n)), , drop = FALSE]), zlim = zlim,
-                  col = col, axes = FALSE, xlab = "", ylab = "", main = main,
-                  ...)
-  graphics::axis(1L, at = seq_len(m), labels = col_labels,
-                 las = if (rotate) 2L else 1L, tick = FALSE)
-  graphics::axis(2L, at = seq_len(n), labels = rev(row_labels), las = 1L,
-                 tick = FALSE)
-  graphics::title(xlab = "checkpoint of B", line = bottom - 1.5)
-  graphics::title(ylab = "checkpoint of A", line = left - 1.5)
-  graphics::box()
-  if (diagonal) {
-    graphics::segments(0.5, n + 0.5, m + 0.5, 0.5, lty = 2L, col = "grey40")
-  }
-  if (numbers) {
-    v <- as.vector(z)
-    k <- pmax(1L, pmin(length(col), 1L + floor((v - zlim[1L]) / diff(zlim) *
-                                                  length(col))))
-    rgb <- grDevices::col2rgb(col[ifelse(is.finite(k), k, 1L)])
-    dark <- (0.299 * rgb[1L, ] + 0.587 * rgb[2L, ] + 0.114 * rgb[3L, ]) < 128
-    show <- is.finite(v) & (!blank_zero | v != 0)
-    graphics::text(x = rep(seq_len(m), each = n)[show],
-                   y = rep(rev(seq_len(n)), times = m)[show],
-                   labels = formatC(signif(v, digits), digits = digits,
-                                    format = "fg")[show],
-                   cex = min(1, 10 / max(n, m)),
-                   col = ifelse(dark, "white", "black")[show])
-  }
-  # colour bar in the right margin
-  usr <- graphics::par("usr")
-  per_inch <- diff(usr[1:2]) / graphics::par("pin")[1L]
-  x0 <- usr[2L] + 0.2 * per_inch
-  x1 <- x0 + 0.2 * per_inch
-  y <- seq(usr[3L], usr[4L], length.out = length(col) + 1L)
-  graphics::rect(x0, y[-length(y)], x1, y[-1L], col = col, border = NA,
-                 xpd = NA)
-  graphics::rect(x0, usr[3L], x1, usr[4L], border = "grey30", xpd = NA)
-  ticks <- pretty(zlim, n = 5L)
-  ticks <- ticks[ticks >= zlim[1L] & ticks <= zlim[2L]]
-  ty <- usr[3L] + (ticks - zlim[1L]) / diff(zlim) * (usr[4L] - usr[3L])
-  graphics::segments(x1, ty, x1 + 0.05 * per_inch, ty, xpd = NA)
-  graphics::text(x1 + 0.08 * per_inch, ty, labels = format(ticks), adj = 0,
-                 cex = 0.8, xpd = NA)
-  graphics::text((x0 + x1) / 2, usr[4L], labels = legend_title, pos = 3L,
-                 cex = 0.8, xpd = NA)
 }
 
 traj_fmt <- function(x, digits) trimws(hot_fmt(x, digits))

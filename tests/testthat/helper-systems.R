@@ -25,17 +25,21 @@ dense_inner <- function(fit, l, m) {
   Q
 }
 
+# Columns centred on the training rows and scaled to unit norm there, as hot()
+# standardises (applied to all rows).
+std_train <- function(x, train) {
+  mu <- colMeans(x[train, , drop = FALSE])
+  cen <- sweep(x, 2, mu)
+  sweep(cen, 2, sqrt(colSums(cen[train, , drop = FALSE]^2)), "/")
+}
+
 # Slow reference of the held-out layer scores for weights W (L x M):
 # X^_l = sum_m L W[l, m] Yt_m (n_l Q_lm)' scored by per-unit Pearson r.
 ref_layer_scores <- function(fit, X, Y, W) {
   L <- length(X)
   train <- fit$train
   test <- fit$test
-  std <- function(x) {
-    mu <- colMeans(x[train, , drop = FALSE])
-    cen <- sweep(x, 2, mu)
-    sweep(cen, 2, sqrt(colSums(cen[train, , drop = FALSE]^2)), "/")
-  }
+  std <- function(x) std_train(x, train)
   vapply(seq_len(L), function(l) {
     Xt <- std(X[[l]])[test, , drop = FALSE]
     Xhat <- 0

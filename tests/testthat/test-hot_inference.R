@@ -28,11 +28,7 @@ inf_dense_inner <- function(fit, l, m) {
 inf_reconstruct <- function(fit, X, Y) {
   train <- fit$train
   test <- fit$test
-  std <- function(x) {
-    mu <- colMeans(x[train, , drop = FALSE])
-    cen <- sweep(x, 2, mu)
-    sweep(cen, 2, sqrt(colSums(cen[train, , drop = FALSE]^2)), "/")
-  }
+  std <- function(x) std_train(x, train)
   L <- length(X)
   lapply(seq_len(L), function(l) {
     Xhat <- 0

@@ -168,11 +168,7 @@ test_that("HOT+R layer scores match a slow R reconstruction with the rotations",
   fit <- hot(sys$X, Y, rotation = TRUE, seed = 4, n_perm = 0, threads = 1)
   train <- fit$train
   test <- fit$test
-  std <- function(x) {
-    mu <- colMeans(x[train, , drop = FALSE])
-    cen <- sweep(x, 2, mu)
-    sweep(cen, 2, sqrt(colSums(cen[train, , drop = FALSE]^2)), "/")
-  }
+  std <- function(x) std_train(x, train)
   L <- length(sys$X)
   ref <- vapply(seq_len(L), function(l) {
     Xt <- std(sys$X[[l]])[test, , drop = FALSE]

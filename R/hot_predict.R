@@ -1,0 +1,274 @@
+# predict() and unit_plan() for "hot" fits: rebuilding source layers from
+# new target data, and the inner plan of one layer pair as a sparse matrix.
+
+#' Reconstruct the source layers from new target-system data
+#'
+#' Rebuilds every layer of system A from responses of system B to new
+#' stimuli, through the fitted layer plan and inner unit plans (SPEC section
+#' 2): with `Y~_m` the new target data standardised with the training
+#' statistics of the fit,
+#' `X^_l = sum_m (L * plan[l, m]) * Y~_m %*% t(n_l * Q_lm)`, and for a HOT+R
+#' fit (`rotation = TRUE`) each term is multiplied on the right by `t(R_lm)`,
+#' the pair's rotation.
+#' Given the fit's own held-out rows, the column-wise correlations of the
+#' reconstructions with the held-out source data are the fit's unit scores.
+#'
+#' @param object A `"hot"` object returned by [hot()].
+#' @param newdata A list of the target layers, one numeric matrix (or data
+#'   frame) per target layer of the fit, each with the columns it had at fit
+#'   time (constant columns that were dropped included) and all with the same
+#'   stimuli as rows. If named, the names must be the target layer names (in
+#'   any order).
+#' @param type `"standardised"` (the default) returns the reconstructions on
+#'   the standardised scale of the fit (training-centred columns of unit
+#'   norm); `"original"` maps them back to the units of the source data with
+#'   each source column's training mean and norm.
+#' @param ... Ignored.
+#' @return A named list, one matrix per source layer, `nrow(newdata[[1]])`
+#'   rows and one column per source unit used in the fit.
+#' @seealso [unit_plan()]
+#' @export
+#' @examples
+#' sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
+#'                           target_layers = 4, source_units = 8,
+#'                           target_units = 6, seed = 1)
+#' fit <- hot(sim$X, sim$Y, seed = 1, n_perm = 20, threads = 1,
+#'            progress = FALSE)
+#' test_y <- lapply(sim$Y, function(y) y[fit$test, ])
+#' rebuilt <- predict(fit, test_y)
+#' # held-out correlation of each unit of the first source layer
+#' diag(cor(rebuilt$A1, sim$X$A1[fit$test, ]))
+predict.hot <- function(object, newdata, type = c("standardised", "original"),
+                        ...) {
+  type <- match.arg(type)
+  if (missing(newdata)) {
+    stop("`newdata` is missing: give a list of target layers (new stimuli ",
+         "as rows)", call. = FALSE)
+  }
+  if (is_hot_rotation(object) && !is.list(object$rotation$matrices)) {
+    stop("`object` is a rotation-invariant fit without stored rotations; ",
+         "predict() cannot rebuild its source layers", call. = FALSE)
+  }
+  ys <- hot_standardise_newdata(object, newdata)
+  plan <- object$plan
+  L <- nrow(plan)
+  M <- ncol(plan)
+  n_source <- as.integer(object$inner$n_source)
+  n_rows <- nrow(ys[[1L]])
+  out <- vector("list", L)
+  for (l in seq_len(L)) {
+    acc <- matrix(0, n_rows, n_source[l])
+    for (m in seq_len(M)) {
+      w <- L * plan[l, m]
+      if (w == 0) next
+      yq <- hot_pair_product(object, l, m, ys[[m]])
+      r <- hot_pair_rotation(object, l, m)
+      if (!is.null(r)) yq <- tcrossprod(yq, r)
+      acc <- acc + w * n_source[l] * yq
+    }
+    if (type == "original") {
+      st <- hot_layer_stats(object, "source", l)
+      acc <- sweep(sweep(acc, 2L, st$scale, "*"), 2L, st$center, "+")
+    }
+    dn <- list(rownames(ys[[1L]]), hot_unit_names(object, l))
+    if (!all(vapply(dn, is.null, TRUE))) dimnames(acc) <- dn
+    out[[l]] <- acc
+  }
+  names(out) <- rownames(plan)
+  out
+}
+
+#' Inner (unit-level) transport plan of one pair of layers
+#'
+#' The exact optimal transport plan `Q_lm` between the units of source layer
+#' `l` and target layer `m` of a fit, stored sparse.
+#'
+#' @param fit A fit, such as a `"hot"` object returned by [hot()].
+#' @param l Source layer: an index or a layer name.
+#' @param m Target layer: an index or a layer name.
+#' @param ... Passed to methods.
+#' @return A sparse `n_l x n'_m` [Matrix::sparseMatrix()] of the plan:
+#'   non-negative, summing to 1, rows summing to `1 / n_l` and columns to
+#'   `1 / n'_m`; rows and columns are the units used in the fit (constant
+#'   columns dropped).
+#' @seealso [predict.hot()]
+#' @export
+#' @examples
+#' sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
+#'                           target_layers = 4, source_units = 8,
+#'                           target_units = 6, seed = 1)
+#' fit <- hot(sim$X, sim$Y, seed = 1, n_perm = 20, threads = 1,
+#'            progress = FALSE)
+#' q <- unit_plan(fit, "A1", "B1")
+#' dim(q)
+#' sum(q)
+unit_plan <- function(fit, l, m, ...) {
+  UseMethod("unit_plan")
+}
+
+#' @rdname unit_plan
+#' @export
+unit_plan.hot <- function(fit, l, m, ...) {
+  l <- hot_layer_index(l, "l", rownames(fit$plan), "source")
+  m <- hot_layer_index(m, "m", colnames(fit$plan), "target")
+  q <- hot_pair_matrix(fit, l, m)
+  src <- hot_unit_names(fit, l)
+  tgt <- hot_unit_names(fit, m, "target")
+  if (!is.null(src) && !is.null(tgt)) dimnames(q) <- list(src, tgt)
+  q
+}
+
+#' @rdname unit_plan
+#' @export
+unit_plan.default <- function(fit, l, m, ...) {
+  stop("`fit` must be a fit with inner plans, such as a \"hot\" object ",
+       "from hot(), not an object of class ", class(fit)[1L], call. = FALSE)
+}
+
+# --- helpers (private) -------------------------------------------------------
+
+# index of a layer given by position or name; errors name the argument
+hot_layer_index <- function(x, arg, layer_names, side) {
+  n <- length(layer_names)
+  if (is.character(x) && length(x) == 1L && !is.na(x)) {
+    k <- match(x, layer_names)
+    if (is.na(k)) {
+      stop("`", arg, "` must be a ", side, " layer name, one of ",
+           paste0("`", layer_names, "`", collapse = ", "), "; not `", x, "`",
+           call. = FALSE)
+    }
+    return(k)
+  }
+  if (is.numeric(x) && length(x) == 1L && is.finite(x) && x == round(x) &&
+      x >= 1 && x <= n) {
+    return(as.integer(x))
+  }
+  stop("`", arg, "` must be a ", side, " layer index in 1..", n,
+       " or a ", side, " layer name", call. = FALSE)
+}
+
+# the inner plan of pair (l, m) as a sparse n_l x n'_m Matrix
+hot_pair_matrix <- function(x, l, m) {
+  e <- hot_pair_entries(x, l, m)
+  Matrix::sparseMatrix(i = e$i, j = e$j, x = e$x,
+                       dims = c(as.integer(x$inner$n_source[l]),
+                                as.integer(x$inner$n_target[m])))
+}
+
+# entries of the inner plan of pair (l, m) in the triplet store
+hot_pair_entries <- function(x, l, m) {
+  inner <- x$inner
+  k <- l + (m - 1L) * length(inner$n_source)
+  from <- inner$start[k] + 1
+  to <- inner$start[k + 1L]
+  idx <- if (to >= from) seq.int(from, to) else integer(0)
+  list(i = as.integer(inner$i[idx]), j = as.integer(inner$j[idx]),
+       x = as.numeric(inner$x[idx]))
+}
+
+# ys %*% t(Q_lm) from the triplets, without forming Q_lm: column i of the
+# result is sum over entries (i, j, q) of q * ys[, j]
+hot_pair_product <- function(x, l, m, ys) {
+  e <- hot_pair_entries(x, l, m)
+  n_l <- as.integer(x$inner$n_source[l])
+  out <- matrix(0, nrow(ys), n_l)
+  if (length(e$x) == 0L) return(out)
+  weighted <- ys[, e$j, drop = FALSE] * rep(e$x, each = nrow(ys))
+  sums <- rowsum(t(weighted), e$i, reorder = TRUE)
+  out[, as.integer(rownames(sums))] <- t(sums)
+  out
+}
+
+# training statistics of one layer restricted to the columns used in the fit
+hot_layer_stats <- function(x, side, k) {
+  st <- x$standardise[[side]][[k]]
+  keep <- as.integer(st$keep)
+  width <- if (side == "source") x$inner$n_source[k] else x$inner$n_target[k]
+  center <- st$center
+  scale <- st$scale
+  # statistics may be stored for every column or for the kept ones only
+  if (length(center) != width) center <- center[keep]
+  if (length(scale) != width) scale <- scale[keep]
+  list(center = as.numeric(center), scale = as.numeric(scale), keep = keep,
+       n_cols = length(keep) + length(x$dropped[[side]][[k]]))
+}
+
+# column names of the units used in the fit, when the fit kept them
+hot_unit_names <- function(x, k, side = "source") {
+  nm <- names(x$standardise[[side]][[k]]$center)
+  width <- if (side == "source") x$inner$n_source[k] else x$inner$n_target[k]
+  if (!is.null(nm) && length(nm) != width) {
+    nm <- nm[as.integer(x$standardise[[side]][[k]]$keep)]
+  }
+  nm
+}
+
+# validate newdata and standardise it with the target training statistics
+hot_standardise_newdata <- function(x, newdata) {
+  target_names <- colnames(x$plan)
+  M <- length(target_names)
+  if (is.data.frame(newdata) || is.matrix(newdata) || !is.list(newdata)) {
+    stop("`newdata` must be a list of target layers (one matrix per layer), ",
+         "not a ", if (is.data.frame(newdata)) "data frame"
+         else if (is.matrix(newdata)) "matrix" else class(newdata)[1L],
+         call. = FALSE)
+  }
+  if (length(newdata) != M) {
+    stop("`newdata` must have one element per target layer (", M, "), not ",
+         length(newdata), call. = FALSE)
+  }
+  nm <- names(newdata)
+  if (!is.null(nm)) {
+    unknown <- setdiff(nm, target_names)
+    if (length(unknown) > 0L || anyDuplicated(nm)) {
+      bad <- if (length(unknown) > 0L) unknown[1L] else nm[anyDuplicated(nm)]
+      stop("`newdata` names must be the target layer names (",
+           paste0("`", target_names, "`", collapse = ", "), "); `", bad,
+           "` is ", if (length(unknown) > 0L) "not one of them"
+           else "duplicated", call. = FALSE)
+    }
+    newdata <- newdata[target_names]
+  }
+  n_rows <- NA_integer_
+  out <- vector("list", M)
+  for (m in seq_len(M)) {
+    y <- newdata[[m]]
+    layer <- target_names[m]
+    if (is.data.frame(y)) {
+      if (!all(vapply(y, is.numeric, TRUE))) {
+        stop("`newdata` layer `", layer, "` has non-numeric columns",
+             call. = FALSE)
+      }
+      y <- as.matrix(y)
+    }
+    if (!is.matrix(y) || !is.numeric(y)) {
+      stop("`newdata` layer `", layer, "` must be a numeric matrix or data ",
+           "frame", call. = FALSE)
+    }
+    if (is.na(n_rows)) {
+      n_rows <- nrow(y)
+      if (n_rows < 1L) {
+        stop("`newdata` layer `", layer, "` has no rows", call. = FALSE)
+      }
+    } else if (nrow(y) != n_rows) {
+      stop("`newdata` layer `", layer, "` has ", nrow(y), " rows, but layer `",
+           target_names[1L], "` has ", n_rows, "; every layer needs the same ",
+           "stimuli", call. = FALSE)
+    }
+    st <- hot_layer_stats(x, "target", m)
+    if (ncol(y) != st$n_cols) {
+      stop("`newdata` layer `", layer, "` has ", ncol(y), " columns, but ",
+           st$n_cols, " at fit time", call. = FALSE)
+    }
+    if (any(!is.finite(y))) {
+      stop("`newdata` layer `", layer, "` contains NA, NaN or infinite values",
+           call. = FALSE)
+    }
+    storage.mode(y) <- "double"
+    y <- y[, st$keep, drop = FALSE]
+    y <- sweep(sweep(y, 2L, st$center, "-"), 2L, st$scale, "/")
+    out[[m]] <- y
+  }
+  names(out) <- target_names
+  out
+}
