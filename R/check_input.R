@@ -124,7 +124,14 @@ check_threads <- function(threads, what = "`threads`") {
 
 # Train/test splits: a list of list(train, test) of sorted 1-based indices.
 make_splits <- function(n_stimuli, test, holdout, splits) {
-  if (!is.null(test)) {
+  if (is.list(test)) {
+    # user-given folds: one held-out set per split
+    if (splits != 1L) abort("give either `test` or `splits` > 1, not both")
+    if (!length(test)) abort("`test` is an empty list of folds")
+    folds <- lapply(seq_along(test), function(k) {
+      check_test(test[[k]], n_stimuli, paste0("`test[[", k, "]]`"))
+    })
+  } else if (!is.null(test)) {
     if (splits != 1L) abort("give either `test` or `splits` > 1, not both")
     test <- check_test(test, n_stimuli)
     folds <- list(test)
@@ -149,24 +156,24 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
   })
 }
 
-check_test <- function(test, n_stimuli) {
+check_test <- function(test, n_stimuli, what = "`test`") {
   if (is.logical(test)) {
     if (length(test) != n_stimuli || anyNA(test)) {
-      abort("`test` as a logical vector must have one non-NA value per ",
+      abort(what, " as a logical vector must have one non-NA value per ",
             "stimulus (", n_stimuli, "), not ", length(test))
     }
     return(which(test))
   }
   if (!is.numeric(test) || anyNA(test) || any(test != round(test))) {
-    abort("`test` must be whole-number row indices or a logical vector")
+    abort(what, " must be whole-number row indices or a logical vector")
   }
-  if (length(test) == 0L) abort("`test` is empty; use `holdout = 0` for no held-out stimuli")
+  if (length(test) == 0L) abort(what, " is empty; use `holdout = 0` for no held-out stimuli")
   bad <- test < 1 | test > n_stimuli
   if (any(bad)) {
-    abort("`test` has indices outside 1..", n_stimuli, ": ",
+    abort(what, " has indices outside 1..", n_stimuli, ": ",
           paste(utils::head(test[bad], 5), collapse = ", "))
   }
-  if (anyDuplicated(test)) abort("`test` has duplicated indices")
+  if (anyDuplicated(test)) abort(what, " has duplicated indices")
   sort(as.integer(test))
 }
 

@@ -79,7 +79,9 @@
 #'   pair is aligned up to an orthogonal transformation of the source units
 #'   (see Details).
 #' @param test Held-out stimuli: 1-based row indices or a logical vector of
-#'   length `nrow`. Overrides `holdout` and `splits`.
+#'   length `nrow`; or a list of such vectors, one per split (user-given
+#'   folds, e.g. whole trials or sessions held out together). Overrides
+#'   `holdout` and `splits`.
 #' @param holdout Fraction of stimuli held out at random, in `[0, 1)`. With
 #'   `0` nothing is held out and no score is computed.
 #' @param splits Number of random train/test splits; the score, the layer

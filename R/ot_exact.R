@@ -91,6 +91,22 @@ print.ot_plan <- function(x, ...) {
   invisible(x)
 }
 
+#' @rdname ot_exact
+#' @param x An `"ot_plan"` object.
+#' @param row.names,optional,... Ignored (for the generic).
+#' @return `as.data.frame()`: one row per non-zero of the plan, with `row`,
+#'   `column` (names when `cost` had dimnames, else indices) and `mass`.
+#' @export
+as.data.frame.ot_plan <- function(x, row.names = NULL, optional = FALSE, ...) {
+  P <- x$plan  # dgCMatrix: the non-zeros column by column
+  i <- P@i + 1L
+  j <- rep(seq_len(ncol(P)), diff(P@p))
+  label <- function(idx, names) if (is.null(names)) idx else names[idx]
+  dn <- dimnames(P)
+  data.frame(row = label(i, dn[[1]]), column = label(j, dn[[2]]),
+             mass = P@x, stringsAsFactors = FALSE)
+}
+
 #' Correlation-distance cost between the units of two layers
 #'
 #' `K[i, j] = 1 - cor(A[, i], B[, j])`, which equals half the squared

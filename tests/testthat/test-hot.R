@@ -194,3 +194,18 @@ test_that("units constant on the held-out stimuli are reported, not averaged", {
   expect_true(is.na(fit$unit_scores$L1[["2"]]))
   expect_equal(fit$layer_scores[["L1"]], mean(fit$unit_scores$L1, na.rm = TRUE))
 })
+
+test_that("user-given folds: one split per held-out set, errors name the fold", {
+  X <- make_system(n_stimuli = 60, widths = c(5, 6), noise = 1, seed = 14)
+  folds <- list(1:12, 13:24, 25:36)
+  fit <- hot(X, X, test = folds, n_perm = 5, seed = 1, threads = 1)
+  expect_length(fit$splits, 3)
+  expect_identical(lapply(fit$splits, `[[`, "test"), lapply(folds, as.integer))
+  one <- hot(X, X, test = folds[[2]], n_perm = 5, seed = 1, threads = 1)
+  expect_identical(fit$splits[[2]]$plan, one$plan)
+  expect_equal(fit$splits[[2]]$score, one$score, tolerance = 1e-15)
+  expect_error(hot(X, X, test = list(1:5, c(0, 3))),
+               "`test\\[\\[2\\]\\]` has indices outside 1..60: 0")
+  expect_error(hot(X, X, test = list()), "`test` is an empty list of folds")
+  expect_error(hot(X, X, test = folds, splits = 2), "either `test` or `splits`")
+})

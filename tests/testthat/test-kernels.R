@@ -37,3 +37,12 @@ test_that("soft_matching recovers a permutation and matches ot_exact", {
   expect_equal(Matrix::rowSums(sm$plan), rep(1 / 6, 6), tolerance = 1e-15)
   expect_equal(Matrix::colSums(sm$plan), rep(1 / 4, 4), tolerance = 1e-15)
 })
+
+test_that("as.data.frame of an ot_plan lists the non-zeros with their labels", {
+  C <- matrix(c(0, 1, 1, 0), 2, dimnames = list(c("a", "b"), c("x", "y")))
+  df <- as.data.frame(ot_exact(C))
+  expect_identical(df$row, c("a", "b"))
+  expect_identical(df$column, c("x", "y"))
+  expect_equal(df$mass, c(0.5, 0.5))
+  expect_identical(as.data.frame(ot_exact(unname(C)))$row, 1:2)
+})
