@@ -5,9 +5,11 @@
  * All pairs run in one OpenMP loop.  Each thread owns one cost buffer, one
  * solver workspace and (with rotation) one descent workspace, sized for the
  * largest pair and allocated on the main thread before the region, so
- * nothing inside the region allocates or touches the R API.  Pairs are handed
- * out in chunks; between chunks the main thread checks for interrupts and
- * updates the progress bar.  A pair's result depends only on its inputs,
+ * nothing inside the region allocates or touches the R API.  Each thread works
+ * a slot; a free slot takes the next pair, and plain-HOT pairs advance in
+ * slices (a block of cost columns, a budget of pivots), so that between
+ * slices -- every few tens of milliseconds -- the main thread checks for
+ * interrupts and updates the progress bar.  A pair's result depends only on its inputs,
  * never on the thread that solved it, so results are bit-identical for any
  * number of threads.
  *
@@ -27,6 +29,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <math.h>
 #include <string.h>
 #include <R.h>
 #include <Rinternals.h>
@@ -85,6 +88,75 @@ static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
   R_xlen_t at = job->cap_start[k];
   job->nnz[k] = ot_extract(p, 1.0 / ((double) n * nm), job->fi + at, job->fj + at,
                            job->fx + at, s->u, s->v, job->cost + k);
+}
+
+/* Work of one slice, per slot, in multiply-adds or arc prices: a few tens of
+ * milliseconds, the longest a Ctrl-C waits (HOT+R pairs run whole). */
+#define SLICE_WORK 33554432.0
+
+/* A pair in progress, kept across slices: the cost matrix is built a block
+ * of columns at a time, then the simplex pivots a budget at a time. */
+typedef struct {
+  int k;         /* pair index, or -1 when the slot is free */
+  int cols;      /* columns of the cost matrix computed so far */
+  ot_problem *p; /* the solver, once the cost matrix is complete */
+} pair_slot;
+
+static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
+                        pair_scratch *s) {
+  int n = job->nx[k % job->L], nm = job->ny[k / job->L];
+  job->status[k] = st;
+  job->pivots[k] = ot_pivots(p);
+  job->nnz[k] = 0;
+  job->cost[k] = NA_REAL;
+  job->iterations[k] = 0;
+  job->converged[k] = NA_LOGICAL;
+  if (st != OT_OPTIMAL) return;
+  R_xlen_t at = job->cap_start[k];
+  job->nnz[k] = ot_extract(p, 1.0 / ((double) n * nm), job->fi + at, job->fj + at,
+                           job->fx + at, s->u, s->v, job->cost + k);
+}
+
+/* Advances the slot's pair by about `work` units; returns the units spent
+ * and sets *finished when the pair is done.  The result of a pair does not
+ * depend on how its work was sliced: the simplex resumes exactly. */
+static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s,
+                           double work, int *finished) {
+  const int k = slot->k, l = k % job->L, m = k / job->L;
+  const int n = job->nx[l], nm = job->ny[m], T = job->T;
+  *finished = 0;
+  if (job->rotation) { /* the descent runs whole */
+    solve_pair(job, k, s);
+    *finished = 1;
+    return work;
+  }
+  double spent = 0;
+  if (slot->p == NULL) {
+    double per_col = (double) n * (T > 0 ? T : 1);
+    int c = (int) (work / per_col);
+    if (c < 1) c = 1;
+    if (c > nm - slot->cols) c = nm - slot->cols;
+    correlation_cost(job->X[l], job->Y[m] + (R_xlen_t) slot->cols * T, T, n, c,
+                     s->K + (R_xlen_t) slot->cols * n);
+    slot->cols += c;
+    spent += per_col * c;
+    if (slot->cols < nm) return spent;
+    /* uniform masses 1/n, 1/nm solved exactly as integers nm, n */
+    for (int i = 0; i < n; i++) s->a[i] = nm;
+    for (int j = 0; j < nm; j++) s->b[j] = n;
+    slot->p = ot_init(s->work, n, nm, s->K, s->a, s->b);
+  }
+  double block = sqrt((double) n * nm);
+  if (block < 10) block = 10;
+  double budget = (work - spent) / block;
+  if (budget < 1) budget = 1;
+  double before = ot_pivots(slot->p);
+  int st = ot_run(slot->p, budget);
+  spent += (ot_pivots(slot->p) - before + 1) * block;
+  if (st == OT_RUNNING) return spent;
+  finish_pair(job, k, slot->p, st, s);
+  *finished = 1;
+  return spent;
 }
 
 /* layer pointers and widths, plan storage for all pairs, result arrays */
@@ -176,22 +248,46 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
 
   SEXP bar = PROTECT(show ? cli_progress_bar(ntodo, NULL) : R_NilValue);
   if (show) cli_progress_set_name(bar, label);
-  const int chunk = 2 * nth;
-  for (int t0 = 0; t0 < ntodo; t0 += chunk) {
-    const int t1 = t0 + chunk < ntodo ? t0 + chunk : ntodo;
+  /* one slot per thread; slots take the next pair when free, and between
+   * slices the main thread checks for interrupts and shows progress */
+  pair_slot *slots = (pair_slot *) R_alloc(nth, sizeof(pair_slot));
+  for (int t = 0; t < nth; t++) {
+    slots[t].k = -1;
+    slots[t].p = NULL;
+  }
+  int next = 0, done = 0;
+  while (done < ntodo) {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nth) schedule(static, 1)
 #endif
-    for (int t = t0; t < t1; t++) {
+    for (int t = 0; t < nth; t++) {
+      pair_slot *slot = slots + t;
+      double left = SLICE_WORK;
+      while (left > 0) {
+        if (slot->k < 0) {
+          int take;
 #ifdef _OPENMP
-      int tid = omp_get_thread_num();
-#else
-      int tid = 0;
+#pragma omp atomic capture
 #endif
-      solve_pair(job, todo[t], scratch + tid);
+          take = next++;
+          if (take >= ntodo) break;
+          slot->k = todo[take];
+          slot->cols = 0;
+          slot->p = NULL;
+        }
+        int finished;
+        left -= advance_pair(job, slot, scratch + t, left, &finished);
+        if (finished) {
+          slot->k = -1;
+#ifdef _OPENMP
+#pragma omp atomic
+#endif
+          done++;
+        }
+      }
     }
     R_CheckUserInterrupt();
-    if (show && CLI_SHOULD_TICK) cli_progress_set(bar, t1);
+    if (show && CLI_SHOULD_TICK) cli_progress_set(bar, done);
   }
   if (show) cli_progress_done(bar);
   UNPROTECT(1);
