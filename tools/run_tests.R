@@ -1,0 +1,199 @@
+# Run the hotalign test suite against a fresh installation of this checkout.
+#
+#   Rscript tools/run_tests.R
+#
+# 1. installs what is missing: on Debian/Ubuntu (as root) the compilers and
+#    libraries R builds packages with (apt-get install r-base-dev), and the R
+#    packages hotalign and its tests need (DESCRIPTION Imports/LinkingTo,
+#    testthat) from CRAN;
+# 2. installs hotalign from this checkout into a temporary library (the checkout
+#    itself is not modified and the default library is not touched);
+# 3. runs tests/testthat against the installed package with OMP_THREAD_LIMIT=2
+#    and NOT_CRAN=true (unless already set); tests that need a suggested
+#    package (clue, lpSolve, future.apply) are skipped when it is missing;
+# 4. ends with one line "N passed, N failed, N skipped" (testthat expectations;
+#    a test that stops with an error counts as failed) and exits with status 1
+#    if anything failed.
+
+cran <- "https://cloud.r-project.org"
+
+script_file <- function() {
+  arg <- grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE)
+  if (length(arg) == 0L) stop("run this script with `Rscript tools/run_tests.R`")
+  normalizePath(sub("^--file=", "", arg[[1L]]), mustWork = TRUE)
+}
+
+# OpenMP reads OMP_THREAD_LIMIT once, when the runtime starts, and R itself may
+# already have started it: setting it with Sys.setenv() here would be too late.
+# So, if it is unset, run this script again in a child process that has it.
+if (!nzchar(Sys.getenv("OMP_THREAD_LIMIT"))) {
+  Sys.setenv(OMP_THREAD_LIMIT = "2")
+  status <- system2(file.path(R.home("bin"), "Rscript"),
+                    c("--no-echo", "--no-restore", shQuote(script_file())))
+  quit(save = "no", status = status)
+}
+
+root <- normalizePath(file.path(dirname(script_file()), ".."), mustWork = TRUE)
+desc_file <- file.path(root, "DESCRIPTION")
+if (!file.exists(desc_file) ||
+    !identical(unname(read.dcf(desc_file, "Package")[1L, 1L]), "hotalign")) {
+  stop("cannot find the hotalign checkout above ", dirname(script_file()))
+}
+
+# ---- R package dependencies -------------------------------------------------
+
+# Packages named in DESCRIPTION fields, with their minimum versions (or NA).
+desc_deps <- function(fields) {
+  desc <- read.dcf(desc_file)
+  txt <- unlist(lapply(intersect(fields, colnames(desc)), function(f) {
+    strsplit(gsub("\\s+", " ", desc[1L, f]), ",", fixed = TRUE)[[1L]]
+  }))
+  txt <- trimws(txt)
+  txt <- txt[nzchar(txt)]
+  pkg <- trimws(sub("\\(.*$", "", txt))
+  ver <- ifelse(grepl(">=", txt, fixed = TRUE),
+                trimws(sub("^.*>=\\s*([^)]*)\\).*$", "\\1", txt)), NA_character_)
+  keep <- !(pkg %in% c("R", rownames(installed.packages(priority = "base"))))
+  data.frame(package = pkg[keep], version = ver[keep], stringsAsFactors = FALSE)
+}
+
+# The first library we may write to (the user library is created if needed).
+writable_library <- function() {
+  for (lib in .libPaths()) if (file.access(lib, 2L) == 0L) return(lib)
+  lib <- path.expand(strsplit(Sys.getenv("R_LIBS_USER"), .Platform$path.sep)[[1L]][1L])
+  dir.create(lib, recursive = TRUE, showWarnings = FALSE)
+  .libPaths(c(lib, .libPaths()))
+  lib
+}
+
+install_missing <- function(deps) {
+  ok <- vapply(seq_len(nrow(deps)), function(i) {
+    pkg <- deps$package[i]
+    if (!requireNamespace(pkg, quietly = TRUE)) return(FALSE)
+    is.na(deps$version[i]) ||
+      utils::packageVersion(pkg) >= package_version(deps$version[i])
+  }, logical(1))
+  need <- unique(deps$package[!ok])
+  if (length(need) == 0L) return(invisible(character()))
+  lib <- writable_library()
+  message("Installing from CRAN into ", lib, ": ", paste(need, collapse = ", "))
+  utils::install.packages(need, lib = lib, repos = cran, quiet = TRUE)
+  still <- need[!vapply(need, requireNamespace, logical(1), quietly = TRUE)]
+  if (length(still)) stop("could not install: ", paste(still, collapse = ", "))
+  invisible(need)
+}
+
+# The C compiler, make, and the BLAS/LAPACK/Fortran libraries R links packages
+# against. On Debian/Ubuntu they are the package r-base-dev, installed here if
+# missing (as root); elsewhere we can only say what is missing.
+ensure_build_tools <- function() {
+  deb_ok <- TRUE
+  if (nzchar(Sys.which("dpkg-query"))) {
+    st <- suppressWarnings(system2("dpkg-query", c("-W", "-f='${Status}'", "r-base-dev"),
+                                   stdout = TRUE, stderr = FALSE))
+    deb_ok <- any(grepl("install ok installed", st, fixed = TRUE))
+  }
+  cc <- strsplit(trimws(suppressWarnings(system2(file.path(R.home("bin"), "R"),
+                 c("CMD", "config", "CC"), stdout = TRUE))), "[[:space:]]+")[[1L]][1L]
+  tools_ok <- nzchar(Sys.which(cc)) && nzchar(Sys.which("make"))
+  if (deb_ok && tools_ok) return(invisible(TRUE))
+  root <- identical(unname(Sys.info()[["effective_user"]]), "root")
+  if (nzchar(Sys.which("apt-get")) && root) {
+    message("Installing the compilers and libraries R packages are built with (apt-get install r-base-dev)")
+    ok <- system("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends r-base-dev > /dev/null") == 0L
+    if (ok) return(invisible(TRUE))
+  }
+  if (tools_ok) return(invisible(FALSE))  # not Debian's r-base-dev, but a compiler: try
+  stop("a C compiler (", cc, ") and make are needed to install hotalign; on Debian/Ubuntu: ",
+       "sudo apt-get install r-base-dev", call. = FALSE)
+}
+
+# ---- install this checkout -------------------------------------------------
+
+# Copy the package sources (minus .Rbuildignore'd paths and build debris) to a
+# scratch directory, so that compiling never leaves files in the checkout.
+copy_sources <- function(root) {
+  files <- list.files(root, recursive = TRUE, all.files = TRUE, no.. = TRUE)
+  ignore <- c("^\\.git(/|$)", "\\.Rcheck(/|$)", "\\.tar\\.gz$",
+              "^src/.*\\.(o|so|dll)$", "(^|/)\\.Rhistory$", "(^|/)\\.RData$")
+  rbi <- file.path(root, ".Rbuildignore")
+  if (file.exists(rbi)) {
+    pat <- trimws(readLines(rbi, warn = FALSE))
+    ignore <- c(ignore, pat[nzchar(pat) & !startsWith(pat, "#")])
+  }
+  drop <- Reduce(`|`, lapply(ignore, grepl, x = files, perl = TRUE, ignore.case = TRUE),
+                 logical(length(files)))
+  files <- files[!drop]
+  dest <- file.path(tempfile("hotalign-src-"), "hotalign")
+  for (d in unique(file.path(dest, dirname(files)))) dir.create(d, recursive = TRUE, showWarnings = FALSE)
+  ok <- file.copy(file.path(root, files), file.path(dest, files), copy.date = TRUE)
+  if (!all(ok)) stop("could not copy the sources to ", dest)
+  dest
+}
+
+install_checkout <- function(root, lib) {
+  src <- copy_sources(root)
+  on.exit(unlink(dirname(src), recursive = TRUE), add = TRUE)
+  env <- if (nzchar(Sys.getenv("MAKEFLAGS"))) character() else "MAKEFLAGS=-j2"
+  out <- suppressWarnings(system2(
+    file.path(R.home("bin"), "R"),
+    c("CMD", "INSTALL", "--no-multiarch", paste0("--library=", shQuote(lib)), shQuote(src)),
+    stdout = TRUE, stderr = TRUE, env = env))
+  status <- attr(out, "status")
+  if (!is.null(status) && status != 0L) {
+    writeLines(utils::tail(out, 60L))
+    stop("R CMD INSTALL failed (status ", status, ")", call. = FALSE)
+  }
+  invisible(out)
+}
+
+# ---- run --------------------------------------------------------------------
+
+ensure_build_tools()
+install_missing(rbind(desc_deps(c("Depends", "Imports", "LinkingTo")),
+                      data.frame(package = "testthat", version = "3.0.0")))
+
+lib <- tempfile("hotalign-lib-")
+dir.create(lib)
+version <- unname(read.dcf(desc_file, "Version")[1L, 1L])
+cat(sprintf("Installing hotalign %s from %s into a temporary library ...\n", version, root))
+t0 <- proc.time()[["elapsed"]]
+installed <- tryCatch({ install_checkout(root, lib); TRUE }, error = function(e) {
+  cat(conditionMessage(e), "\n", sep = "")
+  FALSE
+})
+if (!installed) {
+  cat("0 passed, 1 failed, 0 skipped\n")   # the installation counts as one failure
+  quit(save = "no", status = 1L)
+}
+cat(sprintf("  done (%.0f s)\n", proc.time()[["elapsed"]] - t0))
+
+.libPaths(c(lib, .libPaths()))
+# the full suite, as devtools::test() runs it (R CMD check runs it CRAN-style)
+if (!nzchar(Sys.getenv("NOT_CRAN"))) Sys.setenv(NOT_CRAN = "true")
+Sys.setenv(R_LIBS = paste(c(lib, Sys.getenv("R_LIBS")[nzchar(Sys.getenv("R_LIBS"))]),
+                          collapse = .Platform$path.sep))
+
+cat(sprintf("Running tests/testthat with OMP_THREAD_LIMIT=%s\n", Sys.getenv("OMP_THREAD_LIMIT")))
+reporter <- testthat::ProgressReporter$new(
+  show_praise = FALSE, max_failures = 1e6,
+  update_interval = if (cli::is_dynamic_tty()) 0.1 else Inf)  # no spinner lines in logs
+results <- tryCatch(
+  testthat::test_dir(file.path(root, "tests", "testthat"), package = "hotalign",
+                     load_package = "installed", reporter = reporter,
+                     stop_on_failure = FALSE, stop_on_warning = FALSE),
+  error = function(e) {
+    cat("\nThe test run itself failed: ", conditionMessage(e), "\n", sep = "")
+    NULL
+  })
+
+if (is.null(results)) {
+  n_pass <- 0L; n_fail <- 1L; n_skip <- 0L
+} else {
+  df <- as.data.frame(results)
+  n_pass <- sum(df$passed)
+  n_fail <- sum(df$failed) + sum(df$error)   # error: the test stopped with an error
+  n_skip <- sum(df$skipped)
+}
+cat(sprintf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip))
+quit(save = "no", status = if (n_fail > 0L) 1L else 0L)
