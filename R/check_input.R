@@ -54,7 +54,7 @@ check_layer <- function(x, what) {
     }
     x <- as.matrix(x)
   }
-  if (is.null(dim(x)) && is.atomic(x) && !is.character(x)) {
+  if (is.null(dim(x)) && is.atomic(x) && !is.null(x) && !is.character(x)) {
     x <- matrix(x, ncol = 1L)
   }
   if (!is.matrix(x) || !(is.numeric(x) || is.logical(x))) {

@@ -121,7 +121,7 @@ as.data.frame.ot_plan <- function(x, row.names = NULL, optional = FALSE, ...) {
 #' B <- matrix(rnorm(50 * 4), 50, 4)
 #' all.equal(correlation_cost(A, B), 1 - cor(A, B))
 correlation_cost <- function(A, B) {
-  pair <- standardise_pair(A, B)
+  pair <- standardise_pair(A, B, bytes_per_pair = 8)
   K <- .Call(C_ffi_correlation_cost, pair$A, pair$B)
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
@@ -130,7 +130,9 @@ correlation_cost <- function(A, B) {
 }
 
 # Checks two layers and standardises every row of both (all rows train).
-standardise_pair <- function(A, B) {
+# `bytes_per_pair`: working memory per unit pair of what follows (the cost
+# matrix; soft_matching() adds the solver's), refused before allocating.
+standardise_pair <- function(A, B, bytes_per_pair = 8) {
   A <- check_layer(A, "`A`")
   B <- check_layer(B, "`B`")
   if (nrow(A) != nrow(B)) {
@@ -138,6 +140,9 @@ standardise_pair <- function(A, B) {
           nrow(B))
   }
   if (nrow(A) < 2L) abort("`A` and `B` need at least 2 stimuli (rows)")
+  check_memory(8 * as.double(nrow(A)) * (ncol(A) + ncol(B)) +
+                 bytes_per_pair * as.double(ncol(A)) * ncol(B) +
+                 60 * (ncol(A) + ncol(B)), "`A` and `B`")
   rows <- seq_len(nrow(A))
   list(A = standardise_all(A, rows, "`A`"), B = standardise_all(B, rows, "`B`"))
 }
@@ -171,7 +176,12 @@ standardise_all <- function(x, rows, what) {
 #' sm$correlation
 #' which(as.matrix(sm$plan) > 0, arr.ind = TRUE)
 soft_matching <- function(A, B) {
-  K <- correlation_cost(A, B)
+  # the cost matrix (8 bytes per pair) and the solver workspace (about 9)
+  pair <- standardise_pair(A, B, bytes_per_pair = 17)
+  K <- .Call(C_ffi_correlation_cost, pair$A, pair$B)
+  if (!is.null(colnames(A)) || !is.null(colnames(B))) {
+    dimnames(K) <- list(colnames(A), colnames(B))
+  }
   res <- solve_ot(K, check_masses(NULL, NULL, nrow(K), ncol(K)),
                   "the unit cost of `A` and `B`")
   plan <- Matrix::sparseMatrix(i = res$i, j = res$j, x = res$x, dims = dim(K),

@@ -109,6 +109,16 @@ int rotation_descent(ot_problem *p, const double *Xs, const double *Ys, int T,
                      double *K, rotation_scratch *ws, double *objective,
                      double *trace, int *iterations, int *converged);
 
+/* -------------------------------------------------------------- standardise.c
+ * Argument checks of the .Call wrappers (R has checked everything; a direct
+ * .Call with anything else is refused with an R error, never read out of
+ * bounds).  check_layer_list: `layers` is a non-empty list of double
+ * matrices with at least one column each and T rows (T < 0: the rows of the
+ * first); returns T.  check_whole: a single non-NA integer or whole double
+ * >= min. */
+int check_layer_list(SEXP layers, const char *what, int T);
+int check_whole(SEXP x, const char *what, int min);
+
 /* ----------------------------------------------------------------- threads.c */
 int hot_threads_clamp(int requested);
 

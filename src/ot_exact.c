@@ -17,7 +17,7 @@ SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale) {
   /* R has checked all of this; a direct .Call with anything else is refused
    * here rather than read out of bounds */
   if (!Rf_isReal(cost) || !Rf_isMatrix(cost) || !Rf_isReal(a) || !Rf_isReal(b) ||
-      Rf_length(mass_scale) != 1)
+      !Rf_isReal(mass_scale) || Rf_length(mass_scale) != 1)
     Rf_error("ffi_ot_exact: `cost` must be a double matrix, `a`, `b` doubles");
   int n = Rf_nrows(cost), m = Rf_ncols(cost);
   if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)

@@ -29,6 +29,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <R.h>
@@ -293,8 +294,22 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
   UNPROTECT(1);
 }
 
+/* R has checked everything; a direct .Call with anything else is refused
+ * here rather than read out of bounds */
+static void check_pair_args(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol) {
+  int T = check_layer_list(Xs, "Xs", -1);
+  check_layer_list(Ys, "Ys", T);
+  if ((double) XLENGTH(Xs) * (double) XLENGTH(Ys) > INT_MAX - 1)
+    Rf_error("too many layer pairs");
+  check_whole(max_iter, "max_iter", 0);
+  double t = Rf_asReal(tol);
+  if (!Rf_isNumeric(tol) || XLENGTH(tol) != 1 || !R_FINITE(t) || t < 0)
+    Rf_error("`tol` must be a single finite number >= 0");
+}
+
 SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress, SEXP rotation,
                      SEXP max_iter, SEXP tol) {
+  check_pair_args(Xs, Ys, max_iter, tol);
   const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
   const int nth = hot_threads_clamp(Rf_asInteger(threads));
   const int rot = Rf_asLogical(rotation) == 1;
@@ -355,9 +370,20 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress, SEXP rotatio
  * length(pairs), NA after the last iteration). */
 SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
                         SEXP threads, SEXP progress) {
+  check_pair_args(Xs, Ys, max_iter, tol);
   const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
+  if (!Rf_isInteger(pairs)) Rf_error("`pairs` must be an integer vector");
   const int np = Rf_length(pairs), iters = Rf_asInteger(max_iter);
   const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  /* each pair at most once: two threads must never share a pair's output */
+  char *seen = (char *) R_alloc(LM, 1);
+  memset(seen, 0, LM);
+  for (int t = 0; t < np; t++) {
+    int k = INTEGER(pairs)[t];
+    if (k == NA_INTEGER || k < 1 || k > LM)
+      Rf_error("`pairs` has index %d outside 1..%d", k, LM);
+    if (seen[k - 1]++) Rf_error("`pairs` has duplicated index %d", k);
+  }
   pair_job job;
   setup_job(&job, Xs, Ys, 1, iters, Rf_asReal(tol));
   int *todo = (int *) R_alloc(np > 0 ? np : 1, sizeof(int));

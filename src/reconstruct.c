@@ -18,6 +18,55 @@ typedef struct {
   const double *x, *start; /* start: L*M + 1 offsets (doubles: may exceed int) */
 } sparse_plans;
 
+/* R has checked everything; a direct .Call with anything else is refused
+ * here rather than read out of bounds.  inner: list(i, j, x, start, ...) with
+ * start L*M + 1 non-decreasing whole offsets into i, j, x, and pair k's
+ * entries in 1..n_source[l] x 1..ncol(Ys[[m]]); W: L x M doubles; rotations:
+ * NULL or a list of L*M entries, each NULL or an n_l x n_l double matrix. */
+static void check_plans(SEXP Ys, SEXP inner, SEXP W, const int *n_source, int L,
+                        SEXP rotations) {
+  const int M = Rf_length(Ys);
+  const R_xlen_t LM = (R_xlen_t) L * M;
+  if (!Rf_isReal(W) || XLENGTH(W) != LM)
+    Rf_error("`W` must be a double matrix with %d x %d entries", L, M);
+  if (TYPEOF(inner) != VECSXP || XLENGTH(inner) < 4 ||
+      !Rf_isInteger(VECTOR_ELT(inner, 0)) || !Rf_isInteger(VECTOR_ELT(inner, 1)) ||
+      !Rf_isReal(VECTOR_ELT(inner, 2)) || !Rf_isReal(VECTOR_ELT(inner, 3)))
+    Rf_error("`inner` must be list(i = integer, j = integer, x = double, "
+             "start = double)");
+  R_xlen_t nnz = XLENGTH(VECTOR_ELT(inner, 0));
+  if (XLENGTH(VECTOR_ELT(inner, 1)) != nnz || XLENGTH(VECTOR_ELT(inner, 2)) != nnz ||
+      XLENGTH(VECTOR_ELT(inner, 3)) != LM + 1)
+    Rf_error("`inner`: `i`, `j`, `x` must have equal lengths and `start` %d + 1",
+             (int) LM);
+  const int *pi = INTEGER(VECTOR_ELT(inner, 0)), *pj = INTEGER(VECTOR_ELT(inner, 1));
+  const double *start = REAL(VECTOR_ELT(inner, 3));
+  if (!(start[0] == 0)) Rf_error("`inner$start` must begin at 0");
+  for (R_xlen_t k = 0; k < LM; k++) {
+    double s0 = start[k], s1 = start[k + 1];
+    if (!(s1 >= s0) || s1 > (double) nnz || s1 != floor(s1))
+      Rf_error("`inner$start` must be non-decreasing whole offsets <= %.0f",
+               (double) nnz);
+    int l = (int) (k % L), m = (int) (k / L), nm = Rf_ncols(VECTOR_ELT(Ys, m));
+    for (R_xlen_t t = (R_xlen_t) s0; t < (R_xlen_t) s1; t++)
+      if (pi[t] == NA_INTEGER || pi[t] < 1 || pi[t] > n_source[l] ||
+          pj[t] == NA_INTEGER || pj[t] < 1 || pj[t] > nm)
+        Rf_error("`inner` entry %.0f is outside the units of pair %d", (double) t + 1,
+                 (int) k + 1);
+  }
+  if (Rf_isNull(rotations)) return;
+  if (TYPEOF(rotations) != VECSXP || XLENGTH(rotations) != LM)
+    Rf_error("`rotations` must be NULL or a list of %d entries", (int) LM);
+  for (R_xlen_t k = 0; k < LM; k++) {
+    SEXP R = VECTOR_ELT(rotations, k);
+    int n = n_source[k % L];
+    if (!Rf_isNull(R) && (!Rf_isReal(R) || !Rf_isMatrix(R) || Rf_nrows(R) != n ||
+                          Rf_ncols(R) != n))
+      Rf_error("`rotations[[%d]]` must be NULL or a %d x %d double matrix",
+               (int) k + 1, n, n);
+  }
+}
+
 static sparse_plans plans_from(SEXP inner) {
   sparse_plans sp;
   sp.i = INTEGER(VECTOR_ELT(inner, 0));
@@ -106,8 +155,13 @@ static const double **rotation_pointers(SEXP rotations) {
 
 /* per-unit held-out correlations of every source layer */
 SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations) {
+  int T0 = check_layer_list(Xs, "Xs", -1);
+  check_layer_list(Ys, "Ys", T0);
   const int L = Rf_length(Xs), M = Rf_length(Ys);
   const int T = Rf_nrows(VECTOR_ELT(Xs, 0));
+  int *n_source = (int *) R_alloc(L, sizeof(int));
+  for (int l = 0; l < L; l++) n_source[l] = Rf_ncols(VECTOR_ELT(Xs, l));
+  check_plans(Ys, inner, W, n_source, L, rotations);
   const double **Y = layer_pointers(Ys);
   const double **rot = rotation_pointers(rotations);
   sparse_plans sp = plans_from(inner);
@@ -130,8 +184,15 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
 
 /* the reconstructions themselves (for predict) */
 SEXP ffi_reconstruct(SEXP Ys, SEXP inner, SEXP W, SEXP n_source, SEXP rotations) {
+  check_layer_list(Ys, "Ys", -1);
+  if (!Rf_isInteger(n_source) || XLENGTH(n_source) < 1)
+    Rf_error("`n_source` must be a non-empty integer vector");
+  for (R_xlen_t l = 0; l < XLENGTH(n_source); l++)
+    if (INTEGER(n_source)[l] == NA_INTEGER || INTEGER(n_source)[l] < 1)
+      Rf_error("`n_source` must be whole numbers >= 1");
   const int M = Rf_length(Ys), L = Rf_length(n_source);
   const int T = Rf_nrows(VECTOR_ELT(Ys, 0));
+  check_plans(Ys, inner, W, INTEGER(n_source), L, rotations);
   const double **Y = layer_pointers(Ys);
   const double **rot = rotation_pointers(rotations);
   sparse_plans sp = plans_from(inner);

@@ -2,6 +2,7 @@
  *   x~ = (x - mean_train(x)) / || x - mean_train(x) ||_train
  * The same statistics are applied to every row (training and held out). */
 #include <math.h>
+#include <limits.h>
 #include <R.h>
 #include <Rinternals.h>
 #include "hotalign.h"
@@ -17,19 +18,37 @@ void col_train_stats(const double *X, R_xlen_t T, int n, const int *rows,
       if (xi < lo) lo = xi;
       if (xi > hi) hi = xi;
     }
+    /* a sum beyond the double range (|x| near DBL_MAX): average x / n instead */
+    if (!R_FINITE(sum)) {
+      sum = 0;
+      for (int r = 0; r < n_rows; r++) sum += x[rows[r]] / n_rows;
+      sum *= n_rows;
+    }
     /* two passes: the correction makes the centred sum vanish to round-off */
     double mean = sum / n_rows, corr = 0;
     for (int r = 0; r < n_rows; r++) corr += x[rows[r]] - mean;
     mean += corr / n_rows;
-    double ss = 0;
+    double ss = 0, dmax = 0;
     for (int r = 0; r < n_rows; r++) {
       double d = x[rows[r]] - mean;
       ss += d * d;
+      if (fabs(d) > dmax) dmax = fabs(d);
+    }
+    /* squares that overflow (spread above ~1e145) or underflow (below
+     * ~1e-145): the norm of the deviations scaled by their largest */
+    double norm = sqrt(ss);
+    if (lo != hi && dmax > 0 && !(ss > 1e-290 && ss < 1e290)) {
+      double sc = 0;
+      for (int r = 0; r < n_rows; r++) {
+        double d = (x[rows[r]] - mean) / dmax;
+        sc += d * d;
+      }
+      norm = dmax * sqrt(sc);
     }
     /* exactly constant on the training rows: no correlation is defined */
     constant[j] = (lo == hi);
     center[j] = mean;
-    scale[j] = constant[j] ? 0 : sqrt(ss);
+    scale[j] = constant[j] ? 0 : norm;
   }
 }
 
@@ -58,6 +77,31 @@ static int *zero_based(SEXP rows, int T) {
 
 static void check_double_matrix(SEXP X) {
   if (!Rf_isReal(X) || !Rf_isMatrix(X)) Rf_error("expected a double matrix");
+}
+
+int check_layer_list(SEXP layers, const char *what, int T) {
+  if (TYPEOF(layers) != VECSXP || XLENGTH(layers) < 1)
+    Rf_error("`%s` must be a non-empty list of double matrices", what);
+  R_xlen_t K = XLENGTH(layers);
+  for (R_xlen_t k = 0; k < K; k++) {
+    SEXP x = VECTOR_ELT(layers, k);
+    if (!Rf_isReal(x) || !Rf_isMatrix(x) || Rf_ncols(x) < 1)
+      Rf_error("`%s[[%d]]` must be a double matrix with at least one column", what,
+               (int) k + 1);
+    if (T < 0) T = Rf_nrows(x);
+    if (Rf_nrows(x) != T)
+      Rf_error("`%s[[%d]]` has %d rows, not %d", what, (int) k + 1, Rf_nrows(x), T);
+  }
+  return T;
+}
+
+int check_whole(SEXP x, const char *what, int min) {
+  if ((!Rf_isInteger(x) && !Rf_isReal(x)) || XLENGTH(x) != 1)
+    Rf_error("`%s` must be a single whole number", what);
+  double v = Rf_asReal(x);
+  if (ISNAN(v) || v != floor(v) || v < min || v > INT_MAX)
+    Rf_error("`%s` must be a whole number >= %d", what, min);
+  return (int) v;
 }
 
 SEXP ffi_col_stats(SEXP X, SEXP rows) {
