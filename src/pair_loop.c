@@ -7,11 +7,12 @@
  * largest pair and allocated on the main thread before the region, so
  * nothing inside the region allocates or touches the R API.  Each thread works
  * a slot; a free slot takes the next pair, and plain-HOT pairs advance in
- * slices (a block of cost columns, a budget of pivots), so that between
- * slices -- every few tens of milliseconds -- the main thread checks for
- * interrupts and updates the progress bar.  A pair's result depends only on its inputs,
- * never on the thread that solved it, so results are bit-identical for any
- * number of threads.
+ * steps (a block of cost columns, a budget of pivots) until a quarter of a
+ * second has passed; then the main thread checks for interrupts and updates
+ * the progress bar, and the threads go on where they stopped.  A pair's
+ * result depends only on its inputs, never on the thread that solved it nor
+ * on how its work was cut, so results are bit-identical for any number of
+ * threads.
  *
  * Two entry points share the loop: ffi_inner_plans() solves every pair and
  * returns the costs and sparse plans; ffi_rotation_pairs() reruns the
@@ -32,6 +33,7 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 #include <R.h>
 #include <Rinternals.h>
 #include <cli/progress.h>
@@ -91,9 +93,19 @@ static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
                            job->fx + at, s->u, s->v, job->cost + k);
 }
 
-/* Work of one slice, per slot, in multiply-adds or arc prices: a few tens of
- * milliseconds, the longest a Ctrl-C waits (HOT+R pairs run whole). */
-#define SLICE_WORK 33554432.0
+/* Threads work for SLICE_SECONDS between two interrupt checks, in steps of
+ * STEP_WORK multiply-adds or arc prices (a few milliseconds); HOT+R pairs run
+ * whole.  Long slices keep the barrier at the end of each rare. */
+#define SLICE_SECONDS 0.25
+#define STEP_WORK 4194304.0
+
+static double now_seconds(void) {
+#ifdef _OPENMP
+  return omp_get_wtime();
+#else
+  return (double) clock() / CLOCKS_PER_SEC;
+#endif
+}
 
 /* A pair in progress, kept across slices: the cost matrix is built a block
  * of columns at a time, then the simplex pivots a budget at a time. */
@@ -258,13 +270,13 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
   }
   int next = 0, done = 0;
   while (done < ntodo) {
+    const double deadline = now_seconds() + SLICE_SECONDS;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nth) schedule(static, 1)
 #endif
     for (int t = 0; t < nth; t++) {
       pair_slot *slot = slots + t;
-      double left = SLICE_WORK;
-      while (left > 0) {
+      for (;;) {
         if (slot->k < 0) {
           int take;
 #ifdef _OPENMP
@@ -277,7 +289,7 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
           slot->p = NULL;
         }
         int finished;
-        left -= advance_pair(job, slot, scratch + t, left, &finished);
+        advance_pair(job, slot, scratch + t, STEP_WORK, &finished);
         if (finished) {
           slot->k = -1;
 #ifdef _OPENMP
@@ -285,6 +297,7 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
 #endif
           done++;
         }
+        if (now_seconds() >= deadline) break;
       }
     }
     R_CheckUserInterrupt();
