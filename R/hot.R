@@ -110,7 +110,9 @@
 #'   HOT; for HOT+R a list with `matrices`, `iterations`, `converged`,
 #'   `max_iter` and `tol`, of the first split), `inner` (the inner
 #'   plans of all pairs, sparse; see [unit_plan()]), `standardise`,
-#'   `dropped`, `sizes`, `splits`, `score_se`, `n_perm`, `seed` and `call`.
+#'   `dropped`, `sizes`, `splits`, `score_se`, `n_perm`, `perm_test` (how
+#'   many permutations the perm-P null used and whether it was exact), `seed`
+#'   and `call`.
 #' @references Shah, S. and Khosla, M. (2025). Representational alignment
 #'   across model layers and brain regions with hierarchical optimal transport.
 #'   \doi{10.48550/arXiv.2510.01706}
@@ -422,6 +424,8 @@ new_hot <- function(fits, call, n_perm, seed) {
           "baselines")]
     }),
     score_se = if (K > 1) stats::sd(scores) / sqrt(K) else NA_real_,
-    n_perm = n_perm, seed = seed, call = call
+    n_perm = n_perm,
+    perm_test = list(n = length(first$perm_scores), exact = first$perm_exact),
+    seed = seed, call = call
   ), class = "hot")
 }

@@ -138,7 +138,7 @@ summary.hot <- function(object, ...) {
     layers = layers,
     plan = plan,
     baselines = object$baselines,
-    n_perm = object$n_perm,
+    n_perm = object$n_perm, perm_test = object$perm_test,
     splits = splits,
     dropped = object$dropped,
     undefined = undefined
@@ -206,7 +206,10 @@ print.summary.hot <- function(x, digits = max(3L, getOption("digits") - 3L),
     lines <- paste0("  ", formatC(names(tab), width = -14L),
                     hot_fmt(tab, digits))
     lines[4L] <- paste0(lines[4L], "  (p = ", hot_fmt(b$perm_p_value, digits),
-                        if (!is.null(x$n_perm))
+                        if (!is.null(x$perm_test))
+                          paste0(", ", if (x$perm_test$exact) "exact over all ",
+                                 x$perm_test$n, " permutations")
+                        else if (!is.null(x$n_perm))
                           paste0(", ", x$n_perm, " permutations"), ")")
     cat(lines, sep = "\n")
   }
