@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Every benchmark of bench/, in one command (see bench/README.md):
+#
+#   bash bench/run_all.sh                  full run (1-2 hours on 2 busy cores)
+#   HOTALIGN_BENCH_QUICK=1 bash bench/run_all.sh   small sizes, a few minutes
+#
+# LLM_L_RUN (default 24: the full 24 x 28 problem) fits only the first LLM_L_RUN
+# source layers and extrapolates; LLM_L_RUN_REF (default 4) does the same for
+# the slow reference-BLAS run; LLM_L_SPEEDUP (default 2) is the subset timed at
+# 1 and at 2 threads.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd -P)
+cd "$(dirname "$here")"
+export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-2}"
+quick=${HOTALIGN_BENCH_QUICK:-0}
+ob="bash $here/with_openblas.sh"
+log() { printf '\n== %s  [%s]\n' "$*" "$(date +%T)"; }
+
+if [[ "${HOTALIGN_BENCH_SKIP_INSTALL:-0}" != 1 ]]; then
+  log "install (private library)"
+  bash "$here/install.sh"
+fi
+
+if [[ $quick == 1 ]]; then
+  log "ot_exact vs peers (quick)"; Rscript "$here/ot_exact.R" 1000x1000,896x3072
+  log "hot vs POT loop (quick)";   Rscript "$here/hot_vs_pot_loop.R" 2 3 300 500
+  log "real data";                 Rscript "$here/real_data.R"
+  log "profile (quick)";           bash "$here/profile_solver.sh" 1000x1000
+  exit 0
+fi
+
+log "ot_exact vs peers (reference BLAS; BLAS plays no part in the solve)"
+Rscript "$here/ot_exact.R"
+log "hot vs POT loop, reference BLAS";  Rscript "$here/hot_vs_pot_loop.R"
+log "hot vs POT loop, OpenBLAS";        $ob Rscript "$here/hot_vs_pot_loop.R"
+log "LLM scale, OpenBLAS, 2 threads";   $ob Rscript "$here/llm_scale.R" 2 "${LLM_L_RUN:-24}"
+log "LLM scale, reference BLAS, 2 threads (subset)"
+Rscript "$here/llm_scale.R" 2 "${LLM_L_RUN_REF:-4}"
+log "LLM scale subset: 1 vs 2 threads, OpenBLAS with one BLAS thread per OpenMP thread"
+for th in 1 2; do
+  OPENBLAS_NUM_THREADS=1 $ob Rscript "$here/llm_scale.R" "$th" "${LLM_L_SPEEDUP:-2}"
+done
+log "real data";                        Rscript "$here/real_data.R"
+log "profile of the solver";            bash "$here/profile_solver.sh"
+log "done: outputs in ${HOTALIGN_BENCH_OUT:-$here/out}"
