@@ -263,17 +263,7 @@ print.summary.hot <- function(x, digits = max(3L, getOption("digits") - 3L),
 #' df <- as.data.frame(fit)
 #' df[df$mass > 0, ]
 as.data.frame.hot <- function(x, row.names = NULL, optional = FALSE, ...) {
-  L <- nrow(x$plan)
-  M <- ncol(x$plan)
-  source_names <- rownames(x$plan)
-  target_names <- colnames(x$plan)
-  data.frame(
-    source = factor(rep(source_names, times = M), levels = source_names),
-    target = factor(rep(target_names, each = L), levels = target_names),
-    mass = as.vector(x$plan),
-    cost = as.vector(x$cost),
-    stringsAsFactors = FALSE
-  )
+  coupling_long_form(x$plan, cost = x$cost)
 }
 
 # --- helpers (private) -------------------------------------------------------
@@ -335,4 +325,19 @@ hot_dropped_text <- function(dropped) {
     }
   }
   out
+}
+
+# Long form of a coupling matrix and matrices of the same shape: one row per
+# (source, target) cell, factors in matrix order. Shared by the "hot" and
+# "hot_trajectory" methods.
+coupling_long_form <- function(plan, ...) {
+  source_names <- rownames(plan)
+  target_names <- colnames(plan)
+  cells <- data.frame(
+    source = factor(rep(source_names, times = ncol(plan)), levels = source_names),
+    target = factor(rep(target_names, each = nrow(plan)), levels = target_names),
+    mass = as.vector(plan)
+  )
+  for (name in names(list(...))) cells[[name]] <- as.vector(list(...)[[name]])
+  cells
 }

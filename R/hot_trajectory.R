@@ -507,17 +507,7 @@ plot.hot_trajectory <- function(x, type = c("plan", "cost", "scores"),
 #' as.data.frame(traj)
 as.data.frame.hot_trajectory <- function(x, row.names = NULL, optional = FALSE,
                                          ...) {
-  CA <- nrow(x$plan)
-  CB <- ncol(x$plan)
-  source_names <- rownames(x$plan)
-  target_names <- colnames(x$plan)
-  data.frame(
-    source = factor(rep(source_names, times = CB), levels = source_names),
-    target = factor(rep(target_names, each = CA), levels = target_names),
-    mass = as.vector(x$plan),
-    cost = as.vector(x$cost),
-    score = as.vector(x$scores)
-  )
+  coupling_long_form(x$plan, cost = x$cost, score = x$scores)
 }
 
 # --- helpers (private) ------------------------------------------------------
