@@ -43,6 +43,13 @@ int ot_run(ot_problem *p, double budget);
  * the current basis, which stays feasible, and resumes pivoting from it. */
 void ot_restart(ot_problem *p);
 
+/* Pricing, for tests: OT_PRICE_AUTO (the default of ot_init), OT_PRICE_DENSE
+ * (block search over every arc only), OT_PRICE_NO_ROOM (a candidate list
+ * that cannot grow, so the first full scan that finds an arc switches to
+ * dense pricing).  Call right after ot_init(); the optimum is the same. */
+enum ot_pricing { OT_PRICE_AUTO = 0, OT_PRICE_DENSE = 1, OT_PRICE_NO_ROOM = 2 };
+void ot_set_pricing(ot_problem *p, int mode);
+
 /* Number of pivots so far. */
 double ot_pivots(const ot_problem *p);
 

@@ -13,17 +13,21 @@ double ot_slice_pivots(int n, int m) {
   return budget < 1000 ? 1000 : budget;
 }
 
-SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale) {
+SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   /* R has checked all of this; a direct .Call with anything else is refused
    * here rather than read out of bounds */
   if (!Rf_isReal(cost) || !Rf_isMatrix(cost) || !Rf_isReal(a) || !Rf_isReal(b) ||
-      !Rf_isReal(mass_scale) || Rf_length(mass_scale) != 1)
-    Rf_error("ffi_ot_exact: `cost` must be a double matrix, `a`, `b` doubles");
+      !Rf_isReal(mass_scale) || Rf_length(mass_scale) != 1 ||
+      !Rf_isInteger(pricing) || Rf_length(pricing) != 1 ||
+      INTEGER(pricing)[0] < OT_PRICE_AUTO || INTEGER(pricing)[0] > OT_PRICE_NO_ROOM)
+    Rf_error("ffi_ot_exact: `cost` must be a double matrix, `a`, `b` doubles, "
+             "`pricing` 0, 1 or 2");
   int n = Rf_nrows(cost), m = Rf_ncols(cost);
   if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
     Rf_error("ffi_ot_exact: sizes of `cost` (%d x %d), `a` and `b` disagree", n, m);
   void *work = R_alloc(ot_workspace_bytes(n, m), 1);
   ot_problem *p = ot_init(work, n, m, REAL(cost), REAL(a), REAL(b));
+  ot_set_pricing(p, INTEGER(pricing)[0]);
   double budget = ot_slice_pivots(n, m);
   int status;
   while ((status = ot_run(p, budget)) == OT_RUNNING) R_CheckUserInterrupt();

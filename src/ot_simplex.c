@@ -25,7 +25,12 @@
  * thread with its reverse, subtree sizes and the last node of each subtree,
  * so that a pivot costs O(cycle + moved subtree) besides pricing.  Pricing is
  * block search (a block of about sqrt(arcs) arcs, the most negative arc of
- * the first block that has one).
+ * the first block that has one).  On large problems it searches a candidate
+ * list first (the few cheapest arcs of every row and column) and prices the
+ * whole matrix only when no candidate prices out; that scan adds the best
+ * arc of every column to the list.  Optimality is always declared by a scan
+ * of every arc.  On 896 x 3072 correlation costs this took 15k pivots and
+ * 0.043 s against 35k pivots and 0.15 s for block search alone.
  */
 #include <float.h>
 #include <math.h>
@@ -51,11 +56,43 @@ struct ot_problem {
   int *path, *p_rev, *p_last, *p_next, *p_size;
   /* per arc (E + N + 1): 1 when the arc is in the tree */
   unsigned char *in_tree;
+  /* candidate list (large problems): arcs priced first, as row node, column
+   * node and a copy of the cost; cand_cap == 0 when pricing is dense only */
+  R_xlen_t cand_cap, n_cand, cand_next, cand_block;
+  int *cand_s, *cand_t;
+  double *cand_c;
+  int use_cand;         /* 0: dense block search (small, or list full) */
+  /* scratch of the build: per row a max-heap of the CAND_PER_ROW cheapest
+   * costs and their columns, and its top; per column its CAND_PER_COL
+   * cheapest rows; the row picks grouped by column */
+  double *heap_v, *heap_top;
+  int *heap_j, *col_best, *row_pick_start, *row_pick;
 };
+
+#define IN_TREE 1
 
 #define NONE (-1)
 
 static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
+
+/* Candidate pricing.  On large problems the cheapest CAND_PER_ROW arcs of
+ * every row and CAND_PER_COL arcs of every column are priced first; the
+ * full matrix is priced only when no candidate has a negative reduced cost,
+ * and the arcs that price out there join the list.  Optimality is still
+ * declared by a scan of every arc, so the rule changes the path, not the
+ * end: any entering arc with a negative reduced cost keeps the tree strongly
+ * feasible. */
+#define CAND_PER_ROW 4
+#define CAND_PER_COL 16
+#define CAND_EXTRA 8     /* room per node for arcs added by full scans */
+#define CAND_MIN_ARCS 65536
+
+static size_t cand_capacity(int n, int m) {
+  size_t E = (size_t) n * (size_t) m;
+  if (E < CAND_MIN_ARCS || n < 2 * CAND_PER_COL || m < 2 * CAND_PER_ROW) return 0;
+  return (size_t) n * CAND_PER_ROW + (size_t) m * CAND_PER_COL +
+         (size_t) (n + m) * CAND_EXTRA;
+}
 
 size_t ot_workspace_bytes(int n, int m) {
   size_t N1 = (size_t) n + (size_t) m + 1;
@@ -66,6 +103,16 @@ size_t ot_workspace_bytes(int n, int m) {
   bytes += 2 * align16(N1);                       /* up, art_up */
   bytes += 2 * align16(N1 * sizeof(double));      /* pi, flow */
   bytes += align16(E + N1);                       /* in_tree */
+  size_t cap = cand_capacity(n, m);
+  if (cap > 0) {
+    bytes += 2 * align16(cap * sizeof(int)) + align16(cap * sizeof(double));
+    /* scratch of the build: row heaps and tops, column picks, row picks */
+    bytes += align16((size_t) n * CAND_PER_ROW * sizeof(double));
+    bytes += 2 * align16((size_t) n * CAND_PER_ROW * sizeof(int));
+    bytes += align16((size_t) n * sizeof(double));
+    bytes += align16((size_t) m * CAND_PER_COL * sizeof(int));
+    bytes += align16(((size_t) m + 1) * sizeof(int));
+  }
   return bytes;
 }
 
@@ -136,7 +183,94 @@ static void build_initial_tree(ot_problem *p) {
   p->flow[N] = 0;
   p->up[N] = 0;
   memset(p->in_tree, 0, (size_t) p->E);
-  memset(p->in_tree + p->E, 1, (size_t) N + 1);
+  memset(p->in_tree + p->E, IN_TREE, (size_t) N + 1);
+}
+
+/* sift the new root of a max-heap of k (value, column) pairs down */
+static void heap_down(double *hv, int *hj, int k) {
+  int r = 0;
+  for (;;) {
+    int c = 2 * r + 1;
+    if (c >= k) break;
+    if (c + 1 < k && hv[c + 1] > hv[c]) c++;
+    if (hv[c] <= hv[r]) break;
+    double tv = hv[r]; hv[r] = hv[c]; hv[c] = tv;
+    int tj = hj[r]; hj[r] = hj[c]; hj[c] = tj;
+    r = c;
+  }
+}
+
+static void cand_push(ot_problem *p, int i, int j) {
+  R_xlen_t k = p->n_cand++;
+  p->cand_s[k] = i;
+  p->cand_t[k] = p->n + j;
+  p->cand_c[k] = p->C[(R_xlen_t) j * p->n + i];
+}
+
+/* The candidate list, in column order: for each column its CAND_PER_COL
+ * cheapest arcs, then the arcs of that column that are among the
+ * CAND_PER_ROW cheapest of their row (a max-heap per row, filled while the
+ * columns are read in memory order), each arc once.  Ties go to the lower
+ * index, so the list depends on C alone. */
+static void build_candidates(ot_problem *p) {
+  p->n_cand = 0;
+  p->cand_next = 0;
+  p->use_cand = p->cand_cap > 0;
+  if (!p->use_cand) return;
+  const int n = p->n, m = p->m, KR = CAND_PER_ROW, KC = CAND_PER_COL;
+  double *hv = p->heap_v, *top = p->heap_top;
+  int *hj = p->heap_j, *col_i = p->col_best;
+  for (int i = 0; i < n; i++) {
+    top[i] = HUGE_VAL;
+    for (int x = 0; x < KR; x++) {
+      hv[(size_t) i * KR + x] = HUGE_VAL;
+      hj[(size_t) i * KR + x] = -1;
+    }
+  }
+  double colv[CAND_PER_COL];
+  for (int j = 0; j < m; j++) {
+    const double *c = p->C + (R_xlen_t) j * n;
+    int *ci = col_i + (size_t) j * KC, kept = 0;
+    for (int i = 0; i < n; i++) {
+      const double v = c[i];
+      if (v < top[i]) { /* row i: replace the largest kept */
+        double *h = hv + (size_t) i * KR;
+        h[0] = v;
+        hj[(size_t) i * KR] = j;
+        heap_down(h, hj + (size_t) i * KR, KR);
+        top[i] = h[0];
+      }
+      if (kept == KC && v >= colv[KC - 1]) continue;
+      int x = kept < KC ? kept++ : KC - 1; /* column j: sorted insertion */
+      while (x > 0 && colv[x - 1] > v) {
+        colv[x] = colv[x - 1];
+        ci[x] = ci[x - 1];
+        x--;
+      }
+      colv[x] = v;
+      ci[x] = i;
+    }
+  }
+  /* the row picks grouped by column (counting sort), then the list */
+  int *start = p->row_pick_start, *pick = p->row_pick;
+  memset(start, 0, sizeof(int) * ((size_t) m + 1));
+  for (size_t x = 0; x < (size_t) n * KR; x++) start[hj[x] + 1]++;
+  for (int j = 0; j < m; j++) start[j + 1] += start[j];
+  for (int i = 0; i < n; i++)
+    for (int x = 0; x < KR; x++) pick[start[hj[(size_t) i * KR + x]]++] = i;
+  for (int j = m; j > 0; j--) start[j] = start[j - 1];
+  start[0] = 0;
+  for (int j = 0; j < m; j++) {
+    const int *ci = col_i + (size_t) j * KC;
+    for (int x = 0; x < KC; x++) cand_push(p, ci[x], j);
+    for (int y = start[j]; y < start[j + 1]; y++) {
+      int i = pick[y], dup = 0;
+      for (int x = 0; x < KC; x++) dup |= ci[x] == i;
+      if (!dup) cand_push(p, i, j);
+    }
+  }
+  double bs = sqrt((double) p->n_cand);
+  p->cand_block = bs < 10 ? 10 : (R_xlen_t) bs;
 }
 
 ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
@@ -167,6 +301,18 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
   p->pi = carve(&cur, N1 * sizeof(double));
   p->flow = carve(&cur, N1 * sizeof(double));
   p->in_tree = carve(&cur, (size_t) p->E + N1);
+  p->cand_cap = (R_xlen_t) cand_capacity(n, m);
+  if (p->cand_cap > 0) {
+    p->cand_s = carve(&cur, (size_t) p->cand_cap * sizeof(int));
+    p->cand_t = carve(&cur, (size_t) p->cand_cap * sizeof(int));
+    p->cand_c = carve(&cur, (size_t) p->cand_cap * sizeof(double));
+    p->heap_v = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(double));
+    p->heap_j = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(int));
+    p->heap_top = carve(&cur, (size_t) n * sizeof(double));
+    p->col_best = carve(&cur, (size_t) m * CAND_PER_COL * sizeof(int));
+    p->row_pick_start = carve(&cur, ((size_t) m + 1) * sizeof(int));
+    p->row_pick = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(int));
+  }
 
   double cmax = max_abs_cost(C, p->E);
   /* A unit routed row -> root -> column costs art_cost; any real path is
@@ -180,10 +326,16 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
   if (p->block > p->E) p->block = p->E;
   p->done = 0;
   build_initial_tree(p);
+  build_candidates(p);
   return p;
 }
 
 double ot_pivots(const ot_problem *p) { return p->pivots; }
+
+void ot_set_pricing(ot_problem *p, int mode) {
+  if (mode == OT_PRICE_DENSE) p->use_cand = 0;
+  if (mode == OT_PRICE_NO_ROOM) p->cand_cap = p->n_cand;
+}
 
 /* Tolerance for calling a reduced cost negative: relative to the magnitudes
  * that were added to form it. */
@@ -203,7 +355,7 @@ static inline int is_negative(double rc, double c, double ps, double pt) {
  * 1.7x slower); only a segment that could beat the best so far is
  * scanned again to find the arc, skipping tree arcs (whose reduced cost is
  * zero up to round-off).  The arc chosen is the same as a plain scan's. */
-static R_xlen_t find_entering(ot_problem *p) {
+static R_xlen_t dense_entering(ot_problem *p) {
   const R_xlen_t E = p->E, block = p->block;
   const int n = p->n, m = p->m;
   const double *C = p->C, *pi = p->pi, *pi_col = p->pi + n;
@@ -238,7 +390,7 @@ static R_xlen_t find_entering(ot_problem *p) {
     if (low - pj < best_rc) {
       for (int r = 0; r < len; r++) {
         double rc = c[r] + pr[r] - pj;
-        if (rc < best_rc && !in_tree[e0 + r]) {
+        if (rc < best_rc && !(in_tree[e0 + r] & IN_TREE)) {
           best_rc = rc;
           best = e0 + r;
         }
@@ -263,6 +415,97 @@ static R_xlen_t find_entering(ot_problem *p) {
     }
   }
   return NONE;
+}
+
+/* Block search over the candidate list, as dense_entering() does over the
+ * matrix. */
+static R_xlen_t cand_entering(ot_problem *p) {
+  const R_xlen_t K = p->n_cand, block = p->cand_block;
+  const int n = p->n;
+  const double *pi = p->pi, *cc = p->cand_c;
+  const int *cs = p->cand_s, *ct = p->cand_t;
+  const unsigned char *in_tree = p->in_tree;
+  R_xlen_t best = NONE, k = p->cand_next, scanned = 0;
+  double best_rc = 0;
+  while (scanned < K) {
+    R_xlen_t stop = k + block;
+    if (stop > K) stop = K;
+    if (stop - k > K - scanned) stop = k + (K - scanned);
+    for (R_xlen_t x = k; x < stop; x++) {
+      double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
+      if (rc < best_rc &&
+          !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE)) {
+        best_rc = rc;
+        best = x;
+      }
+    }
+    scanned += stop - k;
+    k = stop == K ? 0 : stop;
+    if (best != NONE && is_negative(best_rc, cc[best], pi[cs[best]], pi[ct[best]])) {
+      p->cand_next = k;
+      return (R_xlen_t) (ct[best] - n) * n + cs[best];
+    }
+  }
+  return NONE;
+}
+
+/* Every arc priced: the most negative arc of each column joins the
+ * candidate list, and the most negative of all enters.  When the list has
+ * no room left, pricing goes dense for the rest of the solve. */
+static R_xlen_t full_scan(ot_problem *p) {
+  const int n = p->n, m = p->m;
+  const double *C = p->C, *pi = p->pi, *pi_col = p->pi + p->n;
+  const unsigned char *in_tree = p->in_tree;
+  R_xlen_t best = NONE;
+  double best_rc = 0;
+  for (int j = 0; j < m; j++) {
+    const double *c = C + (R_xlen_t) j * n;
+    const double pj = pi_col[j];
+    double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
+    int r = 0;
+    for (; r + 4 <= n; r += 4) {
+      double v0 = c[r] + pi[r], v1 = c[r + 1] + pi[r + 1];
+      double v2 = c[r + 2] + pi[r + 2], v3 = c[r + 3] + pi[r + 3];
+      l0 = v0 < l0 ? v0 : l0;
+      l1 = v1 < l1 ? v1 : l1;
+      l2 = v2 < l2 ? v2 : l2;
+      l3 = v3 < l3 ? v3 : l3;
+    }
+    for (; r < n; r++) {
+      double v = c[r] + pi[r];
+      l0 = v < l0 ? v : l0;
+    }
+    double low = l0 < l1 ? l0 : l1, low2 = l2 < l3 ? l2 : l3;
+    if (low2 < low) low = low2;
+    if (low - pj >= 0) continue;
+    int col_best = NONE;
+    double col_rc = 0;
+    for (int i = 0; i < n; i++) {
+      double rc = c[i] + pi[i] - pj;
+      if (rc < col_rc && !(in_tree[(R_xlen_t) j * n + i] & IN_TREE) &&
+          is_negative(rc, c[i], pi[i], pj)) {
+        col_rc = rc;
+        col_best = i;
+      }
+    }
+    if (col_best == NONE) continue;
+    if (p->use_cand) {
+      if (p->n_cand < p->cand_cap) cand_push(p, col_best, j);
+      else p->use_cand = 0;
+    }
+    if (col_rc < best_rc) {
+      best_rc = col_rc;
+      best = (R_xlen_t) j * n + col_best;
+    }
+  }
+  return best;
+}
+
+static R_xlen_t find_entering(ot_problem *p) {
+  if (!p->use_cand) return dense_entering(p);
+  R_xlen_t in = cand_entering(p);
+  if (in != NONE) return in;
+  return full_scan(p);
 }
 
 /* One pivot on entering arc `in` (a real arc with negative reduced cost).
@@ -390,8 +633,8 @@ static int pivot(ot_problem *p, R_xlen_t in) {
       last[x] = new_last;
   }
 
-  p->in_tree[out] = 0;
-  p->in_tree[in] = 1;
+  p->in_tree[out] &= (unsigned char) ~IN_TREE;
+  p->in_tree[in] |= IN_TREE;
 
   /* 5. potentials: the moved subtree shifts so that rc(in) becomes 0 */
   {
@@ -435,6 +678,7 @@ void ot_restart(ot_problem *p) {
   recompute_from_tree(p);
   p->next_arc = 0;
   p->done = 0;
+  build_candidates(p);
 }
 
 int ot_run(ot_problem *p, double budget) {
