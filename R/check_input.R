@@ -64,14 +64,20 @@ check_layer <- function(x, what) {
   if (ncol(x) == 0L) abort(what, " has no units (0 columns)")
   if (nrow(x) == 0L) abort(what, " has no stimuli (0 rows)")
   if (storage.mode(x) != "double") storage.mode(x) <- "double"
-  bad <- which(!is.finite(x))
-  if (length(bad)) {
-    rc <- arrayInd(bad[1], dim(x))
-    abort(what, " has ", length(bad), " NA/NaN/Inf value",
-          if (length(bad) > 1) "s", " (first at row ", rc[1], ", column ",
-          rc[2], ")")
-  }
+  check_finite(x, what)
   x
+}
+
+# A double matrix without NA/NaN/Inf (one pass in C, no copy), or an error
+# that counts them and places the first.
+check_finite <- function(x, what) {
+  bad <- .Call(C_ffi_nonfinite, x)
+  if (bad[1] > 0) {
+    rc <- arrayInd(bad[2], dim(x))
+    abort(what, " has ", bad[1], " NA/NaN/Inf value",
+          if (bad[1] > 1) "s", " (first at row ", rc[1], ", column ", rc[2], ")")
+  }
+  invisible(x)
 }
 
 # A system: a named list of layers with equal row counts.

@@ -54,7 +54,8 @@
 #' @section Memory:
 #' `hot()` holds the inputs, one standardised copy of the training rows of
 #' every layer, and per thread one cost matrix and solver workspace of the
-#' largest layer pair (about `9 * max(n_l * n'_m)` bytes), plus the sparse
+#' largest layer pair (about `9 * max(n_l * n'_m) + 520 * (n + n')` bytes for
+#' the largest widths `n = max(n_l)`, `n' = max(n'_m)`), plus the sparse
 #' inner plans (`16 * sum(n_l + n'_m)` bytes over all pairs). With
 #' `rotation = TRUE`, each thread also holds the descent's workspace for the
 #' largest widths `n = max(n_l)`, `n' = max(n'_m)`: `G`, `R`, the Procrustes
@@ -167,7 +168,7 @@ hot <- function(X, Y, rotation = FALSE, test = NULL, holdout = 0.2, splits = 1,
 hot_memory_bytes <- function(widths_x, widths_y, n_stimuli, threads) {
   max_pair <- max(outer(as.double(widths_x), as.double(widths_y)))
   pairs_nnz <- sum(outer(as.double(widths_x), as.double(widths_y), "+"))
-  threads * (9 * max_pair + 64 * (max(widths_x) + max(widths_y))) +
+  threads * (9 * max_pair + 520 * (max(widths_x) + max(widths_y))) +
     8 * as.double(n_stimuli) * (sum(as.double(widths_x)) + sum(as.double(widths_y))) +
     16 * pairs_nnz
 }
@@ -225,9 +226,9 @@ layer_standardisation <- function(layers, train, constant, arg) {
   }, layers, names(layers))
 }
 
-standardise_layers <- function(layers, rows, stats) {
+standardise_layers <- function(layers, rows, stats, threads = 1L) {
   Map(function(x, s) {
-    .Call(C_ffi_standardise, x, rows, s$keep, s$center, s$scale)
+    .Call(C_ffi_standardise, x, rows, s$keep, s$center, s$scale, threads)
   }, layers, stats)
 }
 
@@ -236,10 +237,11 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
                       rotation = FALSE, max_iter = 0L, tol = 0) {
   sx <- layer_standardisation(X, train, constant, "X")
   sy <- layer_standardisation(Y, train, constant, "Y")
-  Xs <- standardise_layers(X, train, sx)
-  Ys <- standardise_layers(Y, train, sy)
-  inner <- .Call(C_ffi_inner_plans, Xs, Ys, threads, progress, rotation,
-                 max_iter, tol)
+  Xs <- standardise_layers(X, train, sx, threads)
+  Ys <- standardise_layers(Y, train, sy, threads)
+  inner <- with_blas_single_thread(
+    .Call(C_ffi_inner_plans, Xs, Ys, threads, progress, rotation, max_iter, tol)
+  )
   L <- length(X)
   M <- length(Y)
   if (any(inner$status != 0L)) {

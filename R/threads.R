@@ -31,3 +31,14 @@ set_hot_threads <- function(n) {
   old <- options(hotalign.threads = n)
   invisible(old$hotalign.threads)
 }
+
+# Evaluates `code` with the BLAS at one thread, restored on exit (also on an
+# interrupt): the pair loop calls dgemm from each of its own threads, and a
+# multi-threaded BLAS (OpenBLAS, FlexiBLAS, MKL) would start more threads on
+# the same cores. One BLAS thread also keeps the result the same for any
+# number of loop threads. A no-op with the reference BLAS.
+with_blas_single_thread <- function(code) {
+  old <- .Call(C_ffi_blas_threads, 1L)
+  if (!is.na(old) && old != 1L) on.exit(.Call(C_ffi_blas_threads, old), add = TRUE)
+  code
+}

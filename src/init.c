@@ -4,9 +4,10 @@
 #include <R_ext/Rdynload.h>
 #include <R_ext/Visibility.h>
 
-SEXP ffi_ot_exact(SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_ot_exact(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_col_stats(SEXP, SEXP);
-SEXP ffi_standardise(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_standardise(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_nonfinite(SEXP);
 SEXP ffi_correlation_cost(SEXP, SEXP);
 SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -14,11 +15,13 @@ SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
 SEXP ffi_has_openmp(void);
+SEXP ffi_blas_threads(SEXP);
 
 static const R_CallMethodDef call_methods[] = {
-  {"ffi_ot_exact", (DL_FUNC) &ffi_ot_exact, 4},
+  {"ffi_ot_exact", (DL_FUNC) &ffi_ot_exact, 5},
   {"ffi_col_stats", (DL_FUNC) &ffi_col_stats, 2},
-  {"ffi_standardise", (DL_FUNC) &ffi_standardise, 5},
+  {"ffi_standardise", (DL_FUNC) &ffi_standardise, 6},
+  {"ffi_nonfinite", (DL_FUNC) &ffi_nonfinite, 1},
   {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 2},
   {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
@@ -26,6 +29,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_reconstruct", (DL_FUNC) &ffi_reconstruct, 5},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
   {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
+  {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},
   {NULL, NULL, 0}
 };
 

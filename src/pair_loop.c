@@ -98,6 +98,7 @@ static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
  * whole.  Long slices keep the barrier at the end of each rare. */
 #define SLICE_SECONDS 0.25
 #define STEP_WORK 4194304.0
+#define MIN_COST_COLS 256
 
 static double now_seconds(void) {
 #ifdef _OPENMP
@@ -145,9 +146,11 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
   }
   double spent = 0;
   if (slot->p == NULL) {
+    /* dgemm repacks the source layer for every call: blocks of at least
+     * MIN_COST_COLS columns keep that copy small against the multiply */
     double per_col = (double) n * (T > 0 ? T : 1);
     int c = (int) (work / per_col);
-    if (c < 1) c = 1;
+    if (c < MIN_COST_COLS) c = MIN_COST_COLS;
     if (c > nm - slot->cols) c = nm - slot->cols;
     correlation_cost(job->X[l], job->Y[m] + (R_xlen_t) slot->cols * T, T, n, c,
                      s->K + (R_xlen_t) slot->cols * n);

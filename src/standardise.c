@@ -1,6 +1,9 @@
 /* Standardisation of columns on the training rows only:
  *   x~ = (x - mean_train(x)) / || x - mean_train(x) ||_train
  * The same statistics are applied to every row (training and held out). */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <math.h>
 #include <limits.h>
 #include <R.h>
@@ -123,8 +126,12 @@ SEXP ffi_col_stats(SEXP X, SEXP rows) {
   return out;
 }
 
-/* keep: 1-based column indices; returns X[rows, keep] standardised */
-SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale) {
+/* keep: 1-based column indices; returns X[rows, keep] standardised.  The
+ * columns are shared out among `threads` threads: each column is the same
+ * for any count, and the first touch of the new matrix (page faults, which
+ * cost as much as the arithmetic here) is shared too. */
+SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale,
+                     SEXP threads) {
   check_double_matrix(X);
   int nr = Rf_length(rows), nk = Rf_length(keep), n = Rf_ncols(X);
   if (!Rf_isInteger(keep) || !Rf_isReal(center) || !Rf_isReal(scale) ||
@@ -136,9 +143,40 @@ SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale) {
     if (j == NA_INTEGER || j < 1 || j > n) Rf_error("column index %d out of range", j);
     k0[k] = j - 1;
   }
+  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int *r0 = zero_based(rows, Rf_nrows(X));
   SEXP Z = PROTECT(Rf_allocMatrix(REALSXP, nr, nk));
-  standardise_rows(REAL(X), Rf_nrows(X), zero_based(rows, Rf_nrows(X)), nr, k0, nk,
-                   REAL(center), REAL(scale), REAL(Z));
+  const double *x = REAL(X), *c = REAL(center), *sc = REAL(scale);
+  double *z = REAL(Z);
+  const R_xlen_t T = Rf_nrows(X);
+  /* blocks of 64 columns: one per thread at a time */
+  const int blocks = (nk + 63) / 64;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth) schedule(static)
+#endif
+  for (int b = 0; b < blocks; b++) {
+    int k = b * 64, len = nk - k < 64 ? nk - k : 64;
+    standardise_rows(x, T, r0, nr, k0 + k, len, c, sc, z + (R_xlen_t) k * nr);
+  }
+  (void) nth;
   UNPROTECT(1);
   return Z;
+}
+
+/* The number of NA/NaN/Inf values of a double vector and the 1-based index
+ * of the first (0 when there is none), in one pass without allocating. */
+SEXP ffi_nonfinite(SEXP x) {
+  if (!Rf_isReal(x)) Rf_error("expected a double vector or matrix");
+  const double *v = REAL(x);
+  R_xlen_t n = XLENGTH(x), count = 0, first = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    if (!R_FINITE(v[i])) {
+      if (count++ == 0) first = i + 1;
+    }
+  }
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 2));
+  REAL(out)[0] = (double) count;
+  REAL(out)[1] = (double) first;
+  UNPROTECT(1);
+  return out;
 }

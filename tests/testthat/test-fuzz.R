@@ -33,7 +33,7 @@ bad_values <- list(
 # Every error a wrapper or R's own argument matching may give: the messages of
 # the ffi_* checks (never R's internal "REAL() can only be applied ...").
 wrapper_error <- paste(
-  c("ffi_ot_exact", "expected a double matrix", "row ind", "out of range",
+  c("ffi_ot_exact", "expected a double (matrix|vector)", "row ind", "out of range",
     "no training rows", "do not fit", "correlation_cost: expected",
     "must be a non-empty list", "must be a double matrix", "has \\d+ rows",
     "must be a single", "must be a whole", "`pairs`", "`W` must",
@@ -48,13 +48,16 @@ valid_inner <- .Call(C("inner_plans"), Xs, Ys, 1L, FALSE, FALSE, 0L, 0)
 inner4 <- valid_inner[c("i", "j", "x", "start")]
 W <- matrix(0.5, 2, 1)
 entry_points <- list(
-  ot_exact = list(args = list(matrix(runif(6), 2, 3), c(3, 3), c(2, 2, 2), 1 / 6),
+  ot_exact = list(args = list(matrix(runif(6), 2, 3), c(3, 3), c(2, 2, 2), 1 / 6, 0L),
                   ok = function(r) is.list(r) && r$status %in% 0:3),
   col_stats = list(args = list(matrix(rnorm(8), 4, 2), 1:4),
                    ok = function(r) is.list(r) &&
                      identical(names(r), c("center", "scale", "constant"))),
-  standardise = list(args = list(matrix(rnorm(8), 4, 2), 1:4, 1:2, c(0, 0), c(1, 1)),
+  standardise = list(args = list(matrix(rnorm(8), 4, 2), 1:4, 1:2, c(0, 0), c(1, 1), 2L),
                      ok = function(r) is.matrix(r)),
+  nonfinite = list(args = list(matrix(c(1, NA, Inf, 2), 2, 2)),
+                   ok = function(r) is.double(r) && length(r) == 2L &&
+                     all(r >= 0) && (r[1] == 0) == (r[2] == 0)),
   correlation_cost = list(args = list(matrix(rnorm(8), 4, 2), matrix(rnorm(12), 4, 3)),
                           ok = function(r) is.matrix(r) && is.double(r)),
   inner_plans = list(args = list(Xs, Ys, 1L, FALSE, FALSE, 0L, 0),
@@ -74,8 +77,31 @@ test_that("every .Call entry point answers its valid arguments correctly", {
   }
   expect_true(.Call(C("threads_available")) >= 1L)
   expect_true(is.logical(.Call(C("has_openmp"))))
+  expect_identical(.Call(C("nonfinite"), matrix(c(1, NA, Inf, 2), 2, 2)), c(2, 2))
+  expect_identical(.Call(C("nonfinite"), c(1, 2, NaN)), c(1, 3))
+  expect_identical(.Call(C("nonfinite"), numeric(0)), c(0, 0))
   expect_error(.Call(C("threads_available"), 1), "arguments")
   expect_error(.Call(C("ot_exact"), matrix(1)), "arguments")
+})
+
+test_that("ffi_blas_threads reads, sets and restores, and refuses bad counts", {
+  old <- .Call(C("blas_threads"), NA_integer_)
+  expect_true(is.integer(old) && length(old) == 1L && (is.na(old) || old >= 1L))
+  if (!is.na(old)) {
+    expect_identical(.Call(C("blas_threads"), 1L), old)
+    expect_identical(.Call(C("blas_threads"), NA_integer_), 1L)
+    .Call(C("blas_threads"), old)
+    expect_identical(.Call(C("blas_threads"), NA_integer_), old)
+  }
+  for (bad in list(0L, -1L, 1.5, "a", NULL, 1:2)) {
+    expect_error(.Call(C("blas_threads"), bad), "`n` must")
+  }
+  expect_identical(.Call(C("blas_threads"), NA_integer_), old)
+  # hot() holds the BLAS at one thread around its pair loop and restores it
+  set.seed(3)
+  X <- list(matrix(stats::rnorm(60), 20, 3))
+  hot(X, X, n_perm = 0, progress = FALSE)
+  expect_identical(.Call(C("blas_threads"), NA_integer_), old)
 })
 
 test_that("every .Call entry point refuses a mistyped or mis-sized argument", {
@@ -106,9 +132,9 @@ test_that(".Call entry points refuse out-of-range indices and inconsistent plans
   expect_error(.Call(C("col_stats"), matrix(1, 2, 2), 3L), "out of range")
   expect_error(.Call(C("col_stats"), matrix(1, 2, 2), c(1L, NA)), "out of range")
   expect_error(.Call(C("standardise"), matrix(1, 2, 2), 1:2, c(1L, 3L), c(0, 0),
-                     c(1, 1)), "out of range")
+                     c(1, 1), 1L), "out of range")
   expect_error(.Call(C("standardise"), matrix(1, 2, 2), 0L, 1:2, c(0, 0),
-                     c(1, 1)), "out of range")
+                     c(1, 1), 1L), "out of range")
   expect_error(.Call(C("correlation_cost"), matrix(1, 2, 2), matrix(1, 3, 2)),
                "equal rows")
   # layers with different row counts, empty lists, zero-width layers
@@ -163,14 +189,16 @@ test_that(".Call entry points refuse out-of-range indices and inconsistent plans
 })
 
 test_that("ffi_ot_exact reports non-finite costs and infeasible masses by status", {
-  run <- function(cost, a, b) .Call(C("ot_exact"), cost, a, b, 1)$status
+  run <- function(cost, a, b) .Call(C("ot_exact"), cost, a, b, 1, 0L)$status
   expect_false(run(matrix(NaN, 2, 2), c(1, 1), c(1, 1)) == 0L)
   expect_false(run(matrix(c(1, Inf, 2, 3), 2, 2), c(1, 1), c(1, 1)) == 0L)
   expect_false(run(matrix(1, 2, 2), c(NaN, 1), c(1, 1)) == 0L)
   expect_false(run(matrix(1, 2, 2), c(-1, 3), c(1, 1)) == 0L)
   expect_equal(run(matrix(1, 2, 2), c(1, 1), c(5, 1)), 2L)
   expect_false(run(matrix(1, 2, 2), c(Inf, 1), c(Inf, 1)) == 0L)
-  expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), "a"),
+  expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), "a", 0L),
+               "ffi_ot_exact")
+  expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), 1, 3L),
                "ffi_ot_exact")
 })
 
