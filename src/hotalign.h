@@ -60,6 +60,11 @@ double ot_pivots(const ot_problem *p);
 int ot_extract(const ot_problem *p, double mass_scale, int *fi, int *fj,
                double *fx, double *u, double *v, double *cost);
 
+/* ------------------------------------------------------------------ memory.c
+ * Advice to back the whole 2 MiB pages of [ptr, ptr + bytes) with huge pages
+ * (Linux); a no-op elsewhere. */
+void advise_huge_pages(void *ptr, size_t bytes);
+
 /* -------------------------------------------------------------- standardise.c
  * Column statistics on the training rows and their application to rows. */
 /* center/scale of each column of the T x n matrix X over rows `rows`
@@ -115,6 +120,11 @@ int rotation_descent(ot_problem *p, const double *Xs, const double *Ys, int T,
                      int n, int m, int max_iter, double tol, int lwork,
                      double *K, rotation_scratch *ws, double *objective,
                      double *trace, int *iterations, int *converged);
+
+/* ------------------------------------------------------------------ memory.c
+ * Advice to back the whole 2 MiB pages of [ptr, ptr + bytes) with huge pages
+ * (Linux); a no-op elsewhere. */
+void advise_huge_pages(void *ptr, size_t bytes);
 
 /* -------------------------------------------------------------- standardise.c
  * Argument checks of the .Call wrappers (R has checked everything; a direct

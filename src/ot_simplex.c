@@ -207,6 +207,43 @@ static void cand_push(ot_problem *p, int i, int j) {
   p->cand_c[k] = p->C[(R_xlen_t) j * p->n + i];
 }
 
+/* The CAND_PER_COL cheapest entries of a column c of length n >=
+ * CAND_PER_COL, as rows in ci, ties to the lower row.  The largest of the
+ * minima of CAND_PER_COL blocks bounds the CAND_PER_COL-th smallest from
+ * above, so only the few entries at or below it are sorted (by insertion). */
+static void column_cheapest(const double *c, int n, int *ci) {
+  const int KC = CAND_PER_COL;
+  double bound = -HUGE_VAL, colv[CAND_PER_COL];
+  for (int b = 0; b < KC; b++) {
+    int lo = (int) ((R_xlen_t) b * n / KC), hi = (int) ((R_xlen_t) (b + 1) * n / KC);
+    double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
+    int i = lo;
+    for (; i + 4 <= hi; i += 4) {
+      l0 = c[i] < l0 ? c[i] : l0;
+      l1 = c[i + 1] < l1 ? c[i + 1] : l1;
+      l2 = c[i + 2] < l2 ? c[i + 2] : l2;
+      l3 = c[i + 3] < l3 ? c[i + 3] : l3;
+    }
+    for (; i < hi; i++) l0 = c[i] < l0 ? c[i] : l0;
+    double low = l0 < l1 ? l0 : l1, low2 = l2 < l3 ? l2 : l3;
+    if (low2 < low) low = low2;
+    if (low > bound) bound = low;
+  }
+  int kept = 0;
+  for (int i = 0; i < n; i++) {
+    const double v = c[i];
+    if (v > bound || (kept == KC && v >= colv[KC - 1])) continue;
+    int x = kept < KC ? kept++ : KC - 1;
+    while (x > 0 && colv[x - 1] > v) {
+      colv[x] = colv[x - 1];
+      ci[x] = ci[x - 1];
+      x--;
+    }
+    colv[x] = v;
+    ci[x] = i;
+  }
+}
+
 /* The candidate list, in column order: for each column its CAND_PER_COL
  * cheapest arcs, then the arcs of that column that are among the
  * CAND_PER_ROW cheapest of their row (a max-heap per row, filled while the
@@ -227,29 +264,18 @@ static void build_candidates(ot_problem *p) {
       hj[(size_t) i * KR + x] = -1;
     }
   }
-  double colv[CAND_PER_COL];
   for (int j = 0; j < m; j++) {
     const double *c = p->C + (R_xlen_t) j * n;
-    int *ci = col_i + (size_t) j * KC, kept = 0;
     for (int i = 0; i < n; i++) {
-      const double v = c[i];
-      if (v < top[i]) { /* row i: replace the largest kept */
+      if (c[i] < top[i]) { /* row i: replace the largest kept */
         double *h = hv + (size_t) i * KR;
-        h[0] = v;
+        h[0] = c[i];
         hj[(size_t) i * KR] = j;
         heap_down(h, hj + (size_t) i * KR, KR);
         top[i] = h[0];
       }
-      if (kept == KC && v >= colv[KC - 1]) continue;
-      int x = kept < KC ? kept++ : KC - 1; /* column j: sorted insertion */
-      while (x > 0 && colv[x - 1] > v) {
-        colv[x] = colv[x - 1];
-        ci[x] = ci[x - 1];
-        x--;
-      }
-      colv[x] = v;
-      ci[x] = i;
     }
+    column_cheapest(c, n, col_i + (size_t) j * KC);
   }
   /* the row picks grouped by column (counting sort), then the list */
   int *start = p->row_pick_start, *pick = p->row_pick;

@@ -248,6 +248,7 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
   size_t work_bytes = ot_workspace_bytes(max_n, max_m);
   for (int t = 0; t < nth; t++) {
     scratch[t].K = (double *) R_alloc(max_nm, sizeof(double));
+    advise_huge_pages(scratch[t].K, sizeof(double) * (size_t) max_nm);
     scratch[t].a = (double *) R_alloc(max_n, sizeof(double));
     scratch[t].b = (double *) R_alloc(max_m, sizeof(double));
     scratch[t].u = (double *) R_alloc(max_n, sizeof(double));

@@ -6,6 +6,7 @@
 #endif
 #include <math.h>
 #include <limits.h>
+
 #include <R.h>
 #include <Rinternals.h>
 #include "hotalign.h"
@@ -148,6 +149,7 @@ SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale,
   SEXP Z = PROTECT(Rf_allocMatrix(REALSXP, nr, nk));
   const double *x = REAL(X), *c = REAL(center), *sc = REAL(scale);
   double *z = REAL(Z);
+  advise_huge_pages(z, sizeof(double) * (size_t) nr * (size_t) nk);
   const R_xlen_t T = Rf_nrows(X);
   /* blocks of 64 columns: one per thread at a time */
   const int blocks = (nk + 63) / 64;
