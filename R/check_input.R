@@ -218,8 +218,11 @@ check_mass <- function(x, arg, len) {
 
 # Refuse, before allocating, a problem whose working memory would not fit.
 check_memory <- function(bytes, what) {
-  avail <- available_memory()
   cap <- getOption("hotalign.max_memory")
+  # below 64 MiB, with no limit set, reading /proc/meminfo would cost more
+  # than the small problems it guards
+  if (is.null(cap) && bytes < 2^26) return(invisible(bytes))
+  avail <- available_memory()
   if (!is.null(cap)) avail <- min(avail, cap, na.rm = TRUE)
   if (!is.na(avail) && bytes > avail) {
     abort(what, " needs about ", format_bytes(bytes), " of working memory ",

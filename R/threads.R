@@ -6,6 +6,12 @@
 #' `set_hot_threads()` sets the option. Results are identical, bit for bit,
 #' for any number of threads.
 #'
+#' While `hot()` solves its layer pairs, each of its threads computes its own
+#' cost matrices with BLAS `dgemm`; a multi-threaded BLAS (OpenBLAS,
+#' FlexiBLAS, MKL) is held at one thread meanwhile, so that the two kinds of
+#' threads do not compete for the same cores, and its thread count is restored
+#' afterwards (also after an interrupt).
+#'
 #' @param n A positive whole number, or `NULL` to return to the default.
 #' @return `hot_threads()`: an integer. `set_hot_threads()`: the previous
 #'   value of the option, invisibly.

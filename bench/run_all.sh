@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Every benchmark of bench/, in one command (see bench/README.md):
 #
-#   bash bench/run_all.sh                  full run (1-2 hours on 2 busy cores)
+#   bash bench/run_all.sh                  full run (about 30 min on 2 cores)
 #   HOTALIGN_BENCH_QUICK=1 bash bench/run_all.sh   small sizes, a few minutes
 #
 # LLM_L_RUN (default 24: the full 24 x 28 problem) fits only the first LLM_L_RUN
 # source layers and extrapolates; LLM_L_RUN_REF (default 4) does the same for
-# the slow reference-BLAS run; LLM_L_SPEEDUP (default 2) is the subset timed at
-# 1 and at 2 threads.
+# the slow reference-BLAS run; LLM_L_SPEEDUP (default 4) is the subset timed at
+# 1 and at 2 threads (the pair loop alone, and all of hot()).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
 cd "$(dirname "$here")"
@@ -36,9 +36,11 @@ log "hot vs POT loop, OpenBLAS";        $ob Rscript "$here/hot_vs_pot_loop.R"
 log "LLM scale, OpenBLAS, 2 threads";   $ob Rscript "$here/llm_scale.R" 2 "${LLM_L_RUN:-24}"
 log "LLM scale, reference BLAS, 2 threads (subset)"
 Rscript "$here/llm_scale.R" 2 "${LLM_L_RUN_REF:-4}"
-log "LLM scale subset: 1 vs 2 threads, OpenBLAS with one BLAS thread per OpenMP thread"
+log "pair loop alone: 1 vs 2 threads, OpenBLAS (hot() holds it at one thread)"
+$ob Rscript "$here/pair_loop_scaling.R" "${LLM_L_SPEEDUP:-4}"
+log "LLM scale subset: hot() at 1 and at 2 threads, OpenBLAS"
 for th in 1 2; do
-  OPENBLAS_NUM_THREADS=1 $ob Rscript "$here/llm_scale.R" "$th" "${LLM_L_SPEEDUP:-2}"
+  $ob Rscript "$here/llm_scale.R" "$th" "${LLM_L_SPEEDUP:-4}"
 done
 log "real data";                        Rscript "$here/real_data.R"
 log "profile of the solver";            bash "$here/profile_solver.sh"
