@@ -239,9 +239,9 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
   sy <- layer_standardisation(Y, train, constant, "Y")
   Xs <- standardise_layers(X, train, sx, threads)
   Ys <- standardise_layers(Y, train, sy, threads)
-  inner <- with_blas_single_thread(
+  inner <- with_blas_single_thread(with_cost_kernel(
     .Call(C_ffi_inner_plans, Xs, Ys, threads, progress, rotation, max_iter, tol)
-  )
+  ))
   L <- length(X)
   M <- length(Y)
   if (any(inner$status != 0L)) {

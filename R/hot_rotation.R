@@ -44,10 +44,10 @@ pair_rotations <- function(Xs, Ys, inner, pairs, max_iter, tol, threads,
   for (k in still) out[[k]] <- diag(ncol(Xs[[(k - 1L) %% L + 1L]]))
   rerun <- setdiff(pairs, still)
   if (!length(rerun)) return(out)
-  res <- with_blas_single_thread(
+  res <- with_blas_single_thread(with_cost_kernel(
     .Call(C_ffi_rotation_pairs, Xs, Ys, as.integer(rerun), max_iter, tol,
           threads, progress)
-  )
+  ))
   bad <- which(res$status != 0L)
   if (length(bad)) {
     pair_failure(res$status[bad[1]], rerun[bad[1]], layer_names[[1]],

@@ -123,7 +123,7 @@ as.data.frame.ot_plan <- function(x, row.names = NULL, optional = FALSE, ...) {
 #' all.equal(correlation_cost(A, B), 1 - cor(A, B))
 correlation_cost <- function(A, B) {
   pair <- standardise_pair(A, B, bytes_per_pair = 8)
-  K <- .Call(C_ffi_correlation_cost, pair$A, pair$B)
+  K <- with_cost_kernel(.Call(C_ffi_correlation_cost, pair$A, pair$B))
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
   }
@@ -179,7 +179,7 @@ standardise_all <- function(x, rows, what) {
 soft_matching <- function(A, B) {
   # the cost matrix (8 bytes per pair) and the solver workspace (about 9)
   pair <- standardise_pair(A, B, bytes_per_pair = 17)
-  K <- .Call(C_ffi_correlation_cost, pair$A, pair$B)
+  K <- with_cost_kernel(.Call(C_ffi_correlation_cost, pair$A, pair$B))
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
   }

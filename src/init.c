@@ -16,6 +16,8 @@ SEXP ffi_reconstruct(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
 SEXP ffi_has_openmp(void);
 SEXP ffi_blas_threads(SEXP);
+SEXP ffi_cost_kernel(SEXP);
+void cost_kernel_init(void); /* correlation_cost.c */
 
 static const R_CallMethodDef call_methods[] = {
   {"ffi_ot_exact", (DL_FUNC) &ffi_ot_exact, 5},
@@ -30,6 +32,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
   {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},
+  {"ffi_cost_kernel", (DL_FUNC) &ffi_cost_kernel, 1},
   {NULL, NULL, 0}
 };
 
@@ -37,4 +40,5 @@ void attribute_visible R_init_hotalign(DllInfo *dll) {
   R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
+  cost_kernel_init();
 }

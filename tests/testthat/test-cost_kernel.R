@@ -1,0 +1,149 @@
+# The two kernels of the correlation cost K = 1 - Xs' Ys (src/correlation_cost.c):
+# BLAS dgemm and the internal blocked kernel, chosen by the option
+# `hotalign.cost_kernel` through with_cost_kernel().
+
+C <- function(name) getFromNamespace(paste0("C_ffi_", name), "hotalign")
+with_cost_kernel <- getFromNamespace("with_cost_kernel", "hotalign")
+
+# columns centred (when T > 1) and scaled to unit norm, as the fits do
+std_cols <- function(M) {
+  if (nrow(M) > 1L) M <- sweep(M, 2, colMeans(M))
+  sweep(M, 2, sqrt(colSums(M^2)), "/")
+}
+rand_std <- function(T, n) std_cols(matrix(stats::rnorm(T * n), T, n))
+
+# K through ffi_correlation_cost with the given kernel, set as hot() sets it
+cost_with <- function(kernel, X, Y) {
+  op <- options(hotalign.cost_kernel = kernel)
+  on.exit(options(op))
+  with_cost_kernel(.Call(C("correlation_cost"), X, Y))
+}
+
+test_that("hot_cost_kernel() names a kernel and follows the option", {
+  expect_true(hot_cost_kernel() %in% c("blas", "internal"))
+  for (k in c("blas", "internal")) {
+    op <- options(hotalign.cost_kernel = k)
+    expect_identical(hot_cost_kernel(), k)
+    options(op)
+  }
+  op <- options(hotalign.cost_kernel = NULL)
+  expect_true(hot_cost_kernel() %in% c("blas", "internal"))
+  options(op)
+})
+
+test_that("the internal kernel matches BLAS and 1 - crossprod() on many shapes", {
+  set.seed(11)
+  shapes <- expand.grid(T = c(1, 2, 3, 7, 800), n = 1:13, m = 1:13)
+  shapes <- rbind(shapes[sample(nrow(shapes), 150), ],
+                  data.frame(T = c(1, 3, 7, 800, 257, 513), n = c(13, 1, 9, 13, 5, 9),
+                             m = c(1, 13, 9, 13, 7, 11)),
+                  data.frame(T = c(800, 7, 300), n = c(37, 37, 300),
+                             m = c(53, 53, 1000)))
+  worst <- 0
+  for (s in seq_len(nrow(shapes))) {
+    T <- shapes$T[s]
+    X <- rand_std(T, shapes$n[s])
+    Y <- rand_std(T, shapes$m[s])
+    ref <- 1 - crossprod(X, Y)
+    Ki <- cost_with("internal", X, Y)
+    Kb <- cost_with("blas", X, Y)
+    what <- paste0("T = ", T, ", n = ", shapes$n[s], ", m = ", shapes$m[s])
+    expect_identical(dim(Ki), dim(ref), label = what)
+    expect_lte(max(abs(Ki - Kb)), 1e-13, label = what)
+    expect_lte(max(abs(Ki - ref)), 1e-13, label = what)
+    worst <- max(worst, abs(Ki - Kb))
+  }
+  expect_lte(worst, 1e-13)
+})
+
+test_that("the internal kernel: no stimuli gives K = 1, no units an empty K", {
+  for (k in c("internal", "blas")) {
+    expect_identical(cost_with(k, matrix(0, 0, 3), matrix(0, 0, 2)), matrix(1, 3, 2))
+    expect_identical(cost_with(k, matrix(0, 4, 0), matrix(1, 4, 2)),
+                     matrix(0, 0, 2))
+    expect_identical(cost_with(k, matrix(1, 4, 2), matrix(0, 4, 0)),
+                     matrix(0, 2, 0))
+  }
+})
+
+test_that("the internal kernel gives bit-identical columns in any column block", {
+  set.seed(12)
+  for (T in c(3, 257, 800)) {
+    X <- rand_std(T, 37)
+    Y <- rand_std(T, 70)
+    K <- cost_with("internal", X, Y)
+    # target columns sliced as the pair loop slices them, source columns too
+    for (cols in list(5:9, 1L, 70L, 2:3, 9:70, 1:65, 64:70)) {
+      expect_identical(cost_with("internal", X, Y[, cols, drop = FALSE]),
+                       K[, cols, drop = FALSE], label = paste("T", T, "cols", cols[1]))
+    }
+    for (rows in list(3:11, 1L, 37L, 30:37, 2:9)) {
+      expect_identical(cost_with("internal", X[, rows, drop = FALSE], Y),
+                       K[rows, , drop = FALSE], label = paste("T", T, "rows", rows[1]))
+    }
+    expect_identical(cost_with("internal", X[, 30:37], Y[, 5:9]), K[30:37, 5:9])
+  }
+})
+
+test_that("hot() fits are identical for 1 and 2 threads with the internal kernel", {
+  old <- .Call(C("cost_kernel"), 2L)
+  on.exit(.Call(C("cost_kernel"), if (old == "blas") 1L else 2L))
+  op <- options(hotalign.cost_kernel = "internal")
+  on.exit(options(op), add = TRUE)
+  # a wide target layer, so that its cost matrix is built in column blocks
+  X <- make_system(n_stimuli = 60, widths = c(9, 300), seed = 4)
+  Y <- make_system(n_stimuli = 60, widths = c(5, 700, 13), seed = 5)
+  f1 <- hot(X, Y, seed = 3, n_perm = 0, threads = 1, progress = FALSE)
+  f2 <- hot(X, Y, seed = 3, n_perm = 0, threads = 2, progress = FALSE)
+  expect_identical(fit_content(f1), fit_content(f2))
+  r1 <- hot(X[1], Y[c(1, 3)], rotation = TRUE, seed = 3, n_perm = 0,
+            max_iter = 5, threads = 1, progress = FALSE)
+  r2 <- hot(X[1], Y[c(1, 3)], rotation = TRUE, seed = 3, n_perm = 0,
+            max_iter = 5, threads = 2, progress = FALSE)
+  expect_identical(fit_content(r1), fit_content(r2))
+  expect_identical(.Call(C("cost_kernel"), NA_integer_), "internal")
+})
+
+test_that("a bad option `hotalign.cost_kernel` is refused, naming the option", {
+  for (bad in list("fast", NA_character_, c("blas", "internal"), 1L, TRUE)) {
+    op <- options(hotalign.cost_kernel = bad)
+    expect_error(hot_cost_kernel(), "option `hotalign.cost_kernel` must be")
+    expect_error(with_cost_kernel(1), "option `hotalign.cost_kernel` must be")
+    options(op)
+  }
+})
+
+test_that("ffi_cost_kernel sets, reads and refuses bad modes", {
+  old <- .Call(C("cost_kernel"), NA_integer_)
+  expect_true(old %in% c("blas", "internal"))
+  expect_identical(.Call(C("cost_kernel"), 1L), old)
+  expect_identical(.Call(C("cost_kernel"), NA_integer_), "blas")
+  expect_identical(.Call(C("cost_kernel"), 2L), "blas")
+  expect_identical(.Call(C("cost_kernel"), NA_integer_), "internal")
+  expect_identical(.Call(C("cost_kernel"), 0L), "internal")
+  auto <- .Call(C("cost_kernel"), NA_integer_)
+  expect_true(auto %in% c("blas", "internal"))
+  for (bad in list(3L, -1L, 1, 2.5, "internal", NULL, 1:2, integer(0), NA,
+                   factor("a"), list(1L))) {
+    expect_error(.Call(C("cost_kernel"), bad), "^`mode` must")
+  }
+  expect_error(.Call(C("cost_kernel")), "arguments")
+  expect_identical(.Call(C("cost_kernel"), NA_integer_), auto)
+  .Call(C("cost_kernel"), if (old == "blas") 1L else 2L)
+})
+
+test_that("with_cost_kernel() restores the kernel after an error", {
+  old <- .Call(C("cost_kernel"), 1L)
+  op <- options(hotalign.cost_kernel = "internal")
+  expect_error(with_cost_kernel({
+    expect_identical(.Call(C("cost_kernel"), NA_integer_), "internal")
+    stop("boom")
+  }), "boom")
+  expect_identical(.Call(C("cost_kernel"), NA_integer_), "blas")
+  options(hotalign.cost_kernel = "blas")
+  .Call(C("cost_kernel"), 2L)
+  expect_identical(with_cost_kernel(.Call(C("cost_kernel"), NA_integer_)), "blas")
+  expect_identical(.Call(C("cost_kernel"), NA_integer_), "internal")
+  options(op)
+  .Call(C("cost_kernel"), if (old == "blas") 1L else 2L)
+})
