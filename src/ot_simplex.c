@@ -372,13 +372,33 @@ static inline int is_negative(double rc, double c, double ps, double pt) {
   return rc < -64 * DBL_EPSILON * s;
 }
 
+/* min over r < len of c[r] + pr[r], with four running minima kept in
+ * registers (a single one, or an `omp simd` reduction, makes gcc -O2 store
+ * and reload it on every arc, which measured 1.7x slower) */
+static inline double segment_min(const double *c, const double *pr, int len) {
+  double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
+  int r = 0;
+  for (; r + 4 <= len; r += 4) {
+    double v0 = c[r] + pr[r], v1 = c[r + 1] + pr[r + 1];
+    double v2 = c[r + 2] + pr[r + 2], v3 = c[r + 3] + pr[r + 3];
+    l0 = v0 < l0 ? v0 : l0;
+    l1 = v1 < l1 ? v1 : l1;
+    l2 = v2 < l2 ? v2 : l2;
+    l3 = v3 < l3 ? v3 : l3;
+  }
+  for (; r < len; r++) {
+    double v = c[r] + pr[r];
+    l0 = v < l0 ? v : l0;
+  }
+  double low = l0 < l1 ? l0 : l1, low2 = l2 < l3 ? l2 : l3;
+  return low2 < low ? low2 : low;
+}
+
 /* Block search over the real arcs; returns NONE when none prices out.
  * Arcs are scanned in memory order from where the last search stopped, in
  * blocks; the most negative arc of the first block that has one enters.
- * Each column segment is first reduced to its minimum of C + pi (four
- * running minima kept in registers: a single one, or an `omp simd`
- * reduction, makes gcc -O2 store and reload it on every arc, which measured
- * 1.7x slower); only a segment that could beat the best so far is
+ * Each column segment is first reduced to its minimum of C + pi
+ * (segment_min); only a segment that could beat the best so far is
  * scanned again to find the arc, skipping tree arcs (whose reduced cost is
  * zero up to round-off).  The arc chosen is the same as a plain scan's. */
 static R_xlen_t dense_entering(ot_problem *p) {
@@ -396,24 +416,7 @@ static R_xlen_t dense_entering(ot_problem *p) {
     if (len > room) len = (int) room;
     const R_xlen_t e0 = (R_xlen_t) j * n + i0;
     const double *c = C + e0, *pr = pi + i0, pj = pi_col[j];
-    /* four running minima in registers: no loop-carried store */
-    double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
-    int r = 0;
-    for (; r + 4 <= len; r += 4) {
-      double v0 = c[r] + pr[r], v1 = c[r + 1] + pr[r + 1];
-      double v2 = c[r + 2] + pr[r + 2], v3 = c[r + 3] + pr[r + 3];
-      l0 = v0 < l0 ? v0 : l0;
-      l1 = v1 < l1 ? v1 : l1;
-      l2 = v2 < l2 ? v2 : l2;
-      l3 = v3 < l3 ? v3 : l3;
-    }
-    for (; r < len; r++) {
-      double v = c[r] + pr[r];
-      l0 = v < l0 ? v : l0;
-    }
-    double low = l0 < l1 ? l0 : l1, low2 = l2 < l3 ? l2 : l3;
-    if (low2 < low) low = low2;
-    if (low - pj < best_rc) {
+    if (segment_min(c, pr, len) - pj < best_rc) {
       for (int r = 0; r < len; r++) {
         double rc = c[r] + pr[r] - pj;
         if (rc < best_rc && !(in_tree[e0 + r] & IN_TREE)) {
@@ -487,23 +490,7 @@ static R_xlen_t full_scan(ot_problem *p) {
   for (int j = 0; j < m; j++) {
     const double *c = C + (R_xlen_t) j * n;
     const double pj = pi_col[j];
-    double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
-    int r = 0;
-    for (; r + 4 <= n; r += 4) {
-      double v0 = c[r] + pi[r], v1 = c[r + 1] + pi[r + 1];
-      double v2 = c[r + 2] + pi[r + 2], v3 = c[r + 3] + pi[r + 3];
-      l0 = v0 < l0 ? v0 : l0;
-      l1 = v1 < l1 ? v1 : l1;
-      l2 = v2 < l2 ? v2 : l2;
-      l3 = v3 < l3 ? v3 : l3;
-    }
-    for (; r < n; r++) {
-      double v = c[r] + pi[r];
-      l0 = v < l0 ? v : l0;
-    }
-    double low = l0 < l1 ? l0 : l1, low2 = l2 < l3 ? l2 : l3;
-    if (low2 < low) low = low2;
-    if (low - pj >= 0) continue;
+    if (segment_min(c, pi, n) - pj >= 0) continue;
     int col_best = NONE;
     double col_rc = 0;
     for (int i = 0; i < n; i++) {
