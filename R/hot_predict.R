@@ -150,9 +150,7 @@ hot_layer_index <- function(x, arg, layer_names, side) {
 # the inner plan of pair (l, m) as a sparse n_l x n'_m Matrix
 hot_pair_matrix <- function(x, l, m) {
   e <- hot_pair_entries(x, l, m)
-  Matrix::sparseMatrix(i = e$i, j = e$j, x = e$x,
-                       dims = c(as.integer(x$inner$n_source[l]),
-                                as.integer(x$inner$n_target[m])))
+  plan_matrix(e$i, e$j, e$x, c(x$inner$n_source[l], x$inner$n_target[m]))
 }
 
 # entries of the inner plan of pair (l, m) in the triplet store

@@ -13,5 +13,6 @@
 #' @keywords internal
 #' @importFrom cli cli_progress_bar
 #' @importFrom Matrix sparseMatrix
+#' @importFrom methods new
 #' @useDynLib hotalign, .registration = TRUE, .fixes = "C_"
 "_PACKAGE"

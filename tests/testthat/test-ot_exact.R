@@ -609,3 +609,22 @@ test_that("a 31 x 23 correlation cost that once hung the search solves with a ce
                               rep("=", 23), rep(1 / 23, 23), integers = NULL)
   expect_equal(res$cost, lp$objval, tolerance = 1e-9)
 })
+
+test_that("plans are the dgCMatrix that Matrix::sparseMatrix() builds, and valid", {
+  set.seed(611)
+  for (case in 1:30) {
+    n <- sample(1:12, 1)
+    m <- sample(1:12, 1)
+    C <- matrix(stats::runif(n * m), n, m)
+    if (case %% 3 == 0) dimnames(C) <- list(paste0("r", 1:n), paste0("c", 1:m))
+    if (case %% 5 == 0) C[] <- sample(0:2, n * m, replace = TRUE)
+    a <- rand_marginal(n, if (n > 2) 1L else 0L)
+    b <- rand_marginal(m, if (m > 2) 1L else 0L)
+    res <- ot_exact(C, a, b)
+    raw <- hotalign:::solve_ot(C, hotalign:::check_masses(a, b, n, m), "C")
+    ref <- Matrix::sparseMatrix(i = raw$i, j = raw$j, x = raw$x, dims = dim(C),
+                                dimnames = dimnames(C))
+    expect_identical(res$plan, ref)
+    expect_silent(methods::validObject(res$plan))
+  }
+})
