@@ -14,8 +14,8 @@ test_that("a long hot() stops within 1 s of SIGINT and the next call works", {
     "library(hotalign)",
     "set.seed(1)",
     "T <- 300",
-    "X <- lapply(1:3, function(i) matrix(rnorm(T * 2000), T))",
-    "Y <- lapply(1:3, function(i) matrix(rnorm(T * 2000), T))",
+    "X <- lapply(1:8, function(i) matrix(rnorm(T * 3000), T))",
+    "Y <- lapply(1:8, function(i) matrix(rnorm(T * 3000), T))",
     "writeLines(as.character(Sys.getpid()), file.path(dir, 'pid'))",
     "res <- tryCatch({",
     "  writeLines('started', file.path(dir, 'started'))",
@@ -36,7 +36,10 @@ test_that("a long hot() stops within 1 s of SIGINT and the next call works", {
     file.exists(file)
   }
   expect_true(wait_for(file.path(dir, "started"), 60))
-  Sys.sleep(1)  # well inside the inner level, which takes several seconds
+  # well inside the inner level: 64 pairs of 3000 x 3000 take about 10 s on
+  # 2 cores here (3 x 3 pairs of 2000 units once did, before the solver and
+  # the cost kernel got faster)
+  Sys.sleep(1)
   sent <- as.numeric(Sys.time())
   tools::pskill(as.integer(readLines(file.path(dir, "pid"))), tools::SIGINT)
   expect_true(wait_for(file.path(dir, "result"), 60))
@@ -47,8 +50,8 @@ test_that("a long hot() stops within 1 s of SIGINT and the next call works", {
   # the session goes on: the next fit gives what a fresh session gives
   set.seed(1)
   T <- 300
-  X <- lapply(1:3, function(i) matrix(rnorm(T * 2000), T))
-  Y <- lapply(1:3, function(i) matrix(rnorm(T * 2000), T))
+  X <- lapply(1:8, function(i) matrix(rnorm(T * 3000), T))
+  Y <- lapply(1:8, function(i) matrix(rnorm(T * 3000), T))
   small <- hot(list(a = X[[1]][, 1:20]), list(b = Y[[1]][, 1:30]),
                n_perm = 0, threads = 2, seed = 1)
   expect_identical(as.numeric(result[2]), small$objective)
