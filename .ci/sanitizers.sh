@@ -32,9 +32,11 @@
 # Test subsets (tests/testthat, chosen so that every .Call entry point the R
 # code uses runs: ffi_ot_exact, ffi_col_stats, ffi_standardise,
 # ffi_correlation_cost, ffi_inner_plans, ffi_rotation_pairs,
-# ffi_reconstruct_scores, ffi_threads_available):
+# ffi_reconstruct_scores, ffi_threads_available, ffi_nonfinite,
+# ffi_blas_threads, ffi_cost_kernel; test-pricing.R and test-cost_kernel.R
+# cover the candidate pricing and the internal cost kernel in full):
 #   asan+ubsan: test-ot_exact.R test-hot.R test-kernels.R test-rotation.R
-#               test-inputs.R test-methods.R
+#               test-inputs.R test-methods.R test-pricing.R test-cost_kernel.R
 #   valgrind:   test-kernels.R test-inputs.R test-hot.R test-rotation.R
 #               (test-ot_exact.R takes ~15 s natively, far too long under
 #               memcheck; the simplex is exercised through hot() here and in
@@ -50,7 +52,7 @@ if [[ ! -f "$repo/DESCRIPTION" ]] || ! grep -q '^Package: hotalign$' "$repo/DESC
   exit 2
 fi
 
-ASAN_TESTS="${ASAN_TESTS:-test-ot_exact.R test-hot.R test-kernels.R test-rotation.R test-inputs.R test-methods.R}"
+ASAN_TESTS="${ASAN_TESTS:-test-ot_exact.R test-hot.R test-kernels.R test-rotation.R test-inputs.R test-methods.R test-pricing.R test-cost_kernel.R}"
 VALGRIND_TESTS="${VALGRIND_TESTS:-test-kernels.R test-inputs.R test-hot.R test-rotation.R}"
 limit="${HOTALIGN_SAN_TIMEOUT:-6m}"   # per tool's test run: a hang fails, not stalls
 
