@@ -61,10 +61,14 @@ static int find_blas_threads(blas_get_fn *get, blas_set_fn *set) {
   void *self = dlopen(NULL, RTLD_LAZY);
   if (self == NULL) return 0;
   for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-    void *g = dlsym(self, names[k][0]), *s = dlsym(self, names[k][1]);
-    if (g != NULL && s != NULL) {
-      *get = (blas_get_fn) g;
-      *set = (blas_set_fn) s;
+    /* object to function pointer through a union: ISO C has no cast */
+    union { void *obj; blas_get_fn fn; } g;
+    union { void *obj; blas_set_fn fn; } s;
+    g.obj = dlsym(self, names[k][0]);
+    s.obj = dlsym(self, names[k][1]);
+    if (g.obj != NULL && s.obj != NULL) {
+      *get = g.fn;
+      *set = s.fn;
       dlclose(self);
       return 1;
     }
