@@ -42,6 +42,8 @@ log "LLM scale subset: hot() at 1 and at 2 threads, OpenBLAS"
 for th in 1 2; do
   $ob Rscript "$here/llm_scale.R" "$th" "${LLM_L_SPEEDUP:-4}"
 done
+log "ot_sinkhorn (approximate) vs ot_exact and POT sinkhorn_log"
+Rscript "$here/sinkhorn_vs_exact.R"
 log "real data";                        Rscript "$here/real_data.R"
 log "profile of the solver";            bash "$here/profile_solver.sh"
 log "done: outputs in ${HOTALIGN_BENCH_OUT:-$here/out}"

@@ -33,7 +33,7 @@ bad_values <- list(
 # Every error a wrapper or R's own argument matching may give: the messages of
 # the ffi_* checks (never R's internal "REAL() can only be applied ...").
 wrapper_error <- paste(
-  c("ffi_ot_exact", "expected a double (matrix|vector)", "row ind", "out of range",
+  c("ffi_ot_exact", "ffi_sinkhorn", "expected a double (matrix|vector)", "row ind", "out of range",
     "no training rows", "do not fit", "correlation_cost: expected",
     "must be a non-empty list", "must be a double matrix", "has \\d+ rows",
     "must be a single", "must be a whole", "`pairs`", "`W` must",
@@ -67,7 +67,10 @@ entry_points <- list(
   reconstruct_scores = list(args = list(Xs, Ys, inner4, W, NULL),
                             ok = function(r) is.list(r) && length(r) == 2),
   reconstruct = list(args = list(Ys, inner4, W, c(2L, 3L), NULL),
-                     ok = function(r) is.list(r) && length(r) == 2)
+                     ok = function(r) is.list(r) && length(r) == 2),
+  sinkhorn = list(args = list(matrix(runif(6), 2, 3), c(0.5, 0.5), rep(1 / 3, 3), 0.1,
+                              1e-9, 100L),
+                  ok = function(r) is.list(r) && is.matrix(r$plan) && all(is.finite(r$plan)))
 )
 
 test_that("every .Call entry point answers its valid arguments correctly", {
