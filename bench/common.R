@@ -66,6 +66,13 @@ latent_layer <- function(basis, depth, units, noise = 2) {
   W <- matrix(stats::rnorm(k * units), k, units) / sqrt(k)
   lat %*% W + noise * matrix(stats::rnorm(nrow(lat) * units), nrow(lat), units)
 }
+# The dense cost of the solver benchmarks (ot_exact.R, sinkhorn_vs_exact.R):
+# 1 - cor of two random layers of n and m units sharing a latent structure.
+bench_cost <- function(n, m, n_stimuli = 1000L) {
+  basis <- latent_basis(n_stimuli, seed = n + m)
+  correlation_cost(latent_layer(basis, 0.3, n), latent_layer(basis, 0.4, m))
+}
+
 latent_system <- function(basis, widths, prefix) {
   L <- length(widths)
   depth <- if (L == 1) 0.5 else (seq_len(L) - 1) / (L - 1)

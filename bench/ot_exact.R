@@ -79,11 +79,7 @@ prev <- NULL   # median wall per solver at the previous size, and its arcs
 for (sz in sizes) {
   n <- sz[1]
   m <- sz[2]
-  basis <- latent_basis(n_stimuli, seed = n + m)
-  X <- latent_layer(basis, 0.3, n)
-  Y <- latent_layer(basis, 0.4, m)
-  C <- correlation_cost(X, Y)
-  rm(X, Y)
+  C <- bench_cost(n, m, n_stimuli)
   file <- file.path(tempdir(), sprintf("cost_%dx%d.bin", n, m))
   write_doubles(C, file)
   # a peer whose time at the previous size, scaled by (arcs ratio)^1.5, would

@@ -46,11 +46,7 @@ for (sz in sizes) {
   n <- sz[1]
   m <- sz[2]
   size <- sprintf("%d x %d", n, m)
-  basis <- latent_basis(n_stimuli, seed = n + m)
-  X <- latent_layer(basis, 0.3, n)
-  Y <- latent_layer(basis, 0.4, m)
-  C <- correlation_cost(X, Y)
-  rm(X, Y)
+  C <- bench_cost(n, m, n_stimuli)
   file <- file.path(tempdir(), sprintf("cost_%dx%d.bin", n, m))
   if (has_pot) write_doubles(C, file)
   exact_cost <- NA

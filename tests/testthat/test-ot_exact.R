@@ -612,12 +612,15 @@ test_that("a 31 x 23 correlation cost that once hung the search solves with a ce
 
 test_that("plans are the dgCMatrix that Matrix::sparseMatrix() builds, and valid", {
   set.seed(611)
-  for (case in 1:30) {
-    n <- sample(1:12, 1)
-    m <- sample(1:12, 1)
-    C <- matrix(stats::runif(n * m), n, m)
-    if (case %% 3 == 0) dimnames(C) <- list(paste0("r", 1:n), paste0("c", 1:m))
-    if (case %% 5 == 0) C[] <- sample(0:2, n * m, replace = TRUE)
+  shapes <- expand.grid(n = c(1, 2, 5, 12), m = c(1, 3, 12), kind = c("runif", "ties", "named"))
+  for (k in seq_len(nrow(shapes))) {
+    n <- shapes$n[k]
+    m <- shapes$m[k]
+    C <- switch(as.character(shapes$kind[k]),
+                ties = matrix(sample(0:2, n * m, replace = TRUE), n, m),
+                matrix(stats::runif(n * m), n, m))
+    storage.mode(C) <- "double"
+    if (shapes$kind[k] == "named") dimnames(C) <- list(paste0("r", 1:n), paste0("c", 1:m))
     a <- rand_marginal(n, if (n > 2) 1L else 0L)
     b <- rand_marginal(m, if (m > 2) 1L else 0L)
     res <- ot_exact(C, a, b)

@@ -220,42 +220,12 @@ test_that("print() says the result is approximate and points to ot_exact()", {
 test_that("a long ot_sinkhorn() stops within 1 s of SIGINT", {
   skip_on_cran()
   skip_on_os("windows")
-  dir <- tempfile("sinkhorn-interrupt-")
-  dir.create(dir)
-  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
-  child <- file.path(dir, "child.R")
-  writeLines(c(
-    "dir <- commandArgs(TRUE)[1]",
-    "library(hotalign)",
-    "set.seed(1)",
-    "C <- matrix(runif(1e6, 0, 2), 1000)",
-    "writeLines(as.character(Sys.getpid()), file.path(dir, 'pid'))",
-    "res <- tryCatch({",
-    "  writeLines('started', file.path(dir, 'started'))",
-    "  ot_sinkhorn(C, epsilon = 1e-4, tol = 0, max_iter = 1e8)",
-    "  'finished'",
-    "}, interrupt = function(e) sprintf('interrupted %.3f', as.numeric(Sys.time())))",
-    "small <- ot_sinkhorn(C[1:5, 1:7], epsilon = 0.1)$cost",
-    "writeLines(c(res, sprintf('%.17g', small)), file.path(dir, 'result'))"
-  ), child)
-  rscript <- file.path(R.home("bin"), "Rscript")
-  libs <- paste(.libPaths(), collapse = .Platform$path.sep)
-  system2(rscript, c(shQuote(child), shQuote(dir)), wait = FALSE,
-          env = paste0("R_LIBS=", shQuote(libs)))
-  wait_for <- function(file, seconds) {
-    deadline <- Sys.time() + seconds
-    while (!file.exists(file) && Sys.time() < deadline) Sys.sleep(0.05)
-    file.exists(file)
-  }
-  expect_true(wait_for(file.path(dir, "started"), 60))
-  Sys.sleep(1)
-  sent <- as.numeric(Sys.time())
-  tools::pskill(as.integer(readLines(file.path(dir, "pid"))), tools::SIGINT)
-  expect_true(wait_for(file.path(dir, "result"), 60))
-  result <- readLines(file.path(dir, "result"))
-  expect_match(result[1], "^interrupted ")
-  expect_lt(as.numeric(sub("^interrupted ", "", result[1])) - sent, 1)
+  out <- interrupt_child(
+    setup = c("set.seed(1)", "C <- matrix(runif(1e6, 0, 2), 1000)"),
+    long = "ot_sinkhorn(C, epsilon = 1e-4, tol = 0, max_iter = 1e8)",
+    after = "ot_sinkhorn(C[1:5, 1:7], epsilon = 0.1)$cost")
+  expect_interrupted_within(out, 1)
   set.seed(1)
   C <- matrix(stats::runif(1e6, 0, 2), 1000)
-  expect_identical(as.numeric(result[2]), ot_sinkhorn(C[1:5, 1:7], epsilon = 0.1)$cost)
+  expect_identical(as.numeric(out$result[2]), ot_sinkhorn(C[1:5, 1:7], epsilon = 0.1)$cost)
 })
