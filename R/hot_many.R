@@ -366,9 +366,9 @@ plot.hot_many <- function(x, type = c("score", "objective", "mds"),
            else grDevices::hcl.colors(64L, "YlGnBu")
   }
   if (is.null(numbers)) numbers <- length(z) <= 100L
-  draw_matrix_heatmap(z, main = main, col = col, numbers = numbers,
-                      digits = digits, xlab = "target system",
-                      ylab = "source system", legend_title = type, ...)
+  hot_plot_heatmap(z, main = main, col = col, numbers = numbers,
+                   digits = digits, legend_title = type, blank_zero = FALSE,
+                   xlab = "target system", ylab = "source system", top = 3.6, ...)
   invisible(x)
 }
 

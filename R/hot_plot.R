@@ -59,10 +59,12 @@ plot.hot <- function(x, type = c("plan", "cost", "scores"), main = NULL,
 }
 
 # heatmap of an L x M matrix: rows top to bottom, colour bar in the right
-# margin
+# margin; `top` is the top margin (lines). Returns, invisibly, list(y =
+# function(row) its height) for overlays.
 hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
                              blank_zero, xlab = "target layer",
-                             ylab = "source layer", diagonal = FALSE, ...) {
+                             ylab = "source layer", diagonal = FALSE,
+                             top = 3.1, ...) {
   L <- nrow(z)
   M <- ncol(z)
   zlim <- range(z, finite = TRUE)
@@ -77,7 +79,7 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
   rotate <- max(nchar(col_labels)) > 4L || M > 12L
   bottom <- if (rotate) max(4.1, 2.5 + max(nchar(col_labels)) * 0.6) else 4.1
 
-  op <- graphics::par(mar = c(bottom, left, 3.1, 6.1))
+  op <- graphics::par(mar = c(bottom, left, top, 6.1))
   on.exit(graphics::par(op), add = TRUE)
 
   # rows top to bottom: row l sits at height L - l + 1
@@ -130,6 +132,7 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
                  cex = 0.8, xpd = NA)
   graphics::text((x0 + x1) / 2, usr[4L], labels = legend_title, pos = 3L,
                  cex = 0.8, xpd = NA)
+  invisible(list(y = function(row) L - row + 1))
 }
 
 # grouped bars: HOT and baseline held-out score per source layer

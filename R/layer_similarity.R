@@ -399,10 +399,9 @@ plot.layer_similarity <- function(x, plan = NULL, main = NULL, col = NULL,
   if (is.null(main)) main <- metric_label(attr(x, "metric"))
   if (is.null(col)) col <- grDevices::hcl.colors(64L, "Blues 3", rev = TRUE)
   if (is.null(numbers)) numbers <- length(m) <= 100L && is.null(plan)
-  geom <- draw_matrix_heatmap(m, main = main, col = col, numbers = numbers,
-                              digits = digits, xlab = "target layer",
-                              ylab = "source layer",
-                              legend_title = "similarity", ...)
+  geom <- hot_plot_heatmap(m, main = main, col = col, numbers = numbers,
+                           digits = digits, legend_title = "similarity",
+                           blank_zero = FALSE, top = 3.6, ...)
   best <- greedy_best(m)
   rows <- which(!is.na(best))
   graphics::rect(best[rows] - 0.5, geom$y(rows) - 0.5, best[rows] + 0.5,
@@ -435,65 +434,4 @@ check_plan_overlay <- function(plan, m) {
           " x ", paste(colnames(plan), collapse = ", "), ") than `x`")
   }
   plan
-}
-
-# Heatmap of a matrix, rows top to bottom, with a colour bar in the right
-# margin; returns list(y = function(row) its height) for overlays.
-draw_matrix_heatmap <- function(z, main, col, numbers, digits, xlab, ylab,
-                                legend_title, zlim = NULL, ...) {
-  L <- nrow(z)
-  M <- ncol(z)
-  if (is.null(zlim)) zlim <- range(z, finite = TRUE)
-  if (!all(is.finite(zlim))) zlim <- c(0, 1)
-  if (zlim[1] == zlim[2]) zlim <- zlim + c(-0.5, 0.5) * max(abs(zlim[1]), 1)
-  rl <- if (is.null(rownames(z))) as.character(seq_len(L)) else rownames(z)
-  cl <- if (is.null(colnames(z))) as.character(seq_len(M)) else colnames(z)
-  rotate <- max(nchar(cl)) > 4L || M > 12L
-  left <- max(4.1, 1.5 + max(nchar(rl)) * 0.6)
-  bottom <- if (rotate) max(4.1, 2.5 + max(nchar(cl)) * 0.6) else 4.1
-  op <- graphics::par(mar = c(bottom, left, 3.6, 6.1))
-  on.exit(graphics::par(op), add = TRUE)
-  graphics::image(x = seq(0.5, M + 0.5), y = seq(0.5, L + 0.5),
-                  z = t(z[rev(seq_len(L)), , drop = FALSE]), zlim = zlim,
-                  col = col, axes = FALSE, xlab = "", ylab = "", main = main,
-                  ...)
-  graphics::axis(1, at = seq_len(M), labels = cl, las = if (rotate) 2 else 1,
-                 tick = FALSE)
-  graphics::axis(2, at = seq_len(L), labels = rev(rl), las = 1, tick = FALSE)
-  graphics::title(xlab = xlab, line = bottom - 1.5)
-  graphics::title(ylab = ylab, line = left - 1.5)
-  graphics::box()
-  y_of <- function(row) L - row + 1
-  if (numbers) {
-    v <- as.vector(z)
-    k <- pmax(1L, pmin(length(col),
-                       1L + floor((v - zlim[1]) / diff(zlim) * length(col))))
-    rgb <- grDevices::col2rgb(col[ifelse(is.finite(k), k, 1L)])
-    dark <- (0.299 * rgb[1, ] + 0.587 * rgb[2, ] + 0.114 * rgb[3, ]) < 128
-    show <- is.finite(v)
-    graphics::text(rep(seq_len(M), each = L)[show],
-                   y_of(rep(seq_len(L), times = M))[show],
-                   formatC(signif(v[show], digits), digits = digits,
-                           format = "fg"),
-                   cex = min(1, 10 / max(M, L)),
-                   col = ifelse(dark, "white", "black")[show])
-  }
-  usr <- graphics::par("usr")
-  per_inch <- diff(usr[1:2]) / graphics::par("pin")[1]
-  x0 <- usr[2] + 0.2 * per_inch
-  x1 <- x0 + 0.2 * per_inch
-  n <- length(col)
-  yb <- seq(usr[3], usr[4], length.out = n + 1L)
-  graphics::rect(x0, yb[-(n + 1L)], x1, yb[-1L], col = col, border = NA,
-                 xpd = NA)
-  graphics::rect(x0, usr[3], x1, usr[4], border = "grey30", xpd = NA)
-  ticks <- pretty(zlim, n = 5L)
-  ticks <- ticks[ticks >= zlim[1] & ticks <= zlim[2]]
-  ty <- usr[3] + (ticks - zlim[1]) / diff(zlim) * (usr[4] - usr[3])
-  graphics::segments(x1, ty, x1 + 0.05 * per_inch, ty, xpd = NA)
-  graphics::text(x1 + 0.08 * per_inch, ty, labels = format(ticks), adj = 0,
-                 cex = 0.8, xpd = NA)
-  graphics::text((x0 + x1) / 2, usr[4], labels = legend_title, pos = 3,
-                 cex = 0.8, xpd = NA)
-  invisible(list(y = y_of))
 }
