@@ -3,8 +3,6 @@
 # range, whole numbers where counts are expected. Messages name the argument
 # (and the layer) in backquotes and carry no trailing period.
 
-abort <- function(...) stop(paste0(...), call. = FALSE)
-
 # A single TRUE or FALSE
 check_flag <- function(x, arg) {
   if (!is.logical(x) || length(x) != 1L || is.na(x)) {
