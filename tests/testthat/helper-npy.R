@@ -1,14 +1,17 @@
 # A .npy writer for the tests, written from the format specification
 # (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html),
 # independent of the reader: `a` is an R array with numpy's dimensions
-# (a[i, j, k] in R is a[i-1, j-1, k-1] in numpy).
+# (a[i, j, k] in R is a[i-1, j-1, k-1] in numpy). `data` (raw) replaces the
+# encoded values, for dtypes the encoder does not write.
 write_test_npy <- function(path, a, descr = "<f8", fortran = FALSE,
-                           version = 1L, header_extra = "") {
+                           version = 1L, header_extra = "", data = NULL) {
   d <- dim(a)
   if (is.null(d)) d <- length(a)
   shape <- if (length(d) == 1L) paste0("(", d, ",)") else
     paste0("(", paste(d, collapse = ", "), ")")
-  dict <- paste0("{'descr': '", descr, "', 'fortran_order': ",
+  # a structured dtype (a list) is written as it is, others quoted
+  quoted <- if (startsWith(descr, "[")) descr else paste0("'", descr, "'")
+  dict <- paste0("{'descr': ", quoted, ", 'fortran_order': ",
                  if (fortran) "True" else "False", ", 'shape': ", shape,
                  ", ", header_extra, "}")
   len_size <- if (version == 1L) 2L else 4L
@@ -25,7 +28,7 @@ write_test_npy <- function(path, a, descr = "<f8", fortran = FALSE,
   writeBin(c(as.raw(0x93), charToRaw("NUMPY"), as.raw(c(version, 0L))), con)
   writeBin(as.integer(nchar(header)), con, size = len_size, endian = "little")
   writeBin(charToRaw(header), con)
-  writeBin(encode_npy_values(v, descr), con)
+  writeBin(if (is.null(data)) encode_npy_values(v, descr) else data, con)
   invisible(path)
 }
 
