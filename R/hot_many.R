@@ -357,6 +357,10 @@ plot.hot_many <- function(x, type = c("score", "objective", "mds"),
   type <- match.arg(type)
   if (type == "mds") return(invisible(plot_hot_many_mds(x, main, col, ...)))
   z <- if (type == "score") x$score else x$objective
+  if (type == "score" && all(is.na(z))) {
+    abort("`x` has no held-out scores (fitted with `holdout = 0`): use ",
+          "`type = \"objective\"` or `\"mds\"`", arg = "type")
+  }
   if (is.null(main)) {
     main <- if (type == "score") "HOT score (source rebuilt from target)" else
       "HOT objective"

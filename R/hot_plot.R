@@ -8,18 +8,32 @@
 #'   the soft-matching correlation of every pair of layers).
 #' * `type = "scores"`: bar chart of the held-out score of every source layer
 #'   beside its baseline scores (pairwise best, single best, perm-P).
+#' * `type = "flow"`: the layer flow -- source layers on the left, target
+#'   layers on the right, joined by ribbons as wide as the mass
+#'   `plan[l, m]` they carry, so that a depth mismatch (a source layer
+#'   spread over several target layers, or several sent to one) reads at a
+#'   glance. Ribbons are coloured by source layer (viridis, light to dark
+#'   with depth).
+#'
+#' Long layer names are shrunk, then wrapped at `_`, `.`, `-`, `/` or
+#' spaces, so that they fit the margins at publication size; the default
+#' palettes are sequential palettes readable by colour-blind readers
+#' ([grDevices::hcl.colors()]). For the same figures with ggplot2 see
+#' [autoplot.hot()]; [as.data.frame.hot()] gives the data for figures of
+#' your own.
 #'
 #' @param x A `"hot"` object returned by [hot()].
-#' @param type What to draw: `"plan"`, `"cost"` or `"scores"`.
+#' @param type What to draw: `"plan"`, `"cost"`, `"scores"` or `"flow"`.
 #' @param main Title; a default that says what is drawn when `NULL`.
 #' @param col Colours: for the heatmaps a palette (by default light to dark
 #'   for growing mass, dark for low cost), for the scores one colour per bar
-#'   of a group (HOT first).
+#'   of a group (HOT first), for the flow one colour per source layer.
 #' @param numbers Write the values in the heatmap cells? By default when the
 #'   matrix has at most 100 cells.
 #' @param digits Significant digits of the values written in the cells.
 #' @param ... Further graphical arguments passed to [graphics::image()]
-#'   (heatmaps) or [graphics::barplot()] (scores).
+#'   (heatmaps), [graphics::barplot()] (scores) or [graphics::plot.window()]
+#'   (flow).
 #' @return `x`, invisibly.
 #' @seealso [print.hot()], [as.data.frame.hot()]
 #' @export
@@ -32,7 +46,8 @@
 #' plot(fit)
 #' plot(fit, type = "cost")
 #' plot(fit, type = "scores")
-plot.hot <- function(x, type = c("plan", "cost", "scores"), main = NULL,
+#' plot(fit, type = "flow")
+plot.hot <- function(x, type = c("plan", "cost", "scores", "flow"), main = NULL,
                      col = NULL, numbers = NULL, digits = 2, ...) {
   type <- match.arg(type)
   if (!is.null(numbers) &&
@@ -41,6 +56,8 @@ plot.hot <- function(x, type = c("plan", "cost", "scores"), main = NULL,
   }
   if (type == "scores") {
     hot_plot_scores(x, main = main, col = col, ...)
+  } else if (type == "flow") {
+    plot_flow(x$plan, main = main, col = col, ...)
   } else {
     z <- if (type == "plan") x$plan else x$cost
     if (is.null(main)) {
@@ -67,19 +84,28 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
                              top = 3.1, ...) {
   L <- nrow(z)
   M <- ncol(z)
-  zlim <- range(z, finite = TRUE)
-  if (!all(is.finite(zlim))) zlim <- c(0, 1)
+  zlim <- if (any(is.finite(z))) range(z, finite = TRUE) else c(0, 1)
   if (zlim[1L] == zlim[2L]) zlim <- zlim + c(-0.5, 0.5) * max(abs(zlim[1L]), 1)
 
   row_labels <- rownames(z)
   col_labels <- colnames(z)
   if (is.null(row_labels)) row_labels <- as.character(seq_len(L))
   if (is.null(col_labels)) col_labels <- as.character(seq_len(M))
-  left <- max(4.1, 1.5 + max(nchar(row_labels)) * 0.6)
-  rotate <- max(nchar(col_labels)) > 4L || M > 12L
-  bottom <- if (rotate) max(4.1, 2.5 + max(nchar(col_labels)) * 0.6) else 4.1
+  # margins in inches from the label widths, capped so the figure always
+  # fits the device: long names shrink, then wrap
+  fin <- graphics::par("fin")
+  csi <- graphics::par("csi")
+  right <- 6.1
+  rows <- fit_labels(row_labels, 0.3 * fin[1L])
+  left <- max(4.1, rows$width / csi + 2.2)
+  plot_w <- fin[1L] - (left + right) * csi
+  cols <- fit_labels(col_labels, max(0.2, 0.9 * plot_w / M))
+  rotate <- M > 12L || cols$cex < 1 || !identical(cols$labels, col_labels)
+  if (rotate) cols <- fit_labels(col_labels, 0.3 * fin[2L])
+  bottom <- if (rotate) max(4.1, cols$width / csi + 2.5) else
+    max(4.1, cols$lines + 3.1)
 
-  op <- graphics::par(mar = c(bottom, left, top, 6.1))
+  op <- graphics::par(mar = c(bottom, left, top, right))
   on.exit(graphics::par(op), add = TRUE)
 
   # rows top to bottom: row l sits at height L - l + 1
@@ -87,10 +113,11 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
                   z = t(z[rev(seq_len(L)), , drop = FALSE]), zlim = zlim,
                   col = col, axes = FALSE, xlab = "", ylab = "", main = main,
                   ...)
-  graphics::axis(1L, at = seq_len(M), labels = col_labels, las = if (rotate) 2L else 1L,
-                 tick = FALSE)
-  graphics::axis(2L, at = seq_len(L), labels = rev(row_labels), las = 1L,
-                 tick = FALSE)
+  graphics::axis(1L, at = seq_len(M), labels = cols$labels,
+                 las = if (rotate) 2L else 1L, tick = FALSE,
+                 cex.axis = cols$cex, padj = if (rotate) 0.5 else NA)
+  graphics::axis(2L, at = seq_len(L), labels = rev(rows$labels), las = 1L,
+                 tick = FALSE, cex.axis = rows$cex)
   graphics::title(xlab = xlab, line = bottom - 1.5)
   graphics::title(ylab = ylab, line = left - 1.5)
   graphics::box()
@@ -98,7 +125,11 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
     graphics::segments(0.5, L + 0.5, M + 0.5, 0.5, lty = 2L, col = "grey40")
   }
 
-  if (numbers) {
+  if (!any(is.finite(z))) {
+    graphics::text(mean(c(0.5, M + 0.5)), mean(c(0.5, L + 0.5)),
+                   "no finite values to show", col = "grey30")
+  }
+  if (numbers && any(is.finite(z))) {
     k <- pmax(1L, pmin(length(col),
       1L + floor((as.vector(z) - zlim[1L]) / diff(zlim) * length(col))))
     rgb <- grDevices::col2rgb(col[ifelse(is.finite(k), k, 1L)])
@@ -108,7 +139,7 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
     show <- is.finite(as.vector(z))
     if (blank_zero) show <- show & as.vector(z) != 0
     cex <- min(1, 10 / max(M, L))
-    graphics::text(x = rep(seq_len(M), each = L)[show],
+    if (any(show)) graphics::text(x = rep(seq_len(M), each = L)[show],
                    y = rep(rev(seq_len(L)), times = M)[show],
                    labels = lab[show], cex = cex,
                    col = ifelse(dark, "white", "black")[show])
@@ -147,7 +178,7 @@ hot_plot_scores <- function(x, main, col, ...) {
     rn <- ifelse(rn %in% names(labels), labels[rn], rn)
     scores <- rbind(scores, `rownames<-`(t(bls), rn))
   }
-  colnames(scores) <- rownames(x$plan)
+  layer_names <- rownames(x$plan)
   if (is.null(col)) {
     col <- c("#B2182B", "#4393C3", "#92C5DE", "grey75")
   }
@@ -157,12 +188,97 @@ hot_plot_scores <- function(x, main, col, ...) {
                    formatC(as.numeric(x$score), digits = 3L, format = "fg"),
                    ")")
   }
+  # names under the groups: horizontal when they fit, else turned and
+  # shrunk or wrapped
+  fin <- graphics::par("fin")
+  csi <- graphics::par("csi")
+  group_w <- (fin[1L] - 6.2 * csi) / length(layer_names)
+  names_fit <- fit_labels(layer_names, 0.95 * group_w)
+  rotate <- names_fit$cex < 0.8 || names_fit$lines > 2L
+  if (rotate) names_fit <- fit_labels(layer_names, 0.3 * fin[2L])
+  bottom <- if (rotate) max(4.1, names_fit$width / csi + 3) else
+    max(4.1, names_fit$lines + 3)
+  op <- graphics::par(mar = c(bottom, 4.1, 4.1, 2.1))
+  on.exit(graphics::par(op), add = TRUE)
+  colnames(scores) <- names_fit$labels
   rng <- range(0, scores, na.rm = TRUE)
   ylim <- c(rng[1L], rng[2L] + 0.3 * max(diff(rng), 0.1))
   graphics::barplot(scores, beside = TRUE, col = col, ylim = ylim,
                     main = main, ylab = "mean held-out correlation",
-                    xlab = "source layer", ...)
+                    las = if (rotate) 2L else 1L,
+                    cex.names = names_fit$cex, ...)
+  graphics::title(xlab = "source layer", line = bottom - 1.5)
   graphics::abline(h = 0, col = "grey40")
+  if (all(is.na(scores))) {
+    usr <- graphics::par("usr")
+    graphics::text(mean(usr[1:2]), mean(usr[3:4]),
+                   "no held-out scores (fitted without held-out stimuli)",
+                   col = "grey30")
+  }
   graphics::legend("top", legend = rownames(scores), fill = col,
                    horiz = TRUE, bty = "n", cex = 0.8)
+}
+
+# Fits axis labels into `max_in` inches: the labels as they are when they
+# fit, else shrunk (down to cex 0.6), else wrapped at separators onto at
+# most 3 lines, else cut with "...". Returns list(labels, cex, width = the
+# widest label in inches at that cex, lines = the most lines of a label).
+fit_labels <- function(labels, max_in, cex = 1, min_cex = 0.6) {
+  labels <- as.character(labels)
+  labels[is.na(labels)] <- "NA"
+  width <- function(lab, cex) {
+    if (!length(lab)) return(0)
+    max(graphics::strwidth(lab, units = "inches", cex = cex))
+  }
+  result <- function(lab, cex) {
+    list(labels = lab, cex = cex, width = width(lab, cex),
+         lines = max(1L, lengths(strsplit(lab, "\n", fixed = TRUE))))
+  }
+  w <- width(labels, cex)
+  if (w <= max_in) return(result(labels, cex))
+  if (cex * max_in / w >= 0.8 * cex) return(result(labels, cex * max_in / w))
+  # wrap: the fewest characters per line that fit at a cex between
+  chars <- max(nchar(labels))
+  for (c_cex in c(0.8 * cex, min_cex)) {
+    for (n_chars in seq(chars, 4L, by = -1L)) {
+      wrapped <- vapply(labels, wrap_label, "", width = n_chars, lines = 3L,
+                        USE.NAMES = FALSE)
+      if (width(wrapped, c_cex) <= max_in) return(result(wrapped, c_cex))
+    }
+  }
+  wrapped <- vapply(labels, wrap_label, "", width = 4L, lines = 3L,
+                    USE.NAMES = FALSE)
+  result(wrapped, min_cex)
+}
+
+# One label on lines of at most `width` characters, broken after `_`, `.`,
+# `-`, `/`, `:` or at spaces where possible; more than `lines` lines are cut
+# with "..."
+wrap_label <- function(label, width, lines = 3L) {
+  if (nchar(label) <= width) return(label)
+  parts <- regmatches(label, gregexpr("[^_./:[:space:]-]*[_./:[:space:]-]*",
+                                      label))[[1L]]
+  parts <- parts[nzchar(parts)]
+  # parts longer than a line are cut into pieces
+  parts <- unlist(lapply(parts, function(p) {
+    if (nchar(p) <= width) return(p)
+    substring(p, seq(1L, nchar(p), by = width),
+              pmin(nchar(p), seq(width, nchar(p) + width - 1L, by = width)))
+  }))
+  out <- character(0)
+  cur <- ""
+  for (p in parts) {
+    if (nchar(cur) + nchar(p) > width && nzchar(cur)) {
+      out <- c(out, cur)
+      cur <- p
+    } else {
+      cur <- paste0(cur, p)
+    }
+  }
+  out <- trimws(c(out, cur), "right")
+  if (length(out) > lines) {
+    out <- out[seq_len(lines)]
+    out[lines] <- paste0(substr(out[lines], 1L, max(1L, width - 3L)), "...")
+  }
+  paste(out, collapse = "\n")
 }
