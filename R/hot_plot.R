@@ -96,12 +96,19 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
   fin <- graphics::par("fin")
   csi <- graphics::par("csi")
   right <- 6.1
-  rows <- fit_labels(row_labels, 0.3 * fin[1L])
-  left <- max(4.1, rows$width / csi + 2.2)
+  plot_h <- fin[2L] - (top + 6) * csi
+  # rows: as many lines per label as a row has room for
+  row_lines <- floor(0.9 * max(plot_h, 0.2) / L / (csi * 0.8))
+  rows <- fit_labels(row_labels, 0.3 * fin[1L], lines = row_lines)
+  left <- max(4.1, rows$width / csi + 2.8)
   plot_w <- fin[1L] - (left + right) * csi
   cols <- fit_labels(col_labels, max(0.2, 0.9 * plot_w / M))
   rotate <- M > 12L || cols$cex < 1 || !identical(cols$labels, col_labels)
-  if (rotate) cols <- fit_labels(col_labels, 0.3 * fin[2L])
+  if (rotate) {
+    # turned labels: as many lines as a column is wide
+    col_lines <- floor(0.9 * max(plot_w, 0.2) / M / (csi * 0.8))
+    cols <- fit_labels(col_labels, 0.3 * fin[2L], lines = col_lines)
+  }
   bottom <- if (rotate) max(4.1, cols$width / csi + 2.5) else
     max(4.1, cols$lines + 3.1)
 
@@ -112,7 +119,7 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
   graphics::image(x = seq(0.5, M + 0.5), y = seq(0.5, L + 0.5),
                   z = t(z[rev(seq_len(L)), , drop = FALSE]), zlim = zlim,
                   col = col, axes = FALSE, xlab = "", ylab = "", main = main,
-                  ...)
+                  cex.main = title_cex(main), ...)
   graphics::axis(1L, at = seq_len(M), labels = cols$labels,
                  las = if (rotate) 2L else 1L, tick = FALSE,
                  cex.axis = cols$cex, padj = if (rotate) 0.5 else NA)
@@ -138,7 +145,13 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
                    format = "fg")
     show <- is.finite(as.vector(z))
     if (blank_zero) show <- show & as.vector(z) != 0
-    cex <- min(1, 10 / max(M, L))
+    # as large as the cells allow, up to 1; none when they would be unreadable
+    pin <- graphics::par("pin")
+    cell_w <- pin[1L] / M
+    cell_h <- pin[2L] / L
+    cex <- min(1, 0.85 * cell_w / max(graphics::strwidth(lab, "inches")),
+               0.7 * cell_h / graphics::strheight("0", "inches"))
+    if (cex < 0.4) show[] <- FALSE
     if (any(show)) graphics::text(x = rep(seq_len(M), each = L)[show],
                    y = rep(rev(seq_len(L)), times = M)[show],
                    labels = lab[show], cex = cex,
@@ -195,17 +208,17 @@ hot_plot_scores <- function(x, main, col, ...) {
   group_w <- (fin[1L] - 6.2 * csi) / length(layer_names)
   names_fit <- fit_labels(layer_names, 0.95 * group_w)
   rotate <- names_fit$cex < 0.8 || names_fit$lines > 2L
-  if (rotate) names_fit <- fit_labels(layer_names, 0.3 * fin[2L])
+  if (rotate) names_fit <- fit_labels(layer_names, 0.25 * fin[2L])
   bottom <- if (rotate) max(4.1, names_fit$width / csi + 3) else
     max(4.1, names_fit$lines + 3)
-  op <- graphics::par(mar = c(bottom, 4.1, 4.1, 2.1))
+  op <- graphics::par(mar = c(bottom, 4.1, 5.1, 2.1))
   on.exit(graphics::par(op), add = TRUE)
   colnames(scores) <- names_fit$labels
   rng <- range(0, scores, na.rm = TRUE)
-  ylim <- c(rng[1L], rng[2L] + 0.3 * max(diff(rng), 0.1))
+  ylim <- c(rng[1L], rng[2L] + 0.05 * max(diff(rng), 0.1))
   graphics::barplot(scores, beside = TRUE, col = col, ylim = ylim,
                     main = main, ylab = "mean held-out correlation",
-                    las = if (rotate) 2L else 1L,
+                    las = if (rotate) 2L else 1L, cex.main = title_cex(main),
                     cex.names = names_fit$cex, ...)
   graphics::title(xlab = "source layer", line = bottom - 1.5)
   graphics::abline(h = 0, col = "grey40")
@@ -215,15 +228,33 @@ hot_plot_scores <- function(x, main, col, ...) {
                    "no held-out scores (fitted without held-out stimuli)",
                    col = "grey30")
   }
-  graphics::legend("top", legend = rownames(scores), fill = col,
-                   horiz = TRUE, bty = "n", cex = 0.8)
+  # the legend in one row between the title and the bars, shrunk to fit
+  # (each entry: its text, a box and gaps of about 3 "m" widths)
+  # (a horizontal legend gives every entry the width of the widest)
+  leg_cex <- min(0.8, 0.95 * fin[1L] / (nrow(scores) * (max(
+    graphics::strwidth(rownames(scores), "inches")) +
+    3 * graphics::strwidth("m", "inches"))))
+  usr <- graphics::par("usr")
+  graphics::legend(mean(usr[1:2]), usr[4L], legend = rownames(scores),
+                   fill = col, horiz = TRUE, bty = "n", cex = leg_cex,
+                   xjust = 0.5, yjust = 0, xpd = NA)
+}
+
+# cex of a bold title, centred on the plot region, that fits the figure (at
+# most 1.2); call after the margins are set
+title_cex <- function(main) {
+  if (is.null(main) || !nzchar(main)) return(1.2)
+  w <- graphics::strwidth(main, units = "inches", cex = 1.2, font = 2)
+  room <- graphics::par("pin")[1L] + 2 * min(graphics::par("mai")[c(2L, 4L)])
+  max(0.6, min(1.2, 1.2 * 0.95 * room / w))
 }
 
 # Fits axis labels into `max_in` inches: the labels as they are when they
 # fit, else shrunk (down to cex 0.6), else wrapped at separators onto at
-# most 3 lines, else cut with "...". Returns list(labels, cex, width = the
+# most `lines` (<= 3) lines, else cut with "...". Returns list(labels, cex, width = the
 # widest label in inches at that cex, lines = the most lines of a label).
-fit_labels <- function(labels, max_in, cex = 1, min_cex = 0.6) {
+fit_labels <- function(labels, max_in, cex = 1, min_cex = 0.6, lines = 3L) {
+  lines <- max(1L, min(3L, as.integer(lines)))
   labels <- as.character(labels)
   labels[is.na(labels)] <- "NA"
   width <- function(lab, cex) {
@@ -241,19 +272,19 @@ fit_labels <- function(labels, max_in, cex = 1, min_cex = 0.6) {
   chars <- max(nchar(labels))
   for (c_cex in c(0.8 * cex, min_cex)) {
     for (n_chars in seq(chars, 4L, by = -1L)) {
-      wrapped <- vapply(labels, wrap_label, "", width = n_chars, lines = 3L,
+      wrapped <- vapply(labels, wrap_label, "", width = n_chars, lines = lines,
                         USE.NAMES = FALSE)
       if (width(wrapped, c_cex) <= max_in) return(result(wrapped, c_cex))
     }
   }
-  wrapped <- vapply(labels, wrap_label, "", width = 4L, lines = 3L,
+  wrapped <- vapply(labels, wrap_label, "", width = 4L, lines = lines,
                     USE.NAMES = FALSE)
   result(wrapped, min_cex)
 }
 
 # One label on lines of at most `width` characters, broken after `_`, `.`,
 # `-`, `/`, `:` or at spaces where possible; more than `lines` lines are cut
-# with "..."
+# with "..." in the middle, keeping the end of the name
 wrap_label <- function(label, width, lines = 3L) {
   if (nchar(label) <= width) return(label)
   parts <- regmatches(label, gregexpr("[^_./:[:space:]-]*[_./:[:space:]-]*",
@@ -277,8 +308,17 @@ wrap_label <- function(label, width, lines = 3L) {
   }
   out <- trimws(c(out, cur), "right")
   if (length(out) > lines) {
-    out <- out[seq_len(lines)]
-    out[lines] <- paste0(substr(out[lines], 1L, max(1L, width - 3L)), "...")
+    # cut in the middle, keeping the end, where names often differ
+    # ("block_1", "block_2")
+    n <- nchar(label)
+    k <- max(2L, width - 3L)
+    tail <- substring(label, n - k %/% 2L + 1L)
+    if (lines == 1L) {
+      out <- paste0(substr(label, 1L, k - k %/% 2L), "...", tail)
+    } else {
+      out <- c(out[seq_len(lines - 1L)],
+               paste0("...", substring(label, n - k + 1L)))
+    }
   }
   paste(out, collapse = "\n")
 }

@@ -80,8 +80,12 @@ test_that("fit_labels() shrinks, then wraps, and the result fits", {
     expect_identical(gsub("\n", "", got$labels[!cut]), long[!cut])
   }
   expect_identical(wrap_label("layer1.conv_a", 7), "layer1.\nconv_a")
-  # cut lines end in "..." within the width
-  expect_identical(wrap_label("abcdefghij", 4, lines = 2), "abcd\ne...")
+  # cut in the middle, keeping the end, within the width
+  expect_identical(wrap_label("abcdefghij", 4, lines = 2), "abcd\n...j")
+  expect_identical(wrap_label("visual_cortex_number_1", 9, lines = 1),
+                   "vis...r_1")
+  expect_identical(wrap_label("visual_cortex_number_1", 9, lines = 2),
+                   "visual_\n...mber_1")
 })
 
 test_that("flow_geometry(): ribbons carry the plan's mass between the right boxes", {
