@@ -311,7 +311,7 @@ wrap_label <- function(label, width, lines = 3L) {
     # cut in the middle, keeping the end, where names often differ
     # ("block_1", "block_2")
     n <- nchar(label)
-    k <- max(2L, width - 3L)
+    k <- max(1L, width - 3L)
     tail <- substring(label, n - k %/% 2L + 1L)
     if (lines == 1L) {
       out <- paste0(substr(label, 1L, k - k %/% 2L), "...", tail)
