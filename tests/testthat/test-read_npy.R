@@ -185,3 +185,81 @@ test_that("bad rows and cols are refused before reading", {
   expect_error(read_npy(path, cols = 1), "at least 2 dimensions",
                class = "hotalign_error_input")
 })
+
+# --- against numpy itself, when the system Python has it ----------------------
+
+numpy_python <- function() {
+  py <- "/usr/bin/python3"
+  if (!file.exists(py)) py <- Sys.which("python3")
+  if (!nzchar(py)) return("")
+  ok <- suppressWarnings(system2(py, c("-c", shQuote("import numpy")),
+                                 stdout = FALSE, stderr = FALSE))
+  if (identical(ok, 0L)) py else ""
+}
+
+# runs a Python script with numpy in `dir`
+run_numpy <- function(py, dir, script) {
+  file <- file.path(dir, "make.py")
+  writeLines(c("import numpy as np", "import numpy.lib.format as fmt",
+               "import os", paste0("os.chdir(", shQuote(dir, "sh"), ")"),
+               script), file)
+  status <- system2(py, shQuote(file), stdout = TRUE, stderr = TRUE)
+  if (!is.null(attr(status, "status"))) stop(paste(status, collapse = "\n"))
+  invisible(status)
+}
+
+test_that("files written by numpy read as numpy sees them", {
+  py <- numpy_python()
+  skip_if(!nzchar(py), "no Python with numpy")
+  dir <- tempfile("numpy")
+  dir.create(dir)
+  run_numpy(py, dir, c(
+    "a = np.arange(5 * 3 * 2 * 4).reshape(5, 3, 2, 4) * 0.5 - 7",
+    "np.save('c.npy', a)",
+    "np.save('f.npy', np.asfortranarray(a))",
+    "np.save('f4.npy', a.astype('<f4'))",
+    "np.save('f2.npy', a.astype('>f2'))",
+    "np.save('i8.npy', (a * 2).astype('>i8'))",
+    "np.save('u1.npy', np.abs(a * 2).astype('u1'))",
+    "np.save('b.npy', a > 0)",
+    "np.save('vec.npy', np.arange(7.0))",
+    "np.save('scalar.npy', np.float64(2.5))",
+    "with open('v2.npy', 'wb') as f: fmt.write_array(f, a, version=(2, 0))",
+    "with open('v3.npy', 'wb') as f: fmt.write_array(f, a, version=(3, 0))",
+    # the reference: a.reshape(5, -1) in C order, float64 little endian
+    "a.reshape(5, -1).astype('<f8').tofile('flat.bin')",
+    "np.savez_compressed('z.npz', zeta=a.reshape(5, -1), alpha=a[:, :2])",
+    "np.savez('s.npz', b=a, a=a[:, 0])",
+    "np.save('obj.npy', np.array([1, 'a'], dtype=object), allow_pickle=True)",
+    "np.save('cplx.npy', np.arange(3) * 1j)"))
+  flat <- matrix(readBin(file.path(dir, "flat.bin"), "double", 5 * 24,
+                         size = 8, endian = "little"), 5, byrow = TRUE)
+  # the array with numpy's indexing: a[i, j, k, l] = ((i * 3 + j) * 2 + k) * 4 + l
+  a <- array(0, c(5, 3, 2, 4))
+  for (i in 0:4) for (j in 0:2) for (k in 0:1) for (l in 0:3) {
+    a[i + 1, j + 1, k + 1, l + 1] <- (((i * 3 + j) * 2 + k) * 4 + l) * 0.5 - 7
+  }
+  for (f in c("c.npy", "f.npy", "v2.npy", "v3.npy", "f4.npy", "f2.npy")) {
+    expect_identical(read_npy(file.path(dir, f)), a, info = f)
+    expect_identical(read_layers(file.path(dir, f))[[1]], flat, info = f)
+    expect_identical(read_npy(file.path(dir, f), rows = c(4, 1), cols = 3),
+                     a[c(4, 1), 3, , , drop = FALSE], info = f)
+  }
+  expect_identical(read_npy(file.path(dir, "i8.npy")), trunc(a * 2))
+  expect_identical(read_npy(file.path(dir, "u1.npy")),
+                   array(as.double(as.integer(abs(a * 2)) %% 256), dim(a)))
+  expect_identical(read_npy(file.path(dir, "b.npy")), (a > 0) + 0)
+  expect_identical(read_npy(file.path(dir, "vec.npy")), as.double(0:6))
+  expect_identical(read_npy(file.path(dir, "scalar.npy")), 2.5)
+  z <- read_layers(file.path(dir, "z.npz"))
+  expect_named(z, c("zeta", "alpha"))
+  expect_identical(z$zeta, flat)
+  expect_identical(z$alpha, flat[, 1:16])
+  s <- read_layers(file.path(dir, "s.npz"))
+  expect_named(s, c("b", "a"))
+  expect_identical(s$a, flat[, 1:8])
+  expect_error(read_npy(file.path(dir, "obj.npy")), "Python objects",
+               class = "hotalign_error_input")
+  expect_error(read_npy(file.path(dir, "cplx.npy")), "complex",
+               class = "hotalign_error_input")
+})
