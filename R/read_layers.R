@@ -32,6 +32,10 @@
 #' (spatial average pooling of `N x C x H x W` activations: one unit per
 #' channel); it applies to arrays of at least 3 dimensions.
 #'
+#' Values are returned as they are stored: data sets that store betas as
+#' scaled integers (to save space) need their documented scale factor
+#' applied after reading.
+#'
 #' HDF5 stores dimensions in C order, and `hdf5r` reports them reversed (in
 #' R's column-major order) without moving the data: a dataset that `h5py`
 #' shows as `(stimuli, voxels)` (as NSD distributes its betas) is seen in R
@@ -63,7 +67,7 @@
 #' drops them (whole voxels: every stimulus).
 #'
 #' @param path Path of the file to read; for NIfTI one 4-D file or a vector
-#'   of 3-D files (one per stimulus); for `.npy` one or more files (one layer
+#'   (or list) of 3-D files (one per stimulus); for `.npy` one or more files (one layer
 #'   each; names of `path` name the layers).
 #' @param atlas NIfTI and HDF5: the ROI label of every voxel (see ROIs);
 #'   `NULL` for HDF5 files whose datasets are the layers.
@@ -119,6 +123,10 @@ read_layers <- function(path, atlas = NULL, labels = NULL, layers = NULL,
                         mask = NULL) {
   pool <- match.arg(pool)
   na <- match.arg(na)
+  if (is.list(path) && all(vapply(path, function(p) is.character(p) &&
+                                    length(p) == 1L, TRUE))) {
+    path <- unlist(path)
+  }
   if (!is.character(path) || !length(path) || anyNA(path) ||
       !all(nzchar(path))) {
     abort("`path` must be a character vector of file paths, not ",

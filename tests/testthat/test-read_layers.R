@@ -379,3 +379,12 @@ test_that("read layers go straight into hot()", {
   fit <- hot(X, sim$Y, seed = 1, n_perm = 0, threads = 1, progress = FALSE)
   expect_s3_class(fit, "hot")
 })
+
+test_that("NIfTI: a list of 3-D files is read like a vector of them", {
+  skip_if_not_installed("RNifti")
+  dir <- tempfile()
+  dir.create(dir)
+  fx <- nifti_fixture(dir)
+  expect_identical(read_layers(as.list(fx$files), atlas = fx$atlas),
+                   read_layers(fx$files, atlas = fx$atlas))
+})
