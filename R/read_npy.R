@@ -292,10 +292,9 @@ npy_read_data <- function(con, h, path, rows, cols, flatten) {
   J <- ci$read
   nI <- length(I)
   nJ <- length(J)
-  if (nI * nJ * rest > .Machine$integer.max * 16) {
-    abort("the selection of \"", basename(path), "\" is too large to read",
-          class = "memory", arg = "path")
-  }
+  # the result, a copy while it is assembled, and the blocks read
+  check_memory(2 * nI * nJ * rest * 8 + 2^24,
+               paste0("reading \"", basename(path), "\""))
   size <- h$dtype$size
   block <- max(1, floor(2^20 / max(1, n2 * rest)))  # rows (C) per read
   if (!h$fortran) {

@@ -263,3 +263,18 @@ test_that("files written by numpy read as numpy sees them", {
   expect_error(read_npy(file.path(dir, "cplx.npy")), "complex",
                class = "hotalign_error_input")
 })
+
+test_that("reads too large for the memory are refused before allocating", {
+  path <- tempfile(fileext = ".npy")
+  write_test_npy(path, matrix(0, 100, 100))
+  old <- options(hotalign.max_memory = 1e4)
+  on.exit(options(old))
+  expect_error(read_npy(path), "needs about", class = "hotalign_error")
+  # a header that promises more than the file holds is refused first
+  write_test_npy(path, 0, data = raw(8))
+  bytes <- readBin(path, "raw", file.size(path))
+  txt <- sub("(1,)", "(100000, 100000)", rawToChar(bytes[11:(10 + 118)]),
+             fixed = TRUE)
+  writeBin(c(bytes[1:10], charToRaw(substr(txt, 1, 118)), raw(8)), path)
+  expect_error(read_npy(path), "truncated", class = "hotalign_error_input")
+})
