@@ -301,17 +301,18 @@ npy_read_data <- function(con, h, path, rows, cols, flatten) {
     # row i: elements i*n2*rest .. (i+1)*n2*rest - 1
     row_len <- n2 * rest
     runs <- index_runs(I, block)
-    out <- vector("list", length(runs$start))
+    v <- numeric(nI * nJ * rest)
+    at <- 0
     for (r in seq_along(runs$start)) {
       seek(con, h$offset + (runs$start[r] - 1) * row_len * size)
-      v <- npy_decode(con, h$dtype, runs$len[r] * row_len)
+      chunk <- npy_decode(con, h$dtype, runs$len[r] * row_len)
       if (nJ < n2) {
-        dim(v) <- c(rest, n2, runs$len[r])
-        v <- v[, J, , drop = FALSE]
+        dim(chunk) <- c(rest, n2, runs$len[r])
+        chunk <- chunk[, J, , drop = FALSE]
       }
-      out[[r]] <- v
+      v[at + seq_along(chunk)] <- chunk
+      at <- at + length(chunk)
     }
-    v <- unlist(out, use.names = FALSE)
     # v is, in R's column-major order, array(rest, nJ, nI)
     m <- matrix(v, nrow = nI, byrow = TRUE)   # nI x (nJ * rest), C order
     if (!is.null(ri$back)) m <- m[ri$back, , drop = FALSE]
@@ -320,14 +321,12 @@ npy_read_data <- function(con, h, path, rows, cols, flatten) {
              drop = FALSE]
       nJ <- length(ci$back)
     }
-    if (flatten) return(m)
+    if (flatten || k == 2L) return(m)
     if (k == 1L) return(as.vector(m))
     # C order features -> R array (rows, cols, shape[3], ..., shape[k])
     tail <- c(nJ, if (k >= 3L) shape[-(1:2)])
     a <- array(m, c(nrow(m), rev(tail)))
-    a <- aperm(a, c(1L, rev(seq_along(tail)) + 1L))
-    if (k == 2L) a <- matrix(a, nrow(m))
-    return(a)
+    return(aperm(a, c(1L, rev(seq_along(tail)) + 1L)))
   }
   # Fortran order: element (i, j, r) at i + j * n1 + r * n1 * n2; column
   # (j, r) is contiguous
