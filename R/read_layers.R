@@ -48,8 +48,9 @@
 #' @section ROIs:
 #' `atlas` gives one label per voxel: for NIfTI a label volume (a path or an
 #' array with the spatial dimensions of the betas), for HDF5 a vector (or
-#' array) with one label per voxel of the dataset, or one per voxel kept by
-#' `mask`. Label 0 and `NA` are outside every ROI; labels must be whole
+#' array, or the path of a NIfTI label volume, on the grid of the dataset's
+#' voxels in `hdf5r`'s order) with one label per voxel of the dataset, or
+#' one per voxel kept by `mask`. Label 0 and `NA` are outside every ROI; labels must be whole
 #' numbers. Each ROI label gives one layer, in increasing label order (or in
 #' the order of `layers`), with its voxels in the order of
 #' `which(atlas == label)` and the stimuli in file order; the layers are
@@ -483,15 +484,7 @@ read_layers_nifti <- function(path, atlas, labels, layers, rows) {
     }
     if (!is.null(ri$back)) v <- v[, ri$back, drop = FALSE]
   }
-  if (is.character(atlas)) {
-    if (length(atlas) != 1L) {
-      abort("`atlas` must be one file path or an array", arg = "atlas")
-    }
-    if (!file.exists(atlas)) {
-      abort("`atlas`: file \"", atlas, "\" does not exist", arg = "atlas")
-    }
-    atlas <- RNifti::readNifti(atlas)
-  }
+  if (is.character(atlas)) atlas <- read_atlas_file(atlas)
   ad <- dim(atlas)
   if (is.null(ad)) ad <- length(atlas)
   while (length(ad) > 3L && ad[length(ad)] == 1L) ad <- ad[-length(ad)]
@@ -503,6 +496,22 @@ read_layers_nifti <- function(path, atlas, labels, layers, rows) {
   atlas <- array(as.vector(atlas), space)
   check_atlas_values(atlas)
   roi_layers(v, atlas, labels, layers, seq_len(prod(space)))
+}
+
+# an atlas given as the path of a NIfTI label volume
+read_atlas_file <- function(atlas) {
+  if (length(atlas) != 1L || is.na(atlas)) {
+    abort("`atlas` must be one file path or an array", arg = "atlas")
+  }
+  if (!file.exists(atlas)) {
+    abort("`atlas`: file \"", atlas, "\" does not exist", arg = "atlas")
+  }
+  if (!grepl("\\.nii(\\.gz)?$", tolower(atlas))) {
+    abort("`atlas`: \"", basename(atlas), "\" is not a NIfTI file (.nii, ",
+          ".nii.gz)", arg = "atlas")
+  }
+  need_package("RNifti", "a NIfTI atlas")
+  RNifti::readNifti(atlas)
 }
 
 # --- HDF5 --------------------------------------------------------------------
@@ -556,7 +565,17 @@ read_layers_hdf5 <- function(path, atlas, labels, layers, rows, pool, dataset,
   }
   n_vox <- prod(d[-length(d)])
   keep <- if (is.null(mask)) seq_len(n_vox) else h5_mask(mask, n_vox)
+  if (is.character(atlas)) atlas <- read_atlas_file(atlas)
   check_atlas_values(atlas)
+  ad <- dim(atlas)
+  while (length(ad) > 1L && ad[length(ad)] == 1L) ad <- ad[-length(ad)]
+  if (length(ad) > 1L && length(atlas) == n_vox &&
+      !identical(as.numeric(ad), as.numeric(d[-length(d)]))) {
+    abort("`atlas` is ", paste(ad, collapse = " x "), " but the voxels of ",
+          "the dataset \"", dataset, "\" are ",
+          paste(d[-length(d)], collapse = " x "), " (in hdf5r's order)",
+          arg = "atlas")
+  }
   if (length(atlas) == n_vox && length(keep) < n_vox) {
     atlas <- as.vector(atlas)[keep]
   } else if (length(atlas) != length(keep)) {

@@ -388,3 +388,24 @@ test_that("NIfTI: a list of 3-D files is read like a vector of them", {
   expect_identical(read_layers(as.list(fx$files), atlas = fx$atlas),
                    read_layers(fx$files, atlas = fx$atlas))
 })
+
+test_that("HDF5: the atlas may be a NIfTI label volume on the voxel grid", {
+  skip_if_not_installed("hdf5r")
+  skip_if_not_installed("RNifti")
+  path <- tempfile(fileext = ".h5")
+  set.seed(5)
+  vol <- array(rnorm(4 * 3 * 2 * 5), c(4, 3, 2, 5))
+  atlas <- array(sample(0:2, 24, replace = TRUE), c(4, 3, 2))
+  atlas_path <- tempfile(fileext = ".nii.gz")
+  RNifti::writeNifti(atlas, atlas_path)
+  h5 <- hdf5r::H5File$new(path, mode = "w")
+  h5[["betas"]] <- vol
+  h5$close_all()
+  expect_identical(read_layers(path, atlas = atlas_path),
+                   read_layers(path, atlas = atlas))
+  expect_error(read_layers(path, atlas = aperm(atlas, c(2, 1, 3))),
+               "`atlas` is 3 x 4 x 2 but the voxels of the dataset \"betas\" are 4 x 3 x 2",
+               class = "hotalign_error_input")
+  expect_error(read_layers(path, atlas = path), "not a NIfTI file",
+               class = "hotalign_error_input")
+})
