@@ -116,10 +116,11 @@ hot_plot_heatmap <- function(z, main, col, numbers, digits, legend_title,
   on.exit(graphics::par(op), add = TRUE)
 
   # rows top to bottom: row l sits at height L - l + 1
-  graphics::image(x = seq(0.5, M + 0.5), y = seq(0.5, L + 0.5),
-                  z = t(z[rev(seq_len(L)), , drop = FALSE]), zlim = zlim,
-                  col = col, axes = FALSE, xlab = "", ylab = "", main = main,
-                  cex.main = title_cex(main), ...)
+  dots <- with_title_cex(list(...), main)
+  do.call(graphics::image, c(list(
+    x = seq(0.5, M + 0.5), y = seq(0.5, L + 0.5),
+    z = t(z[rev(seq_len(L)), , drop = FALSE]), zlim = zlim, col = col,
+    axes = FALSE, xlab = "", ylab = "", main = main), dots))
   graphics::axis(1L, at = seq_len(M), labels = cols$labels,
                  las = if (rotate) 2L else 1L, tick = FALSE,
                  cex.axis = cols$cex, padj = if (rotate) 0.5 else NA)
@@ -216,10 +217,11 @@ hot_plot_scores <- function(x, main, col, ...) {
   colnames(scores) <- names_fit$labels
   rng <- range(0, scores, na.rm = TRUE)
   ylim <- c(rng[1L], rng[2L] + 0.05 * max(diff(rng), 0.1))
-  graphics::barplot(scores, beside = TRUE, col = col, ylim = ylim,
-                    main = main, ylab = "mean held-out correlation",
-                    las = if (rotate) 2L else 1L, cex.main = title_cex(main),
-                    cex.names = names_fit$cex, ...)
+  dots <- with_title_cex(list(...), main)
+  do.call(graphics::barplot, c(list(
+    scores, beside = TRUE, col = col, ylim = ylim, main = main,
+    ylab = "mean held-out correlation", las = if (rotate) 2L else 1L,
+    cex.names = names_fit$cex), dots))
   graphics::title(xlab = "source layer", line = bottom - 1.5)
   graphics::abline(h = 0, col = "grey40")
   if (all(is.na(scores))) {
@@ -238,6 +240,12 @@ hot_plot_scores <- function(x, main, col, ...) {
   graphics::legend(mean(usr[1:2]), usr[4L], legend = rownames(scores),
                    fill = col, horiz = TRUE, bty = "n", cex = leg_cex,
                    xjust = 0.5, yjust = 0, xpd = NA)
+}
+
+# graphical arguments with a title size that fits, unless the caller set one
+with_title_cex <- function(dots, main) {
+  if (is.null(dots$cex.main)) dots$cex.main <- title_cex(main)
+  dots
 }
 
 # cex of a bold title, centred on the plot region, that fits the figure (at

@@ -110,7 +110,8 @@ plot_flow <- function(plan, main = NULL, col = NULL, ...) {
                  xpd = NA)
   graphics::mtext(c("source", "target"), side = 3, at = c(0.03, 0.97),
                   line = 0.3, cex = 0.85, font = 2)
-  graphics::title(main = main, line = 2.2, cex.main = title_cex(main))
+  graphics::title(main = main, line = 2.2,
+                  cex.main = with_title_cex(list(...), main)$cex.main)
   graphics::mtext("ribbon width = layer mass P[l, m]", side = 1, line = 0.6,
                   cex = 0.75, col = "grey30")
   invisible(geo)

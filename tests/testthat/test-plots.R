@@ -222,3 +222,12 @@ test_that("autoplot() figures are built from as.data.frame()", {
   pf <- ggplot2::autoplot(fit, type = "flow")
   expect_equal(pf$layers[[1]]$data, flow_geometry(fit$plan)$ribbons)
 })
+
+test_that("graphical arguments of the caller reach the base plots", {
+  fit <- plot_fit()
+  for (type in c("plan", "cost", "scores")) {
+    expect_no_error(draw_png(plot(fit, type = type, cex.main = 0.8,
+                                  main = "a title")))
+  }
+  expect_no_error(draw_png(plot(fit, type = "flow", cex.main = 0.8)))
+})
