@@ -7,7 +7,8 @@
 #   HOTALIGN_BENCH_LIB=LIB_B Rscript bench/ab_engine.R LIB_A LIB_B [ROUNDS]
 #
 # Each process times every workload `inner` times in a row (one fit takes
-# milliseconds) after a warm-up; medians over rounds of the per-fit time.
+# milliseconds) after a warm-up; medians over rounds of the per-fit wall and
+# CPU time (CPU is the steadier measure on a shared machine).
 # Output: bench/out/ab_engine.csv and .md
 source(file.path(local({
   a <- commandArgs(FALSE); f <- sub("^--file=", "", grep("^--file=", a, value = TRUE))
@@ -56,8 +57,8 @@ one <- function(lib, w) {
   code <- sprintf(paste0(
     ".libPaths(c('%s', .libPaths())); suppressMessages(library(hotalign)); d <- readRDS('%s');",
     "f <- function() %s; invisible(f()); invisible(f());",
-    "t <- system.time(for (i in 1:%d) fit <- f())[['elapsed']] / %d;",
-    "cat(t, sprintf('%%.17g', fit$score), '\\n')"),
+    "t <- system.time(for (i in 1:%d) fit <- f()) / %d;",
+    "cat(t[['elapsed']], t[['user.self']] + t[['sys.self']], sprintf('%%.17g', fit$score), '\\n')"),
     lib, data_file, workloads[[w]], inner, inner)
   out <- system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(code)), stdout = TRUE)
   as.numeric(strsplit(trimws(out[length(out)]), " ")[[1]])
@@ -66,15 +67,16 @@ rows <- list()
 for (r in seq_len(rounds)) for (w in names(workloads)) for (k in names(libs)) {
   v <- one(libs[[k]], w)
   rows[[length(rows) + 1]] <- data.frame(workload = w, build = k, round = r,
-                                         seconds = v[1], score = v[2])
-  log_line(sprintf("%s build %s round %d: %.4f s per fit", w, k, r, v[1]))
+                                         seconds = v[1], cpu = v[2], score = v[3])
+  log_line(sprintf("%s build %s round %d: %.4f s (CPU %.4f s) per fit", w, k, r,
+                   v[1], v[2]))
 }
 runs <- do.call(rbind, rows)
 utils::write.csv(runs, file.path(out_dir, "ab_engine.csv"), row.names = FALSE)
-summ <- aggregate(seconds ~ workload + build, runs, stats::median)
+summ <- aggregate(cbind(seconds, cpu) ~ workload + build, runs, stats::median)
 wide <- reshape(summ, idvar = "workload", timevar = "build", direction = "wide")
-wide$speedup <- wide$seconds.A / wide$seconds.B
-scores <- aggregate(score ~ workload + build, runs, function(s) length(unique(s)))
+wide$speedup_wall <- wide$seconds.A / wide$seconds.B
+wide$speedup_cpu <- wide$cpu.A / wide$cpu.B
 same <- vapply(split(runs, runs$workload), function(d) {
   length(unique(d$score)) == 1L
 }, TRUE)

@@ -102,6 +102,7 @@ static void standardise_rows_all(SEXP layers, const int *train, int n_train,
     first[k + 1] = first[k] + (s->n_keep[k] + 63) / 64;
   }
   const int blocks = first[K];
+  nth = hot_threads_for(nth, blocks);
   const double **x = (const double **) R_alloc(K, sizeof(double *));
   const double **c = (const double **) R_alloc(K, sizeof(double *));
   const double **sc = (const double **) R_alloc(K, sizeof(double *));
@@ -212,7 +213,7 @@ static int pair_rotations(const pair_job *first, const char *used, int nth, int 
   const int L = first->L, LM = L * first->M;
   pair_job job;
   pair_job_setup(&job, L, first->M, first->T, first->X, first->Y, first->nx, first->ny,
-                 1, first->max_iter, first->tol);
+                 first->kernel, 1, first->max_iter, first->tol);
   job.rot_out = (double **) R_alloc(LM, sizeof(double *));
   int *todo = (int *) R_alloc(LM, sizeof(int)), ntodo = 0;
   for (int k = 0; k < LM; k++) {
@@ -253,8 +254,7 @@ static void score_tasks(const score_job *sj, const double *W, const int *task_l,
   const R_xlen_t LM = (R_xlen_t) L * sj->M;
   int max_n = 0;
   for (int l = 0; l < L; l++) if (sj->nx[l] > max_n) max_n = sj->nx[l];
-  if (nth > ntask) nth = ntask;
-  if (nth < 1) nth = 1;
+  nth = hot_threads_for(nth, ntask);
   const size_t per = score_scratch_doubles(sj->T, max_n, sj->rot != NULL);
   double *scratch = (double *) R_alloc(per * nth, sizeof(double));
   const int batch = 4 * nth;
@@ -327,7 +327,7 @@ static void check_split_args(SEXP X, SEXP Y, SEXP perms, SEXP max_iter, SEXP tol
 
 SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
                    SEXP rotation, SEXP max_iter, SEXP tol, SEXP threads,
-                   SEXP progress) {
+                   SEXP progress, SEXP kernel_mode) {
   check_split_args(X, Y, perms, max_iter, tol);
   const int L = Rf_length(X), M = Rf_length(Y), LM = L * M;
   const int T = Rf_nrows(VECTOR_ELT(X, 0));
@@ -335,7 +335,8 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   if (n_train < 2) Rf_error("`train` needs at least 2 rows");
   const int *tr = rows_zero_based(train, T, "train");
   const int *te = rows_zero_based(test, T, "test");
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int nth = hot_threads_for(Rf_asInteger(threads), 0);
+  const int kernel = cost_kernel_mode_arg(kernel_mode);
   const int rot = Rf_asLogical(rotation) == 1, show = Rf_asLogical(progress) == 1;
   const int n_perm = Rf_ncols(perms);
 
@@ -373,7 +374,7 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   /* 2. the inner level */
   pair_job job;
   pair_job_setup(&job, L, M, n_train, (const double **) sx.train,
-                 (const double **) sy.train, sx.n_keep, sy.n_keep, rot,
+                 (const double **) sy.train, sx.n_keep, sy.n_keep, kernel, rot,
                  Rf_asInteger(max_iter), Rf_asReal(tol));
   int *todo = (int *) R_alloc(LM, sizeof(int));
   for (int k = 0; k < LM; k++) todo[k] = k;

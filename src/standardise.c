@@ -208,7 +208,6 @@ SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale,
     if (j == NA_INTEGER || j < 1 || j > n) Rf_error("column index %d out of range", j);
     k0[k] = j - 1;
   }
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
   const int *r0 = zero_based(rows, Rf_nrows(X));
   SEXP Z = PROTECT(Rf_allocMatrix(REALSXP, nr, nk));
   const double *x = REAL(X), *c = REAL(center), *sc = REAL(scale);
@@ -217,6 +216,7 @@ SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale,
   const R_xlen_t T = Rf_nrows(X);
   /* blocks of 64 columns: one per thread at a time */
   const int blocks = (nk + 63) / 64;
+  const int nth = hot_threads_for(Rf_asInteger(threads), blocks);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nth) schedule(static)
 #endif
