@@ -407,3 +407,25 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
   UNPROTECT(4);
   return out;
 }
+
+/* The correlation of the matching columns of a (predictions) and b (truth),
+ * T x n each, by the rule at the top: `bound` (n) is the bound B of each
+ * column of a (NULL: its norm, a prediction taken as one term).  The kernel
+ * of layer_similarity(metric = "linear"). */
+SEXP ffi_correlations(SEXP a, SEXP b, SEXP bound) {
+  if (!Rf_isReal(a) || !Rf_isMatrix(a) || !Rf_isReal(b) || !Rf_isMatrix(b) ||
+      Rf_nrows(a) != Rf_nrows(b) || Rf_ncols(a) != Rf_ncols(b))
+    Rf_error("`a` and `b` must be double matrices of the same size");
+  const int T = Rf_nrows(a), n = Rf_ncols(a);
+  if (!Rf_isNull(bound) && (!Rf_isReal(bound) || XLENGTH(bound) != n))
+    Rf_error("`bound` must be NULL or a double vector of length %d", n);
+  double *norm = (double *) R_alloc(n > 0 ? n : 1, sizeof(double));
+  if (Rf_isNull(bound)) column_norms(REAL(a), T, n, norm);
+  else for (int i = 0; i < n; i++) norm[i] = REAL(bound)[i];
+  SEXP r = PROTECT(Rf_allocVector(REALSXP, n));
+  for (int i = 0; i < n; i++)
+    REAL(r)[i] = unit_correlation(REAL(a) + (R_xlen_t) i * T, norm[i],
+                                  REAL(b) + (R_xlen_t) i * T, T);
+  UNPROTECT(1);
+  return r;
+}
