@@ -106,7 +106,13 @@ check_layers <- function(x, arg) {
           paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "), arg = arg)
   }
   what <- paste0("layer `", nm, "` of `", arg, "`")
-  x <- Map(check_layer, x, what, finite = FALSE, arg = arg, layer = nm)
+  # double matrices with rows and columns need no coercion (the common case,
+  # checked in bulk); the others go through check_layer()
+  plain <- vapply(x, function(l) {
+    is.matrix(l) && is.double(l) && nrow(l) > 0L && ncol(l) > 0L
+  }, TRUE)
+  x[!plain] <- Map(check_layer, x[!plain], what[!plain], finite = FALSE,
+                   arg = arg, layer = nm[!plain])
   names(x) <- nm
   bad <- .Call(C_ffi_nonfinite, unname(x))
   for (k in seq_along(x)) {
@@ -163,7 +169,7 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
     folds <- lapply(seq_len(splits), function(k) sort(sample.int(n_stimuli, n_test)))
   }
   lapply(folds, function(test) {
-    train <- setdiff(seq_len(n_stimuli), test)
+    train <- if (length(test)) seq_len(n_stimuli)[-test] else seq_len(n_stimuli)
     if (length(train) < 3L) {
       abort("at least 3 training stimuli are needed; the split leaves ",
             length(train), " of ", n_stimuli, arg = "test")
