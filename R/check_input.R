@@ -71,8 +71,8 @@ check_layer <- function(x, what, finite = TRUE, arg = NULL, layer = NULL) {
 
 # A double matrix without NA/NaN/Inf (one pass in C, no copy), or an error
 # that counts them and places the first.
-check_finite <- function(x, what) {
-  nonfinite_error(.Call(C_ffi_nonfinite, x), x, what)
+check_finite <- function(x, what, arg = NULL) {
+  nonfinite_error(.Call(C_ffi_nonfinite, x), x, what, arg)
   invisible(x)
 }
 

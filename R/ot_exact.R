@@ -69,14 +69,14 @@ plan_matrix <- function(i, j, x, dims, dimnames = NULL) {
 check_cost <- function(cost) {
   if (is.data.frame(cost)) cost <- as.matrix(cost)
   if (!is.matrix(cost) || !(is.numeric(cost) || is.logical(cost))) {
-    abort("`cost` must be a numeric matrix, not ", class(cost)[1])
+    abort("`cost` must be a numeric matrix, not ", class(cost)[1], arg = "cost")
   }
   if (nrow(cost) == 0L || ncol(cost) == 0L) {
     abort("`cost` must have at least one row and one column, not ",
-          nrow(cost), " x ", ncol(cost))
+          nrow(cost), " x ", ncol(cost), arg = "cost")
   }
   if (storage.mode(cost) != "double") storage.mode(cost) <- "double"
-  check_finite(cost, "`cost`")
+  check_finite(cost, "`cost`", arg = "cost")
   # the solver's workspace, as src/ot_simplex.c sizes it
   check_memory(.Call(C_ffi_ot_workspace, nrow(cost), ncol(cost)), "`cost`")
   cost
@@ -144,13 +144,13 @@ correlation_cost <- function(A, B) {
 # `bytes_per_pair`: working memory per unit pair of what follows (the cost
 # matrix; soft_matching() adds the solver's), refused before allocating.
 standardise_pair <- function(A, B, bytes_per_pair = 8) {
-  A <- check_layer(A, "`A`")
-  B <- check_layer(B, "`B`")
+  A <- check_layer(A, "`A`", arg = "A")
+  B <- check_layer(B, "`B`", arg = "B")
   if (nrow(A) != nrow(B)) {
     abort("`A` and `B` must have the same stimuli (rows): ", nrow(A), " vs ",
-          nrow(B))
+          nrow(B), arg = "B")
   }
-  if (nrow(A) < 2L) abort("`A` and `B` need at least 2 stimuli (rows)")
+  if (nrow(A) < 2L) abort("`A` and `B` need at least 2 stimuli (rows)", arg = "A")
   check_memory(8 * as.double(nrow(A)) * (ncol(A) + ncol(B)) +
                  bytes_per_pair * as.double(ncol(A)) * ncol(B) +
                  60 * (ncol(A) + ncol(B)), "`A` and `B`")
@@ -163,7 +163,7 @@ standardise_all <- function(x, rows, what) {
   if (any(st$constant)) {
     abort(what, " has constant column", if (sum(st$constant) > 1) "s", " ",
           paste(utils::head(which(st$constant), 5), collapse = ", "),
-          ": their correlation is undefined")
+          ": their correlation is undefined", arg = gsub("`", "", what))
   }
   .Call(C_ffi_standardise, x, rows, seq_len(ncol(x)), st$center, st$scale, 1L)
 }

@@ -193,3 +193,22 @@ test_that("constant = \"drop\" names the layer that is entirely constant", {
              n_perm = 0)
   expect_identical(fit$dropped$source$a, 2L)
 })
+
+test_that("ot_exact(), correlation_cost() and predict() errors are classed with the argument", {
+  err <- expect_error(ot_exact("a"), class = "hotalign_error_input")
+  expect_identical(err$arg, "cost")
+  err <- expect_error(ot_exact(matrix(c(1, NA), 1, 2)), "NA/NaN/Inf",
+                      class = "hotalign_error_input")
+  expect_identical(err$arg, "cost")
+  err <- expect_error(correlation_cost(diag(3), diag(4)), class = "hotalign_error_input")
+  expect_identical(err$arg, "B")
+  err <- expect_error(ot_exact(diag(2), a = c(1, 1), b = c(1, 2)),
+                      class = "hotalign_error_input")
+  expect_identical(err$arg, "b")
+  sim <- simulate_hierarchy(n_stimuli = 60, seed = 1)
+  fit <- hot(sim$X, sim$Y, seed = 1, n_perm = 0, threads = 1, progress = FALSE)
+  err <- expect_error(predict(fit, sim$Y[-1]), class = "hotalign_error_input")
+  expect_identical(err$arg, "newdata")
+  err <- expect_error(unit_plan(fit, "nope", 1), class = "hotalign_error_input")
+  expect_identical(err$arg, "l")
+})
