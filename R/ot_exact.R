@@ -132,7 +132,7 @@ as.data.frame.ot_plan <- function(x, row.names = NULL, optional = FALSE, ...) {
 #' B <- matrix(rnorm(50 * 4), 50, 4)
 #' all.equal(correlation_cost(A, B), 1 - cor(A, B))
 correlation_cost <- function(A, B) {
-  pair <- standardise_pair(A, B, bytes_per_pair = 8)
+  pair <- standardise_pair(A, B)
   K <- .Call(C_ffi_correlation_cost, pair$A, pair$B, cost_kernel_mode())
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
@@ -141,9 +141,10 @@ correlation_cost <- function(A, B) {
 }
 
 # Checks two layers and standardises every row of both (all rows train).
-# `bytes_per_pair`: working memory per unit pair of what follows (the cost
-# matrix; soft_matching() adds the solver's), refused before allocating.
-standardise_pair <- function(A, B, bytes_per_pair = 8) {
+# The working memory of what follows, refused before allocating: the
+# standardised copies, the cost matrix and (`solver`: soft_matching()) the
+# exact OT solver's workspace as src/ot_simplex.c sizes it.
+standardise_pair <- function(A, B, solver = FALSE) {
   A <- check_layer(A, "`A`", arg = "A")
   B <- check_layer(B, "`B`", arg = "B")
   if (nrow(A) != nrow(B)) {
@@ -152,8 +153,9 @@ standardise_pair <- function(A, B, bytes_per_pair = 8) {
   }
   if (nrow(A) < 2L) abort("`A` and `B` need at least 2 stimuli (rows)", arg = "A")
   check_memory(8 * as.double(nrow(A)) * (ncol(A) + ncol(B)) +
-                 bytes_per_pair * as.double(ncol(A)) * ncol(B) +
-                 60 * (ncol(A) + ncol(B)), "`A` and `B`")
+                 8 * as.double(ncol(A)) * ncol(B) +
+                 if (solver) .Call(C_ffi_ot_workspace, ncol(A), ncol(B)) else 0,
+               "`A` and `B`")
   rows <- seq_len(nrow(A))
   list(A = standardise_all(A, rows, "`A`"), B = standardise_all(B, rows, "`B`"))
 }
@@ -188,7 +190,7 @@ standardise_all <- function(x, rows, what) {
 #' which(as.matrix(sm$plan) > 0, arr.ind = TRUE)
 soft_matching <- function(A, B) {
   # the cost matrix (8 bytes per pair) and the solver workspace (about 9)
-  pair <- standardise_pair(A, B, bytes_per_pair = 17)
+  pair <- standardise_pair(A, B, solver = TRUE)
   K <- .Call(C_ffi_correlation_cost, pair$A, pair$B, cost_kernel_mode())
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
