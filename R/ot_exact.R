@@ -69,17 +69,16 @@ plan_matrix <- function(i, j, x, dims, dimnames = NULL) {
 check_cost <- function(cost) {
   if (is.data.frame(cost)) cost <- as.matrix(cost)
   if (!is.matrix(cost) || !(is.numeric(cost) || is.logical(cost))) {
-    abort("`cost` must be a numeric matrix, not ", class(cost)[1])
+    abort("`cost` must be a numeric matrix, not ", class(cost)[1], arg = "cost")
   }
   if (nrow(cost) == 0L || ncol(cost) == 0L) {
     abort("`cost` must have at least one row and one column, not ",
-          nrow(cost), " x ", ncol(cost))
+          nrow(cost), " x ", ncol(cost), arg = "cost")
   }
   if (storage.mode(cost) != "double") storage.mode(cost) <- "double"
-  check_finite(cost, "`cost`")
-  # solver workspace: about 1 byte per arc plus 520 per node
-  check_memory(as.double(nrow(cost)) * ncol(cost) + 520 * (nrow(cost) + ncol(cost)),
-               "`cost`")
+  check_finite(cost, "`cost`", arg = "cost")
+  # the solver's workspace, as src/ot_simplex.c sizes it
+  check_memory(.Call(C_ffi_ot_workspace, nrow(cost), ncol(cost)), "`cost`")
   cost
 }
 
@@ -88,10 +87,7 @@ check_cost <- function(cost) {
 # list that cannot grow (see ot_set_pricing() in src/hotalign.h).
 solve_ot <- function(cost, masses, what, pricing = 0L) {
   res <- .Call(C_ffi_ot_exact, cost, masses$a, masses$b, masses$scale, pricing)
-  if (res$status != 0L) {
-    abort("the exact OT solver failed on ", what, " (status ", res$status,
-          if (res$status == 2L) ": the masses do not balance", ")")
-  }
+  if (res$status != 0L) solver_failure(res$status, what)
   res
 }
 
@@ -136,8 +132,8 @@ as.data.frame.ot_plan <- function(x, row.names = NULL, optional = FALSE, ...) {
 #' B <- matrix(rnorm(50 * 4), 50, 4)
 #' all.equal(correlation_cost(A, B), 1 - cor(A, B))
 correlation_cost <- function(A, B) {
-  pair <- standardise_pair(A, B, bytes_per_pair = 8)
-  K <- with_cost_kernel(.Call(C_ffi_correlation_cost, pair$A, pair$B))
+  pair <- standardise_pair(A, B)
+  K <- .Call(C_ffi_correlation_cost, pair$A, pair$B, cost_kernel_mode())
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
   }
@@ -145,19 +141,21 @@ correlation_cost <- function(A, B) {
 }
 
 # Checks two layers and standardises every row of both (all rows train).
-# `bytes_per_pair`: working memory per unit pair of what follows (the cost
-# matrix; soft_matching() adds the solver's), refused before allocating.
-standardise_pair <- function(A, B, bytes_per_pair = 8) {
-  A <- check_layer(A, "`A`")
-  B <- check_layer(B, "`B`")
+# The working memory of what follows, refused before allocating: the
+# standardised copies, the cost matrix and (`solver`: soft_matching()) the
+# exact OT solver's workspace as src/ot_simplex.c sizes it.
+standardise_pair <- function(A, B, solver = FALSE) {
+  A <- check_layer(A, "`A`", arg = "A")
+  B <- check_layer(B, "`B`", arg = "B")
   if (nrow(A) != nrow(B)) {
     abort("`A` and `B` must have the same stimuli (rows): ", nrow(A), " vs ",
-          nrow(B))
+          nrow(B), arg = "B")
   }
-  if (nrow(A) < 2L) abort("`A` and `B` need at least 2 stimuli (rows)")
+  if (nrow(A) < 2L) abort("`A` and `B` need at least 2 stimuli (rows)", arg = "A")
   check_memory(8 * as.double(nrow(A)) * (ncol(A) + ncol(B)) +
-                 bytes_per_pair * as.double(ncol(A)) * ncol(B) +
-                 60 * (ncol(A) + ncol(B)), "`A` and `B`")
+                 8 * as.double(ncol(A)) * ncol(B) +
+                 if (solver) .Call(C_ffi_ot_workspace, ncol(A), ncol(B)) else 0,
+               "`A` and `B`")
   rows <- seq_len(nrow(A))
   list(A = standardise_all(A, rows, "`A`"), B = standardise_all(B, rows, "`B`"))
 }
@@ -167,7 +165,7 @@ standardise_all <- function(x, rows, what) {
   if (any(st$constant)) {
     abort(what, " has constant column", if (sum(st$constant) > 1) "s", " ",
           paste(utils::head(which(st$constant), 5), collapse = ", "),
-          ": their correlation is undefined")
+          ": their correlation is undefined", arg = gsub("`", "", what))
   }
   .Call(C_ffi_standardise, x, rows, seq_len(ncol(x)), st$center, st$scale, 1L)
 }
@@ -192,8 +190,8 @@ standardise_all <- function(x, rows, what) {
 #' which(as.matrix(sm$plan) > 0, arr.ind = TRUE)
 soft_matching <- function(A, B) {
   # the cost matrix (8 bytes per pair) and the solver workspace (about 9)
-  pair <- standardise_pair(A, B, bytes_per_pair = 17)
-  K <- with_cost_kernel(.Call(C_ffi_correlation_cost, pair$A, pair$B))
+  pair <- standardise_pair(A, B, solver = TRUE)
+  K <- .Call(C_ffi_correlation_cost, pair$A, pair$B, cost_kernel_mode())
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
   }

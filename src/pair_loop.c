@@ -14,18 +14,16 @@
  * on how its work was cut, so results are bit-identical for any number of
  * threads.
  *
- * Two entry points share the loop: ffi_inner_plans() solves every pair and
- * returns the costs and sparse plans; ffi_rotation_pairs() reruns the
- * (deterministic) descent on chosen pairs and returns their rotations, so
- * that only the rotations that are used are ever held.
+ * hot_split.c drives the loop for hot() (pair_job_setup, pair_job_run,
+ * pair_job_plans).  Two entry points expose it to tests: ffi_inner_plans()
+ * solves every pair and returns the costs and sparse plans;
+ * ffi_rotation_pairs() reruns the (deterministic) descent on chosen pairs
+ * and returns their rotations and objective traces.
  *
- * Per-thread scratch, in bytes, for the largest source width n, target
- * width n' and pair size max(n_l * n'_m):
- *   8 * max(n_l n'_m) + 8 * (2 n + 2 n') + ot_workspace_bytes(n, n')
- * and with rotation
- *   8 * rotation_scratch_doubles(n, n', max(n_l n'_m), lwork)
- *     + 4 * rotation_scratch_ints(n, n')
- * where lwork is the largest dgesdd workspace of the source widths.
+ * Per-thread scratch, for the largest source width n, target width n' and
+ * pair size max(n_l * n'_m): pair_scratch_bytes() (the cost matrix, the
+ * masses and duals, the solver's workspace and with rotation the descent's);
+ * never more threads than pairs.  memory.c reports the same sizes to R.
  */
 #ifdef _OPENMP
 #include <omp.h>
@@ -45,31 +43,13 @@ typedef struct {
   rotation_scratch rot;
 } pair_scratch;
 
-typedef struct {
-  int L, M, T;
-  const double **X, **Y;
-  const int *nx, *ny;
-  /* HOT+R: flag, iteration limit, tolerance, dgesdd workspace per source */
-  int rotation, max_iter;
-  double tol;
-  const int *lwork;
-  /* per pair k (L * M): plan storage and results */
-  const R_xlen_t *cap_start;
-  int *fi, *fj, *nnz, *status, *iterations, *converged;
-  double *fx, *cost, *pivots;
-  /* optional per-pair outputs (NULL, or NULL entries): R (n_l x n_l) and the
-   * objective trace (max_iter + 1) */
-  double **rot_out, **trace_out;
-} pair_job;
 
 /* one pair: cost matrix, exact OT with integer masses, the descent with
  * rotation, sparse plan */
 static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
   int l = k % job->L, m = k / job->L, n = job->nx[l], nm = job->ny[m];
-  correlation_cost(job->X[l], job->Y[m], job->T, n, nm, s->K);
-  /* uniform masses 1/n, 1/nm solved exactly as integers nm, n */
-  for (int i = 0; i < n; i++) s->a[i] = nm;
-  for (int j = 0; j < nm; j++) s->b[j] = n;
+  correlation_cost(job->X[l], job->Y[m], job->T, n, nm, s->K, job->kernel);
+  const double scale = uniform_masses(n, nm, s->a, s->b);
   ot_problem *p = ot_init(s->work, n, nm, s->K, s->a, s->b);
   int st = ot_run(p, 0);
   job->nnz[k] = 0;
@@ -86,11 +66,10 @@ static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
       memcpy(job->rot_out[k], s->rot.R, sizeof(double) * (size_t) n * n);
   }
   job->status[k] = st;
-  job->pivots[k] = ot_pivots(p);
   if (st != OT_OPTIMAL) return;
   R_xlen_t at = job->cap_start[k];
-  job->nnz[k] = ot_extract(p, 1.0 / ((double) n * nm), job->fi + at, job->fj + at,
-                           job->fx + at, s->u, s->v, job->cost + k);
+  job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
+                           s->u, s->v, job->cost + k);
 }
 
 /* Threads work for SLICE_SECONDS between two interrupt checks, in steps of
@@ -114,21 +93,20 @@ typedef struct {
   int k;         /* pair index, or -1 when the slot is free */
   int cols;      /* columns of the cost matrix computed so far */
   ot_problem *p; /* the solver, once the cost matrix is complete */
+  double scale;  /* mass scale of the pair's plan (see uniform_masses()) */
 } pair_slot;
 
 static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
-                        pair_scratch *s) {
-  int n = job->nx[k % job->L], nm = job->ny[k / job->L];
+                        double scale, pair_scratch *s) {
   job->status[k] = st;
-  job->pivots[k] = ot_pivots(p);
   job->nnz[k] = 0;
   job->cost[k] = NA_REAL;
   job->iterations[k] = 0;
   job->converged[k] = NA_LOGICAL;
   if (st != OT_OPTIMAL) return;
   R_xlen_t at = job->cap_start[k];
-  job->nnz[k] = ot_extract(p, 1.0 / ((double) n * nm), job->fi + at, job->fj + at,
-                           job->fx + at, s->u, s->v, job->cost + k);
+  job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
+                           s->u, s->v, job->cost + k);
 }
 
 /* Advances the slot's pair by about `work` units; returns the units spent
@@ -153,13 +131,11 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
     if (c < MIN_COST_COLS) c = MIN_COST_COLS;
     if (c > nm - slot->cols) c = nm - slot->cols;
     correlation_cost(job->X[l], job->Y[m] + (R_xlen_t) slot->cols * T, T, n, c,
-                     s->K + (R_xlen_t) slot->cols * n);
+                     s->K + (R_xlen_t) slot->cols * n, job->kernel);
     slot->cols += c;
     spent += per_col * c;
     if (slot->cols < nm) return spent;
-    /* uniform masses 1/n, 1/nm solved exactly as integers nm, n */
-    for (int i = 0; i < n; i++) s->a[i] = nm;
-    for (int j = 0; j < nm; j++) s->b[j] = n;
+    slot->scale = uniform_masses(n, nm, s->a, s->b);
     slot->p = ot_init(s->work, n, nm, s->K, s->a, s->b);
   }
   double block = sqrt((double) n * nm);
@@ -170,29 +146,23 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
   int st = ot_run(slot->p, budget);
   spent += (ot_pivots(slot->p) - before + 1) * block;
   if (st == OT_RUNNING) return spent;
-  finish_pair(job, k, slot->p, st, s);
+  finish_pair(job, k, slot->p, st, slot->scale, s);
   *finished = 1;
   return spent;
 }
 
-/* layer pointers and widths, plan storage for all pairs, result arrays */
-static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_iter,
-                      double tol) {
-  const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
+/* plan storage for all pairs and the result arrays; X, Y, nx, ny must stay
+ * alive while the job runs */
+void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
+                    const double **Y, const int *nx, const int *ny, int kernel,
+                    int rotation, int max_iter, double tol) {
+  const int LM = L * M;
+  job->kernel = kernel;
   job->L = L;
   job->M = M;
-  job->T = Rf_nrows(VECTOR_ELT(Xs, 0));
-  job->X = (const double **) R_alloc(L, sizeof(double *));
-  job->Y = (const double **) R_alloc(M, sizeof(double *));
-  int *nx = (int *) R_alloc(L, sizeof(int)), *ny = (int *) R_alloc(M, sizeof(int));
-  for (int l = 0; l < L; l++) {
-    job->X[l] = REAL(VECTOR_ELT(Xs, l));
-    nx[l] = Rf_ncols(VECTOR_ELT(Xs, l));
-  }
-  for (int m = 0; m < M; m++) {
-    job->Y[m] = REAL(VECTOR_ELT(Ys, m));
-    ny[m] = Rf_ncols(VECTOR_ELT(Ys, m));
-  }
+  job->T = T;
+  job->X = X;
+  job->Y = Y;
   job->nx = nx;
   job->ny = ny;
   job->rotation = rotation;
@@ -213,15 +183,35 @@ static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_ite
   job->iterations = (int *) R_alloc(LM, sizeof(int));
   job->converged = (int *) R_alloc(LM, sizeof(int));
   job->cost = (double *) R_alloc(LM, sizeof(double));
-  job->pivots = (double *) R_alloc(LM, sizeof(double));
   job->rot_out = NULL;
   job->trace_out = NULL;
 }
 
+/* the job of two checked lists of standardised layers, with the automatic
+ * cost kernel (the entry points for tests: ffi_inner_plans,
+ * ffi_rotation_pairs) */
+static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_iter,
+                      double tol) {
+  const int L = Rf_length(Xs), M = Rf_length(Ys);
+  const double **X = (const double **) R_alloc(L, sizeof(double *));
+  const double **Y = (const double **) R_alloc(M, sizeof(double *));
+  int *nx = (int *) R_alloc(L, sizeof(int)), *ny = (int *) R_alloc(M, sizeof(int));
+  for (int l = 0; l < L; l++) {
+    X[l] = REAL(VECTOR_ELT(Xs, l));
+    nx[l] = Rf_ncols(VECTOR_ELT(Xs, l));
+  }
+  for (int m = 0; m < M; m++) {
+    Y[m] = REAL(VECTOR_ELT(Ys, m));
+    ny[m] = Rf_ncols(VECTOR_ELT(Ys, m));
+  }
+  pair_job_setup(job, L, M, Rf_nrows(VECTOR_ELT(Xs, 0)), X, Y, nx, ny,
+                 cost_kernel_resolve(COST_AUTO), rotation, max_iter, tol);
+}
+
 /* Solves pairs todo[0 .. ntodo - 1] in one OpenMP loop: scratch sized for
  * the largest of them, allocated here on the main thread. */
-static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int show,
-                      const char *label) {
+void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
+                  const char *label) {
   const int L = job->L;
   int max_n = 0, max_m = 0, max_lwork = 0;
   R_xlen_t max_nm = 0;
@@ -242,8 +232,10 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
   job->lwork = lwork;
   if (ntodo == 0) return;
 
-  /* one cost buffer and one solver workspace per thread, and with rotation
-   * one descent workspace (sizes: see the top of this file) */
+  /* one cost buffer and one solver workspace per thread (no more threads
+   * than pairs), and with rotation one descent workspace; sizes:
+   * pair_scratch_bytes() */
+  if (nth > ntodo) nth = ntodo;
   pair_scratch *scratch = (pair_scratch *) R_alloc(nth, sizeof(pair_scratch));
   size_t work_bytes = ot_workspace_bytes(max_n, max_m);
   for (int t = 0; t < nth; t++) {
@@ -311,6 +303,51 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
   UNPROTECT(1);
 }
 
+/* list(cost, i, j, x, start, status, iterations, converged) of a job that
+ * has run on every pair: the triplets compacted pair by pair, in pair
+ * order, 1-based */
+SEXP pair_job_plans(const pair_job *job) {
+  const int L = job->L, M = job->M, LM = L * M;
+  R_xlen_t total = 0;
+  for (int k = 0; k < LM; k++) total += job->nnz[k];
+  SEXP cost = PROTECT(Rf_allocMatrix(REALSXP, L, M));
+  SEXP iterations = PROTECT(Rf_allocMatrix(INTSXP, L, M));
+  SEXP converged = PROTECT(Rf_allocMatrix(LGLSXP, L, M));
+  SEXP ri = PROTECT(Rf_allocVector(INTSXP, total));
+  SEXP rj = PROTECT(Rf_allocVector(INTSXP, total));
+  SEXP rx = PROTECT(Rf_allocVector(REALSXP, total));
+  SEXP start = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) LM + 1));
+  SEXP status = PROTECT(Rf_allocVector(INTSXP, LM));
+  R_xlen_t at = 0;
+  REAL(start)[0] = 0;
+  for (int k = 0; k < LM; k++) {
+    R_xlen_t from = job->cap_start[k];
+    for (int t = 0; t < job->nnz[k]; t++, at++) {
+      INTEGER(ri)[at] = job->fi[from + t] + 1;
+      INTEGER(rj)[at] = job->fj[from + t] + 1;
+      REAL(rx)[at] = job->fx[from + t];
+    }
+    REAL(start)[k + 1] = (double) at;
+    INTEGER(status)[k] = job->status[k];
+    REAL(cost)[k] = job->cost[k];
+    INTEGER(iterations)[k] = job->iterations[k];
+    LOGICAL(converged)[k] = job->converged[k];
+  }
+  const char *names[] = {"cost", "i", "j", "x", "start", "status", "iterations",
+                         "converged", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, cost);
+  SET_VECTOR_ELT(out, 1, ri);
+  SET_VECTOR_ELT(out, 2, rj);
+  SET_VECTOR_ELT(out, 3, rx);
+  SET_VECTOR_ELT(out, 4, start);
+  SET_VECTOR_ELT(out, 5, status);
+  SET_VECTOR_ELT(out, 6, iterations);
+  SET_VECTOR_ELT(out, 7, converged);
+  UNPROTECT(9);
+  return out;
+}
+
 /* R has checked everything; a direct .Call with anything else is refused
  * here rather than read out of bounds */
 static void check_pair_args(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol) {
@@ -328,57 +365,16 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress, SEXP rotatio
                      SEXP max_iter, SEXP tol) {
   check_pair_args(Xs, Ys, max_iter, tol);
   const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int nth = hot_threads_for(Rf_asInteger(threads), 0);
   const int rot = Rf_asLogical(rotation) == 1;
   pair_job job;
   setup_job(&job, Xs, Ys, rot, Rf_asInteger(max_iter), Rf_asReal(tol));
   int *todo = (int *) R_alloc(LM, sizeof(int));
   for (int k = 0; k < LM; k++) todo[k] = k;
-  run_pairs(&job, todo, LM, nth, Rf_asLogical(progress) == 1,
+  pair_job_run(&job, todo, LM, nth, Rf_asLogical(progress) == 1,
             rot ? "inner OT with rotation" : "inner OT");
 
-  /* compact the triplets pair by pair, in pair order */
-  R_xlen_t total = 0;
-  for (int k = 0; k < LM; k++) total += job.nnz[k];
-  SEXP cost = PROTECT(Rf_allocMatrix(REALSXP, L, M));
-  SEXP pivots = PROTECT(Rf_allocMatrix(REALSXP, L, M));
-  SEXP iterations = PROTECT(Rf_allocMatrix(INTSXP, L, M));
-  SEXP converged = PROTECT(Rf_allocMatrix(LGLSXP, L, M));
-  SEXP ri = PROTECT(Rf_allocVector(INTSXP, total));
-  SEXP rj = PROTECT(Rf_allocVector(INTSXP, total));
-  SEXP rx = PROTECT(Rf_allocVector(REALSXP, total));
-  SEXP start = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) LM + 1));
-  SEXP status = PROTECT(Rf_allocVector(INTSXP, LM));
-  R_xlen_t at = 0;
-  REAL(start)[0] = 0;
-  for (int k = 0; k < LM; k++) {
-    R_xlen_t from = job.cap_start[k];
-    for (int t = 0; t < job.nnz[k]; t++, at++) {
-      INTEGER(ri)[at] = job.fi[from + t] + 1;
-      INTEGER(rj)[at] = job.fj[from + t] + 1;
-      REAL(rx)[at] = job.fx[from + t];
-    }
-    REAL(start)[k + 1] = (double) at;
-    INTEGER(status)[k] = job.status[k];
-    REAL(cost)[k] = job.cost[k];
-    REAL(pivots)[k] = job.pivots[k];
-    INTEGER(iterations)[k] = job.iterations[k];
-    LOGICAL(converged)[k] = job.converged[k];
-  }
-  const char *names[] = {"cost", "i", "j", "x", "start", "pivots", "status",
-                         "iterations", "converged", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SET_VECTOR_ELT(out, 0, cost);
-  SET_VECTOR_ELT(out, 1, ri);
-  SET_VECTOR_ELT(out, 2, rj);
-  SET_VECTOR_ELT(out, 3, rx);
-  SET_VECTOR_ELT(out, 4, start);
-  SET_VECTOR_ELT(out, 5, pivots);
-  SET_VECTOR_ELT(out, 6, status);
-  SET_VECTOR_ELT(out, 7, iterations);
-  SET_VECTOR_ELT(out, 8, converged);
-  UNPROTECT(10);
-  return out;
+  return pair_job_plans(&job);
 }
 
 /* The HOT+R descent rerun on pairs `pairs` (1-based k = l + (m - 1) L, no
@@ -391,7 +387,7 @@ SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
   const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
   if (!Rf_isInteger(pairs)) Rf_error("`pairs` must be an integer vector");
   const int np = Rf_length(pairs), iters = Rf_asInteger(max_iter);
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int nth = hot_threads_for(Rf_asInteger(threads), 0);
   /* each pair at most once: two threads must never share a pair's output */
   char *seen = (char *) R_alloc(LM, 1);
   memset(seen, 0, LM);
@@ -419,7 +415,7 @@ SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
     job.trace_out[k] = REAL(trace) + (R_xlen_t) t * (iters + 1);
     for (int i = 0; i <= iters; i++) job.trace_out[k][i] = NA_REAL;
   }
-  run_pairs(&job, todo, np, nth, Rf_asLogical(progress) == 1, "rotations");
+  pair_job_run(&job, todo, np, nth, Rf_asLogical(progress) == 1, "rotations");
 
   SEXP cost = PROTECT(Rf_allocVector(REALSXP, np));
   SEXP iterations = PROTECT(Rf_allocVector(INTSXP, np));
@@ -444,4 +440,19 @@ SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
   SET_VECTOR_ELT(out, 5, trace);
   UNPROTECT(7);
   return out;
+}
+
+size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int rotation, int lwork) {
+  size_t bytes = sizeof(double) * ((size_t) nm + 2 * (size_t) n + 2 * (size_t) m) +
+                 ot_workspace_bytes(n, m);
+  if (rotation)
+    bytes += sizeof(double) * rotation_scratch_doubles(n, m, nm, lwork) +
+             sizeof(int) * rotation_scratch_ints(n, m);
+  return bytes;
+}
+
+double uniform_masses(int n, int m, double *a, double *b) {
+  for (int i = 0; i < n; i++) a[i] = m;
+  for (int j = 0; j < m; j++) b[j] = n;
+  return 1.0 / ((double) n * m);
 }

@@ -1,11 +1,23 @@
-/* Reconstruction of source layers from the target system and per-unit
- * Pearson scores on held-out stimuli:
+/* The one reconstruction-and-correlation kernel of hotalign.  A source layer
+ * is rebuilt from the target system,
  *   X^_l = sum_m (L W[l, m]) * Y~_m (n_l Q_lm)^T [ R_lm^T ]
  * where W is the outer plan P (or a baseline's weights), Q_lm the sparse
  * inner plans stored as triplets (i, j, x) with pair offsets `start`, and
- * R_lm the HOT+R rotations: a list of L * M (pair k = l + m L) with an
- * n_l x n_l matrix where a rotation applies and NULL where it does not
- * (plain HOT, or R = I); `rotations` itself may be NULL. */
+ * R_lm the HOT+R rotations (NULL: none, or R = I); each unit is scored by
+ * the Pearson correlation of its reconstruction with the truth.
+ *
+ * The rule of an undefined correlation (one rule, for every caller): a
+ * vector v is constant when its centred norm is at most UNDEFINED_TOL times
+ * a bound on the magnitude of what it is computed from,
+ *   || v - mean(v) || <= 1e-10 * B(v),
+ * with B = ||v|| for the held-out truth and, for a reconstruction
+ * v = sum_k c_k y_k (c_k the weights L W n Q [R] of the target units y_k it
+ * adds), B = sum_k |c_k| ||y_k||.  Rounding perturbs v by about T eps B, far
+ * below 1e-10 B, so a vector that is constant in exact arithmetic (an exactly
+ * constant column, a reconstruction whose terms cancel to a constant, or no
+ * term at all) is undefined whatever the rounding; a unit whose truth or
+ * reconstruction is constant gets NA and is left out of the layer mean.
+ */
 #include <math.h>
 #include <string.h>
 #include <R.h>
@@ -13,10 +25,209 @@
 #include "blas_lapack.h"
 #include "hotalign.h"
 
-typedef struct {
-  const int *i, *j;
-  const double *x, *start; /* start: L*M + 1 offsets (doubles: may exceed int) */
-} sparse_plans;
+#define UNDEFINED_TOL 1e-10
+
+void column_norms(const double *Y, int T, int n, double *norm) {
+  for (int j = 0; j < n; j++) {
+    const double *y = Y + (R_xlen_t) j * T;
+    double s = 0;
+    for (int r = 0; r < T; r++) s += y[r] * y[r];
+    norm[j] = sqrt(s);
+  }
+}
+
+sparse_plans plans_from_list(SEXP list, int first) {
+  sparse_plans sp;
+  sp.i = INTEGER(VECTOR_ELT(list, first));
+  sp.j = INTEGER(VECTOR_ELT(list, first + 1));
+  sp.x = REAL(VECTOR_ELT(list, first + 2));
+  sp.start = REAL(VECTOR_ELT(list, first + 3));
+  return sp;
+}
+
+size_t score_scratch_doubles(int T, int n, int rotated) {
+  size_t Tn = (size_t) T * (size_t) n;
+  return Tn + 2 * (size_t) n + (rotated ? Tn + (size_t) n : 0);
+}
+
+/* Layer l rebuilt under weights W, and/or the bounds of its columns:
+ * Xhat (T x n_l, or NULL) the reconstruction, bound (n_l, or NULL) the
+ * bound B of each column (see the rule at the top) from the norms `ynorm`
+ * of the target units.  One walk over the terms serves both, so that the
+ * bound is always that of the reconstruction.  Scratch for rotated pairs:
+ * B (T x n_l, with Xhat) and bound_B (n_l, with bound). */
+static void rebuild_layer(const score_job *job, int l, const double *W,
+                          const double *const *ynorm, double *B, double *bound_B,
+                          double *Xhat, double *bound) {
+  const int L = job->L, M = job->M, T = job->T, n_l = job->nx[l];
+  const sparse_plans *sp = &job->sp;
+  if (Xhat) memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
+  if (bound) memset(bound, 0, sizeof(double) * (size_t) n_l);
+  for (int m = 0; m < M; m++) {
+    double w = W[l + (R_xlen_t) m * L];
+    if (w == 0) continue;
+    R_xlen_t k = l + (R_xlen_t) m * L;
+    const double *R = job->rot ? job->rot[k] : NULL;
+    /* without rotation, accumulate straight into Xhat; with it, B = Y (n Q)'
+     * first and then Xhat += L w B R' */
+    double s = R ? (double) n_l : (double) L * w * n_l;
+    double *dest = R ? B : Xhat, *dest_bound = R ? bound_B : bound;
+    if (R && Xhat) memset(B, 0, sizeof(double) * (size_t) T * n_l);
+    if (R && bound) memset(bound_B, 0, sizeof(double) * (size_t) n_l);
+    for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++) {
+      double c = s * sp->x[t];
+      int i = sp->i[t] - 1, j = sp->j[t] - 1;
+      if (Xhat) {
+        double *out = dest + (R_xlen_t) i * T;
+        const double *y = job->Y[m] + (R_xlen_t) j * T;
+        for (int r = 0; r < T; r++) out[r] += c * y[r];
+      }
+      if (bound) dest_bound[i] += fabs(c) * ynorm[m][j];
+    }
+    if (!R) continue;
+    const double alpha = (double) L * w;
+    if (Xhat && T > 0) {
+      const double one = 1.0;
+      F77_CALL(dgemm)("N", "T", &T, &n_l, &n_l, &alpha, B, &T, R, &n_l, &one,
+                      Xhat, &T FCONE FCONE);
+    }
+    if (bound)
+      for (int i = 0; i < n_l; i++) {
+        double b = 0;
+        for (int q = 0; q < n_l; q++) b += fabs(R[i + (R_xlen_t) q * n_l]) * bound_B[q];
+        bound[i] += fabs(alpha) * b;
+      }
+  }
+}
+
+/* Pearson correlation of reconstruction x (bound bx) and truth y, NA when
+ * either is constant by the rule at the top of the file */
+static double unit_correlation(const double *x, double bx, const double *y, int T) {
+  double mx = 0, my = 0, yy = 0;
+  for (int r = 0; r < T; r++) {
+    mx += x[r];
+    my += y[r];
+    yy += y[r] * y[r];
+  }
+  mx /= T;
+  my /= T;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (int r = 0; r < T; r++) {
+    double dx = x[r] - mx, dy = y[r] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  if (!(sqrt(sxx) > UNDEFINED_TOL * bx) || !(sqrt(syy) > UNDEFINED_TOL * sqrt(yy)))
+    return NA_REAL;
+  return sxy / sqrt(sxx * syy);
+}
+
+/* unit_correlation() of four units at once: the same operations in the
+ * same order for each unit, so the same bits, as four independent chains
+ * of additions (a sum is bound by the latency of its adds) */
+static void unit_correlation_four(const double *const *x, const double *bx,
+                                  const double *const *y, int T, double *r) {
+  double mx[4] = {0, 0, 0, 0}, my[4] = {0, 0, 0, 0}, yy[4] = {0, 0, 0, 0};
+  for (int t = 0; t < T; t++)
+    for (int c = 0; c < 4; c++) {
+      mx[c] += x[c][t];
+      my[c] += y[c][t];
+      yy[c] += y[c][t] * y[c][t];
+    }
+  double sxy[4] = {0, 0, 0, 0}, sxx[4] = {0, 0, 0, 0}, syy[4] = {0, 0, 0, 0};
+  for (int c = 0; c < 4; c++) {
+    mx[c] /= T;
+    my[c] /= T;
+  }
+  for (int t = 0; t < T; t++)
+    for (int c = 0; c < 4; c++) {
+      double dx = x[c][t] - mx[c], dy = y[c][t] - my[c];
+      sxy[c] += dx * dy;
+      sxx[c] += dx * dx;
+      syy[c] += dy * dy;
+    }
+  for (int c = 0; c < 4; c++)
+    r[c] = (!(sqrt(sxx[c]) > UNDEFINED_TOL * bx[c]) ||
+            !(sqrt(syy[c]) > UNDEFINED_TOL * sqrt(yy[c])))
+               ? NA_REAL
+               : sxy[c] / sqrt(sxx[c] * syy[c]);
+}
+
+/* The weighted Pearson correlation (row weights w >= 0, not all zero) of
+ * reconstruction x (bound bx, from weighted norms) and truth y, NA by the
+ * rule at the top with weighted norms: the correlation of a resample that
+ * takes row t w[t] times. */
+static double weighted_correlation(const double *x, double bx, const double *y,
+                                   const double *w, int T) {
+  double sw = 0, mx = 0, my = 0, yy = 0;
+  for (int r = 0; r < T; r++) {
+    sw += w[r];
+    mx += w[r] * x[r];
+    my += w[r] * y[r];
+    yy += w[r] * y[r] * y[r];
+  }
+  if (!(sw > 0)) return NA_REAL;
+  mx /= sw;
+  my /= sw;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (int r = 0; r < T; r++) {
+    double dx = x[r] - mx, dy = y[r] - my;
+    sxy += w[r] * dx * dy;
+    sxx += w[r] * dx * dx;
+    syy += w[r] * dy * dy;
+  }
+  if (!(sqrt(sxx) > UNDEFINED_TOL * bx) || !(sqrt(syy) > UNDEFINED_TOL * sqrt(yy)))
+    return NA_REAL;
+  return sxy / sqrt(sxx * syy);
+}
+
+/* mean of the non-NA values, as R's mean(x[!is.na(x)]) (long double sum,
+ * then one correction pass); NA_REAL when there is none */
+static double mean_defined(const double *r, int n) {
+  long double s = 0;
+  int count = 0;
+  for (int i = 0; i < n; i++)
+    if (!ISNAN(r[i])) {
+      s += r[i];
+      count++;
+    }
+  if (count == 0) return NA_REAL;
+  s /= count;
+  if (R_FINITE((double) s)) {
+    long double t = 0;
+    for (int i = 0; i < n; i++)
+      if (!ISNAN(r[i])) t += (r[i] - s);
+    s += t / count;
+  }
+  return (double) s;
+}
+
+double score_layer(const score_job *job, int l, const double *W, double *scratch,
+                   double *r, double *Xhat) {
+  const int T = job->T, n_l = job->nx[l];
+  const size_t Tn = (size_t) T * (size_t) n_l;
+  double *bound = scratch, *rr = scratch + n_l, *xh = scratch + 2 * (size_t) n_l;
+  double *B = xh + Tn, *bound_B = B + Tn;
+  if (Xhat) xh = Xhat;
+  if (!r) r = rr;
+  rebuild_layer(job, l, W, job->ynorm, B, bound_B, xh, bound);
+  int i = 0;
+  for (; i + 4 <= n_l; i += 4) {
+    const double *x4[4], *y4[4];
+    for (int c = 0; c < 4; c++) {
+      x4[c] = xh + (R_xlen_t) (i + c) * T;
+      y4[c] = job->X[l] + (R_xlen_t) (i + c) * T;
+    }
+    unit_correlation_four(x4, bound + i, y4, T, r + i);
+  }
+  for (; i < n_l; i++)
+    r[i] = unit_correlation(xh + (R_xlen_t) i * T, bound[i],
+                            job->X[l] + (R_xlen_t) i * T, T);
+  return mean_defined(r, n_l);
+}
+
+/* ------------------------------------------------------------ .Call entries */
 
 /* R has checked everything; a direct .Call with anything else is refused
  * here rather than read out of bounds.  inner: list(i, j, x, start, ...) with
@@ -67,144 +278,150 @@ static void check_plans(SEXP Ys, SEXP inner, SEXP W, const int *n_source, int L,
   }
 }
 
-static sparse_plans plans_from(SEXP inner) {
-  sparse_plans sp;
-  sp.i = INTEGER(VECTOR_ELT(inner, 0));
-  sp.j = INTEGER(VECTOR_ELT(inner, 1));
-  sp.x = REAL(VECTOR_ELT(inner, 2));
-  sp.start = REAL(VECTOR_ELT(inner, 3));
-  return sp;
-}
-
-/* Xhat (T x n_l), column-major.  rot: L * M pointers (NULL entries: no
- * rotation) or NULL; B: T x n_l scratch, used only for rotated pairs. */
-static void reconstruct_layer(int l, int L, int M, int T, int n_l, const double *W,
-                              const double **Y, const sparse_plans *sp,
-                              const double **rot, double *B, double *Xhat) {
-  memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
-  for (int m = 0; m < M; m++) {
-    double w = W[l + (R_xlen_t) m * L];
-    if (w == 0) continue;
-    R_xlen_t k = l + (R_xlen_t) m * L;
-    const double *R = rot ? rot[k] : NULL;
-    /* without rotation, accumulate straight into Xhat; with it, B = Y (n Q)'
-     * first and then Xhat += L w B R' */
-    double s = R ? (double) n_l : (double) L * w * n_l;
-    double *dest = R ? B : Xhat;
-    if (R) memset(B, 0, sizeof(double) * (size_t) T * n_l);
-    for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++) {
-      double c = s * sp->x[t];
-      double *out = dest + (R_xlen_t) (sp->i[t] - 1) * T;
-      const double *y = Y[m] + (R_xlen_t) (sp->j[t] - 1) * T;
-      for (int r = 0; r < T; r++) out[r] += c * y[r];
-    }
-    if (R && T > 0) {
-      const double alpha = (double) L * w, one = 1.0;
-      F77_CALL(dgemm)("N", "T", &T, &n_l, &n_l, &alpha, B, &T, R, &n_l, &one,
-                      Xhat, &T FCONE FCONE);
-    }
-  }
-}
-
-static int is_constant(const double *x, int T) {
-  for (int r = 1; r < T; r++)
-    if (x[r] != x[0]) return 0;
-  return 1;
-}
-
-/* Pearson correlation of two length-T vectors; NA when either is constant
- * (tested exactly: the centred sums of a constant vector are round-off) */
-static double pearson(const double *x, const double *y, int T) {
-  if (is_constant(x, T) || is_constant(y, T)) return NA_REAL;
-  double mx = 0, my = 0;
-  for (int r = 0; r < T; r++) {
-    mx += x[r];
-    my += y[r];
-  }
-  mx /= T;
-  my /= T;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (int r = 0; r < T; r++) {
-    double dx = x[r] - mx, dy = y[r] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  if (!(sxx > 0) || !(syy > 0)) return NA_REAL;
-  return sxy / sqrt(sxx * syy);
-}
-
-static const double **layer_pointers(SEXP layers) {
-  int K = Rf_length(layers);
-  const double **p = (const double **) R_alloc(K > 0 ? K : 1, sizeof(double *));
-  for (int k = 0; k < K; k++) p[k] = REAL(VECTOR_ELT(layers, k));
-  return p;
-}
-
-/* the rotation of each pair, NULL where none applies (or no list at all) */
-static const double **rotation_pointers(SEXP rotations) {
-  if (Rf_isNull(rotations)) return NULL;
-  int K = Rf_length(rotations);
-  const double **p = (const double **) R_alloc(K > 0 ? K : 1, sizeof(double *));
-  for (int k = 0; k < K; k++) {
-    SEXP R = VECTOR_ELT(rotations, k);
-    p[k] = Rf_isNull(R) ? NULL : REAL(R);
-  }
-  return p;
-}
-
-/* per-unit held-out correlations of every source layer */
-SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations) {
-  int T0 = check_layer_list(Xs, "Xs", -1);
-  check_layer_list(Ys, "Ys", T0);
-  const int L = Rf_length(Xs), M = Rf_length(Ys);
-  const int T = Rf_nrows(VECTOR_ELT(Xs, 0));
-  int *n_source = (int *) R_alloc(L, sizeof(int));
-  for (int l = 0; l < L; l++) n_source[l] = Rf_ncols(VECTOR_ELT(Xs, l));
-  check_plans(Ys, inner, W, n_source, L, rotations);
-  const double **Y = layer_pointers(Ys);
-  const double **rot = rotation_pointers(rotations);
-  sparse_plans sp = plans_from(inner);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, L));
-  for (int l = 0; l < L; l++) {
-    SEXP Xl = VECTOR_ELT(Xs, l);
-    int n_l = Rf_ncols(Xl);
-    double *Xhat = (double *) R_alloc((size_t) T * n_l, sizeof(double));
-    double *B = rot ? (double *) R_alloc((size_t) T * n_l, sizeof(double)) : NULL;
-    reconstruct_layer(l, L, M, T, n_l, REAL(W), Y, &sp, rot, B, Xhat);
-    SEXP r = PROTECT(Rf_allocVector(REALSXP, n_l));
-    for (int i = 0; i < n_l; i++)
-      REAL(r)[i] = pearson(Xhat + (R_xlen_t) i * T, REAL(Xl) + (R_xlen_t) i * T, T);
-    SET_VECTOR_ELT(out, l, r);
-    UNPROTECT(1);
-  }
-  UNPROTECT(1);
-  return out;
-}
-
-/* the reconstructions themselves (for predict) */
-SEXP ffi_reconstruct(SEXP Ys, SEXP inner, SEXP W, SEXP n_source, SEXP rotations) {
-  check_layer_list(Ys, "Ys", -1);
+/* The kernel of predict(), the bootstrap of hot_inference() and tests:
+ * the source layers rebuilt from Ys (T x n'_m each) under weights W, with
+ * the plans `inner` and `rotations`.  n_source: the source widths.  Xs:
+ * NULL (no scores) or the truth (T x n_l each): then `units` (per-unit
+ * correlations) and `layers` (their means over defined units); with
+ * `weights` (NULL or a T x B matrix of row weights) `layers` is L x B, the
+ * layer means under each column of weights.  rebuild: also return the
+ * reconstructions. */
+SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations,
+                            SEXP rebuild, SEXP n_source, SEXP weights) {
+  const int T0 = check_layer_list(Ys, "Ys", -1);
   if (!Rf_isInteger(n_source) || XLENGTH(n_source) < 1)
     Rf_error("`n_source` must be a non-empty integer vector");
-  for (R_xlen_t l = 0; l < XLENGTH(n_source); l++)
-    if (INTEGER(n_source)[l] == NA_INTEGER || INTEGER(n_source)[l] < 1)
-      Rf_error("`n_source` must be whole numbers >= 1");
-  const int M = Rf_length(Ys), L = Rf_length(n_source);
-  const int T = Rf_nrows(VECTOR_ELT(Ys, 0));
-  check_plans(Ys, inner, W, INTEGER(n_source), L, rotations);
-  const double **Y = layer_pointers(Ys);
-  const double **rot = rotation_pointers(rotations);
-  sparse_plans sp = plans_from(inner);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, L));
-  for (int l = 0; l < L; l++) {
-    int n_l = INTEGER(n_source)[l];
-    SEXP Xhat = PROTECT(Rf_allocMatrix(REALSXP, T, n_l));
-    double *B = rot ? (double *) R_alloc((size_t) T * n_l, sizeof(double)) : NULL;
-    reconstruct_layer(l, L, M, T, n_l, REAL(W), Y, &sp, rot, B, REAL(Xhat));
-    SET_VECTOR_ELT(out, l, Xhat);
-    UNPROTECT(1);
+  const int L = Rf_length(n_source), M = Rf_length(Ys);
+  const int *nx = INTEGER(n_source);
+  for (int l = 0; l < L; l++)
+    if (nx[l] == NA_INTEGER || nx[l] < 1) Rf_error("`n_source` must be whole numbers >= 1");
+  const int scored = !Rf_isNull(Xs), keep = Rf_asLogical(rebuild) == 1;
+  if (scored) {
+    check_layer_list(Xs, "Xs", T0);
+    if (Rf_length(Xs) != L) Rf_error("`Xs` must have %d layers", L);
+    for (int l = 0; l < L; l++)
+      if (Rf_ncols(VECTOR_ELT(Xs, l)) != nx[l])
+        Rf_error("`Xs[[%d]]` must have %d columns (`n_source`)", l + 1, nx[l]);
   }
-  UNPROTECT(1);
+  if (!Rf_isNull(weights)) {
+    if (!Rf_isReal(weights) || !Rf_isMatrix(weights) || Rf_nrows(weights) != T0)
+      Rf_error("`weights` must be NULL or a double matrix with %d rows", T0);
+    for (R_xlen_t e = 0; e < XLENGTH(weights); e++)
+      if (!(REAL(weights)[e] >= 0) || !R_FINITE(REAL(weights)[e]))
+        Rf_error("`weights` must be finite and >= 0");
+  }
+  const int B = Rf_isNull(weights) ? 0 : Rf_ncols(weights);
+  check_plans(Ys, inner, W, nx, L, rotations);
+  score_job job;
+  job.L = L;
+  job.M = M;
+  job.T = T0;
+  int *ny = (int *) R_alloc(M, sizeof(int));
+  const double **X = (const double **) R_alloc(L, sizeof(double *));
+  const double **Y = (const double **) R_alloc(M, sizeof(double *));
+  const double **yn = (const double **) R_alloc(M, sizeof(double *));
+  int max_n = 0;
+  for (int l = 0; l < L; l++) {
+    X[l] = scored ? REAL(VECTOR_ELT(Xs, l)) : NULL;
+    if (nx[l] > max_n) max_n = nx[l];
+  }
+  for (int m = 0; m < M; m++) {
+    ny[m] = Rf_ncols(VECTOR_ELT(Ys, m));
+    Y[m] = REAL(VECTOR_ELT(Ys, m));
+    double *norm = (double *) R_alloc(ny[m], sizeof(double));
+    column_norms(Y[m], T0, ny[m], norm);
+    yn[m] = norm;
+  }
+  job.X = X;
+  job.Y = Y;
+  job.ynorm = yn;
+  job.nx = nx;
+  job.ny = ny;
+  job.sp = plans_from_list(inner, 0);
+  job.rot = NULL;
+  if (!Rf_isNull(rotations)) {
+    const double **rot = (const double **) R_alloc((size_t) L * M, sizeof(double *));
+    for (R_xlen_t k = 0; k < (R_xlen_t) L * M; k++) {
+      SEXP R = VECTOR_ELT(rotations, k);
+      rot[k] = Rf_isNull(R) ? NULL : REAL(R);
+    }
+    job.rot = rot;
+  }
+  double *scratch = (double *) R_alloc(score_scratch_doubles(T0, max_n, job.rot != NULL),
+                                       sizeof(double));
+  SEXP units = PROTECT(scored ? Rf_allocVector(VECSXP, L) : R_NilValue);
+  SEXP means = PROTECT(!scored ? R_NilValue : B ? Rf_allocMatrix(REALSXP, L, B)
+                                                : Rf_allocVector(REALSXP, L));
+  SEXP rebuilt = PROTECT(Rf_allocVector(VECSXP, L));
+  double **xhat = (double **) R_alloc(L, sizeof(double *));
+  for (int l = 0; l < L; l++) {
+    SEXP Xhat = Rf_allocMatrix(REALSXP, T0, nx[l]);
+    SET_VECTOR_ELT(rebuilt, l, Xhat);
+    xhat[l] = REAL(Xhat);
+    if (!scored) {
+      rebuild_layer(&job, l, REAL(W), NULL, scratch, NULL, xhat[l], NULL);
+      continue;
+    }
+    SEXP r = Rf_allocVector(REALSXP, nx[l]);
+    SET_VECTOR_ELT(units, l, r);
+    double mean = score_layer(&job, l, REAL(W), scratch, REAL(r), xhat[l]);
+    if (!B) REAL(means)[l] = mean;
+  }
+  if (scored && B) {
+    /* per resample: weighted norms of the target units, the bounds, the
+     * weighted correlations of every unit and their layer means */
+    double **ynw = (double **) R_alloc(M, sizeof(double *));
+    for (int m = 0; m < M; m++) ynw[m] = (double *) R_alloc(ny[m], sizeof(double));
+    double *bound = (double *) R_alloc(max_n, sizeof(double));
+    double *bound_B = (double *) R_alloc(max_n, sizeof(double));
+    double *rr = (double *) R_alloc(max_n, sizeof(double));
+    for (int b = 0; b < B; b++) {
+      const double *w = REAL(weights) + (R_xlen_t) b * T0;
+      for (int m = 0; m < M; m++)
+        for (int j = 0; j < ny[m]; j++) {
+          const double *y = Y[m] + (R_xlen_t) j * T0;
+          double s2 = 0;
+          for (int t = 0; t < T0; t++) s2 += w[t] * y[t] * y[t];
+          ynw[m][j] = sqrt(s2);
+        }
+      for (int l = 0; l < L; l++) {
+        rebuild_layer(&job, l, REAL(W), (const double *const *) ynw, NULL, bound_B,
+                      NULL, bound);
+        for (int i = 0; i < nx[l]; i++)
+          rr[i] = weighted_correlation(xhat[l] + (R_xlen_t) i * T0, bound[i],
+                                       X[l] + (R_xlen_t) i * T0, w, T0);
+        REAL(means)[l + (R_xlen_t) b * L] = mean_defined(rr, nx[l]);
+      }
+      if (b % 16 == 15) R_CheckUserInterrupt();
+    }
+  }
+  const char *names[] = {"units", "layers", "rebuilt", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, units);
+  SET_VECTOR_ELT(out, 1, means);
+  SET_VECTOR_ELT(out, 2, keep ? rebuilt : R_NilValue);
+  UNPROTECT(4);
   return out;
+}
+
+/* The correlation of the matching columns of a (predictions) and b (truth),
+ * T x n each, by the rule at the top: `bound` (n) is the bound B of each
+ * column of a (NULL: its norm, a prediction taken as one term).  The kernel
+ * of layer_similarity(metric = "linear"). */
+SEXP ffi_correlations(SEXP a, SEXP b, SEXP bound) {
+  if (!Rf_isReal(a) || !Rf_isMatrix(a) || !Rf_isReal(b) || !Rf_isMatrix(b) ||
+      Rf_nrows(a) != Rf_nrows(b) || Rf_ncols(a) != Rf_ncols(b))
+    Rf_error("`a` and `b` must be double matrices of the same size");
+  const int T = Rf_nrows(a), n = Rf_ncols(a);
+  if (!Rf_isNull(bound) && (!Rf_isReal(bound) || XLENGTH(bound) != n))
+    Rf_error("`bound` must be NULL or a double vector of length %d", n);
+  double *norm = (double *) R_alloc(n > 0 ? n : 1, sizeof(double));
+  if (Rf_isNull(bound)) column_norms(REAL(a), T, n, norm);
+  else for (int i = 0; i < n; i++) norm[i] = REAL(bound)[i];
+  SEXP r = PROTECT(Rf_allocVector(REALSXP, n));
+  for (int i = 0; i < n; i++)
+    REAL(r)[i] = unit_correlation(REAL(a) + (R_xlen_t) i * T, norm[i],
+                                  REAL(b) + (R_xlen_t) i * T, T);
+  UNPROTECT(1);
+  return r;
 }
