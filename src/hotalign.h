@@ -139,4 +139,31 @@ int check_whole(SEXP x, const char *what, int min);
 /* ----------------------------------------------------------------- threads.c */
 int hot_threads_clamp(int requested);
 
+/* ---------------------------------------------------------------- ot_partial.c
+ * Exact partial OT:  min <C, Q>  s.t.  Q >= 0, Q 1 <= a, Q' 1 <= b,
+ * sum Q = mass  (0 < mass <= min(sum a, sum b), checked by the caller), by
+ * the balanced problem with one dummy row and column (see ot_partial.c for
+ * the reduction and its invariants).  Usage: q = ot_partial_init(work, ...);
+ * while (ot_run(q->ot, budget) == OT_RUNNING) ...; ot_partial_extract(q, ...).
+ * No R API: safe inside OpenMP regions. */
+typedef struct ot_partial {
+  int n, m;          /* real sizes; the solver sees (n + 1) x (m + 1) */
+  double mass, big;  /* mass to move; cost of the dummy-dummy cell */
+  double *C, *a, *b; /* augmented cost (column-major, leading dim n + 1), masses */
+  int *fi, *fj;      /* extraction scratch (n + m + 2 each) */
+  double *fx, *duals;
+  ot_problem *ot;    /* the balanced solver on the augmented problem */
+} ot_partial;
+
+size_t ot_partial_workspace_bytes(int n, int m);
+ot_partial *ot_partial_init(void *work, int n, int m, const double *C,
+                            const double *a, const double *b, double mass);
+/* Writes the real arcs with positive flow (at most n + m + 1: capacity of
+ * fi, fj, fx) 0-based, the duals alpha (n, <= 0), beta (m, <= 0) and lambda
+ * (of the total mass), *cost = <C, Q> and *dummy_flow the dummy-dummy flow
+ * (0 at an exact optimum).  Returns the number of real non-zeros. */
+int ot_partial_extract(const ot_partial *q, int *fi, int *fj, double *fx,
+                       double *alpha, double *beta, double *lambda,
+                       double *cost, double *dummy_flow);
+
 #endif
