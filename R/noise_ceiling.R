@@ -11,29 +11,29 @@
 #' @section Formula:
 #' With `k` repeats, each split draws two disjoint halves of `h = floor(k/2)`
 #' repeats (for odd `k`, one repeat is left out of that split at random, so
-#' that the halves are equal), and `r` is the Pearson correlation across
+#' that the halves are equal), and \eqn{r} is the Pearson correlation across
 #' stimuli of the two half means. Under the classical model (response =
 #' signal + independent noise of the same variance in every repeat),
-#' `r` estimates the reliability of a mean of `h` repeats, and
+#' \eqn{r} estimates the reliability of a mean of `h` repeats, and
 #' the Spearman-Brown formula steps it up by the factor `f = k / h`:
 #' \deqn{\rho_k = \frac{f \bar r}{1 + (f - 1) \bar r},}{rho_k = f r / (1 + (f - 1) r),}
-#' with \eqn{\bar r}{r} the mean of `r` over the splits: `2 r / (1 + r)` for
+#' with \eqn{\bar r}{r} the mean of \eqn{r} over the splits: `2 r / (1 + r)` for
 #' even `k` (halves of `k/2`), `3 r / (1 + 2 r)` for `k = 3`. For a signal of
 #' variance `s2` and noise of variance `n2` per repeat, the true value is
 #' `s2 / (s2 + n2 / k)`. When the splits can all be listed (`k = 2`: 1 split;
 #' `k = 3`: 3; `k = 4`: 3; `k = 5`: 15; ...) and there are at most `n_splits`
-#' of them, all are used, once each, and `seed` plays no part. Negative `r`
+#' of them, all are used, once each, and `seed` plays no part. Negative \eqn{r}
 #' (no reliable signal) gives a negative reliability; it is floored at -1
-#' (the formula has a pole at `r = -1 / (f - 1)`).
+#' (the formula has a pole at \eqn{r = -1 / (f - 1)}).
 #'
 #' @section Standard error:
 #' `se = "delta"` (the default): the sampling error of the estimate over
 #' stimuli, by the delta method on Fisher's z: `z = atanh(r)` has standard
-#' error `1 / sqrt(T - 3)` for `T` stimuli, so `r` has
+#' error `1 / sqrt(T - 3)` for `T` stimuli, so \eqn{r} has
 #' `(1 - r^2) / sqrt(T - 3)`, and the reliability
 #' `f (1 - r^2) / ((1 + (f - 1) r)^2 sqrt(T - 3))`. It is that of a single
 #' split: averaging over splits can only reduce the variance, so this is
-#' conservative (by little when the noise is small; the spread of `r` over
+#' conservative (by little when the noise is small; the spread of \eqn{r} over
 #' splits is NOT used: the splits share the same stimuli, so it says nothing
 #' about the error of the estimate across stimuli). It assumes roughly
 #' bivariate-normal half means. `se = "bootstrap"`: the standard deviation of
@@ -60,7 +60,7 @@
 #' @param n_boot Number of bootstrap resamples for `se = "bootstrap"`.
 #' @return A data frame with one row per unit: `unit` (name, or index),
 #'   `reliability` (of the mean over all repeats), `se` (its standard error),
-#'   `split_half` (the mean split-half correlation `r`). Attributes
+#'   `split_half` (the mean split-half correlation \eqn{r}). Attributes
 #'   `repeats` (`k`), `half` (`h`), `splits` (the number used) and
 #'   `se_method`.
 #' @seealso [hot()] (`reliability`, `min_reliability`),
