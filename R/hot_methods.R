@@ -37,6 +37,7 @@ print.hot <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat(hot_fmt(x$score, digits), hot_se_text(x, digits),
       " on ", length(x$test), " held-out stimuli",
       if (n_splits > 1L) paste0(" x ", n_splits, " splits"), "\n", sep = "")
+  cat(partial_text(partial_summary(x), digits), sep = "")
   b <- x$baselines
   if (!is.null(b)) {
     cat("  baselines: pairwise best ", hot_fmt(b$pairwise_best, digits),
@@ -143,6 +144,7 @@ summary.hot <- function(object, ...) {
     dropped = object$dropped,
     undefined = undefined
   )
+  out$partial <- partial_summary(object)
   names(out$sizes$source) <- source_names
   names(out$sizes$target) <- target_names
   class(out) <- "summary.hot"
@@ -182,6 +184,7 @@ print.summary.hot <- function(x, digits = max(3L, getOption("digits") - 3L),
         " splits)", sep = "")
   }
   cat("\n")
+  cat(partial_text(x$partial, digits), sep = "")
 
   cat("\nPer source layer (held-out scores; dominant target and its share):\n")
   layers <- x$layers

@@ -66,6 +66,7 @@ predict.hot <- function(object, newdata, type = c("standardised", "original"),
       if (!is.null(r)) yq <- tcrossprod(yq, r)
       acc <- acc + w * n_source[l] * yq
     }
+    acc <- partial_renormalise(object, l, acc)  # R/hot_partial.R
     if (type == "original") {
       st <- hot_layer_stats(object, "source", l)
       acc <- sweep(sweep(acc, 2L, st$scale, "*"), 2L, st$center, "+")
