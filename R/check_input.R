@@ -6,7 +6,7 @@
 # A single TRUE or FALSE
 check_flag <- function(x, arg) {
   if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    abort("`", arg, "` must be TRUE or FALSE")
+    abort("`", arg, "` must be TRUE or FALSE", arg = arg)
   }
   x
 }
@@ -17,7 +17,7 @@ check_count <- function(x, arg, min = 0) {
     x >= min
   if (!ok) {
     abort("`", arg, "` must be a whole number >= ", min, ", not ",
-          describe(x))
+          describe(x), arg = arg)
   }
   as.integer(x)
 }
@@ -30,7 +30,7 @@ check_number <- function(x, arg, lower = -Inf, upper = Inf,
     range <- if (upper_open) paste0("[", lower, ", ", upper, ")") else
       paste0("[", lower, ", ", upper, "]")
     abort("`", arg, "` must be a single number in ", range, ", not ",
-          describe(x))
+          describe(x), arg = arg)
   }
   as.double(x)
 }
@@ -43,12 +43,15 @@ describe <- function(x) {
 }
 
 # One layer: a numeric matrix (data frames, integer and logical matrices and
-# plain vectors -- one unit -- are converted). `what` names it in messages.
-check_layer <- function(x, what) {
+# plain vectors -- one unit -- are converted). `what` names it in messages;
+# `finite = FALSE` leaves the scan for non-finite values to the caller
+# (check_layers() scans all layers in one call).
+check_layer <- function(x, what, finite = TRUE, arg = NULL, layer = NULL) {
   if (is.data.frame(x)) {
     bad <- !vapply(x, function(col) is.numeric(col) || is.logical(col), TRUE)
     if (any(bad)) {
-      abort(what, " has non-numeric column `", names(x)[which(bad)[1]], "`")
+      abort(what, " has non-numeric column `", names(x)[which(bad)[1]], "`",
+            arg = arg, layer = layer)
     }
     x <- as.matrix(x)
   }
@@ -57,25 +60,30 @@ check_layer <- function(x, what) {
   }
   if (!is.matrix(x) || !(is.numeric(x) || is.logical(x))) {
     abort(what, " must be a numeric matrix (stimuli x units), not ",
-          class(x)[1])
+          class(x)[1], arg = arg, layer = layer)
   }
-  if (ncol(x) == 0L) abort(what, " has no units (0 columns)")
-  if (nrow(x) == 0L) abort(what, " has no stimuli (0 rows)")
+  if (ncol(x) == 0L) abort(what, " has no units (0 columns)", arg = arg, layer = layer)
+  if (nrow(x) == 0L) abort(what, " has no stimuli (0 rows)", arg = arg, layer = layer)
   if (storage.mode(x) != "double") storage.mode(x) <- "double"
-  check_finite(x, what)
+  if (finite) nonfinite_error(.Call(C_ffi_nonfinite, x), x, what, arg, layer)
   x
 }
 
 # A double matrix without NA/NaN/Inf (one pass in C, no copy), or an error
 # that counts them and places the first.
 check_finite <- function(x, what) {
-  bad <- .Call(C_ffi_nonfinite, x)
+  nonfinite_error(.Call(C_ffi_nonfinite, x), x, what)
+  invisible(x)
+}
+
+# `bad`: the count of non-finite values of `x` and the index of the first.
+nonfinite_error <- function(bad, x, what, arg = NULL, layer = NULL) {
   if (bad[1] > 0) {
     rc <- arrayInd(bad[2], dim(x))
     abort(what, " has ", bad[1], " NA/NaN/Inf value",
-          if (bad[1] > 1) "s", " (first at row ", rc[1], ", column ", rc[2], ")")
+          if (bad[1] > 1) "s", " (first at row ", rc[1], ", column ", rc[2], ")",
+          arg = arg, layer = layer)
   }
-  invisible(x)
 }
 
 # A system: a named list of layers with equal row counts.
@@ -84,25 +92,32 @@ check_layers <- function(x, arg) {
     abort("`", arg, "` must be a list of layers (numeric matrices, stimuli x ",
           "units), not a ", class(x)[1],
           if (is.matrix(x) || is.data.frame(x))
-            "; wrap one layer as list(x), or split by ROI with as_layers()")
+            "; wrap one layer as list(x), or split by ROI with as_layers()",
+          arg = arg)
   }
-  if (length(x) == 0L) abort("`", arg, "` is an empty list: it needs at least one layer")
+  if (length(x) == 0L) {
+    abort("`", arg, "` is an empty list: it needs at least one layer", arg = arg)
+  }
   nm <- names(x)
   if (is.null(nm)) nm <- rep("", length(x))
   nm[is.na(nm) | nm == ""] <- paste0(arg, seq_along(x))[is.na(nm) | nm == ""]
   if (anyDuplicated(nm)) {
     abort("`", arg, "` has duplicated layer names: ",
-          paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "))
+          paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "), arg = arg)
   }
-  x <- Map(function(layer, name) {
-    check_layer(layer, paste0("layer `", name, "` of `", arg, "`"))
-  }, x, nm)
+  what <- paste0("layer `", nm, "` of `", arg, "`")
+  x <- Map(check_layer, x, what, finite = FALSE, arg = arg, layer = nm)
   names(x) <- nm
+  bad <- .Call(C_ffi_nonfinite, unname(x))
+  for (k in seq_along(x)) {
+    nonfinite_error(bad[, k], x[[k]], what[k], arg = arg, layer = nm[k])
+  }
   rows <- vapply(x, nrow, 1L)
   if (any(rows != rows[1])) {
     k <- which(rows != rows[1])[1]
     abort("all layers of `", arg, "` must have the same stimuli (rows): layer `",
-          nm[1], "` has ", rows[1], ", layer `", nm[k], "` has ", rows[k])
+          nm[1], "` has ", rows[1], ", layer `", nm[k], "` has ", rows[k],
+          arg = arg, layer = nm[k])
   }
   x
 }
@@ -113,15 +128,16 @@ check_same_stimuli <- function(X, Y) {
   if (tx != ty) {
     abort("`X` and `Y` must have the same stimuli (rows): layer `", names(X)[1],
           "` of `X` has ", tx, " rows, layer `", names(Y)[1], "` of `Y` has ",
-          ty)
+          ty, arg = "Y", layer = names(Y)[1])
   }
   tx
 }
 
-check_threads <- function(threads, what = "`threads`") {
+check_threads <- function(threads, what = "`threads`", arg = "threads") {
   if (!is.numeric(threads) || length(threads) != 1L || !is.finite(threads) ||
       threads != round(threads) || threads < 1) {
-    abort(what, " must be a positive whole number, not ", describe(threads))
+    abort(what, " must be a positive whole number, not ", describe(threads),
+          arg = arg)
   }
   as.integer(threads)
 }
@@ -130,17 +146,17 @@ check_threads <- function(threads, what = "`threads`") {
 make_splits <- function(n_stimuli, test, holdout, splits) {
   if (is.list(test)) {
     # user-given folds: one held-out set per split
-    if (splits != 1L) abort("give either `test` or `splits` > 1, not both")
-    if (!length(test)) abort("`test` is an empty list of folds")
+    if (splits != 1L) abort("give either `test` or `splits` > 1, not both", arg = "test")
+    if (!length(test)) abort("`test` is an empty list of folds", arg = "test")
     folds <- lapply(seq_along(test), function(k) {
       check_test(test[[k]], n_stimuli, paste0("`test[[", k, "]]`"))
     })
   } else if (!is.null(test)) {
-    if (splits != 1L) abort("give either `test` or `splits` > 1, not both")
+    if (splits != 1L) abort("give either `test` or `splits` > 1, not both", arg = "test")
     test <- check_test(test, n_stimuli)
     folds <- list(test)
   } else if (holdout == 0) {
-    if (splits != 1L) abort("`splits` > 1 needs `holdout` > 0")
+    if (splits != 1L) abort("`splits` > 1 needs `holdout` > 0", arg = "splits")
     folds <- list(integer(0))
   } else {
     n_test <- max(1L, as.integer(round(holdout * n_stimuli)))
@@ -150,11 +166,11 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
     train <- setdiff(seq_len(n_stimuli), test)
     if (length(train) < 3L) {
       abort("at least 3 training stimuli are needed; the split leaves ",
-            length(train), " of ", n_stimuli)
+            length(train), " of ", n_stimuli, arg = "test")
     }
     if (length(test) == 1L) {
       abort("a held-out set of 1 stimulus gives no correlation: hold out at ",
-            "least 2 (or none, with `holdout = 0`)")
+            "least 2 (or none, with `holdout = 0`)", arg = "test")
     }
     list(train = train, test = test)
   })
@@ -164,20 +180,22 @@ check_test <- function(test, n_stimuli, what = "`test`") {
   if (is.logical(test)) {
     if (length(test) != n_stimuli || anyNA(test)) {
       abort(what, " as a logical vector must have one non-NA value per ",
-            "stimulus (", n_stimuli, "), not ", length(test))
+            "stimulus (", n_stimuli, "), not ", length(test), arg = "test")
     }
     return(which(test))
   }
   if (!is.numeric(test) || anyNA(test) || any(test != round(test))) {
-    abort(what, " must be whole-number row indices or a logical vector")
+    abort(what, " must be whole-number row indices or a logical vector", arg = "test")
   }
-  if (length(test) == 0L) abort(what, " is empty; use `holdout = 0` for no held-out stimuli")
+  if (length(test) == 0L) {
+    abort(what, " is empty; use `holdout = 0` for no held-out stimuli", arg = "test")
+  }
   bad <- test < 1 | test > n_stimuli
   if (any(bad)) {
     abort(what, " has indices outside 1..", n_stimuli, ": ",
-          paste(utils::head(test[bad], 5), collapse = ", "))
+          paste(utils::head(test[bad], 5), collapse = ", "), arg = "test")
   }
-  if (anyDuplicated(test)) abort(what, " has duplicated indices")
+  if (anyDuplicated(test)) abort(what, " has duplicated indices", arg = "test")
   sort(as.integer(test))
 }
 
@@ -197,7 +215,7 @@ check_masses <- function(a, b, n, m) {
   if (abs(sa - sb) > 1e-9 * max(sa, sb)) {
     abort("`a` and `b` must have equal sums (the problem is infeasible ",
           "otherwise): sum(a) = ", format(sa, digits = 15), ", sum(b) = ",
-          format(sb, digits = 15))
+          format(sb, digits = 15), arg = "b")
   }
   list(a = a, b = b * (sa / sb), scale = 1)
 }
@@ -206,11 +224,11 @@ check_mass <- function(x, arg, len) {
   if (!is.numeric(x) || length(x) != len) {
     abort("`", arg, "` must be a numeric vector of length ", len,
           " (one mass per ", if (arg == "a") "row" else "column",
-          " of `cost`), not ", describe(x))
+          " of `cost`), not ", describe(x), arg = arg)
   }
-  if (any(!is.finite(x))) abort("`", arg, "` has NA/NaN/Inf masses")
-  if (any(x < 0)) abort("`", arg, "` has negative masses")
-  if (sum(x) <= 0) abort("`", arg, "` has no mass (all zero)")
+  if (any(!is.finite(x))) abort("`", arg, "` has NA/NaN/Inf masses", arg = arg)
+  if (any(x < 0)) abort("`", arg, "` has negative masses", arg = arg)
+  if (sum(x) <= 0) abort("`", arg, "` has no mass (all zero)", arg = arg)
   as.double(x)
 }
 
@@ -224,7 +242,8 @@ check_memory <- function(bytes, what) {
   if (!is.null(cap)) avail <- min(avail, cap, na.rm = TRUE)
   if (!is.na(avail) && bytes > avail) {
     abort(what, " needs about ", format_bytes(bytes), " of working memory ",
-          "but only ", format_bytes(avail), " is available")
+          "but only ", format_bytes(avail), " is available", class = "memory",
+          data = list(bytes = bytes, available = avail))
   }
   invisible(bytes)
 }

@@ -23,7 +23,7 @@
 #' set_hot_threads(old)
 hot_threads <- function() {
   n <- getOption("hotalign.threads")
-  if (!is.null(n)) return(check_threads(n, "option `hotalign.threads`"))
+  if (!is.null(n)) return(check_threads(n, "option `hotalign.threads`", arg = "hotalign.threads"))
   avail <- .Call(C_ffi_threads_available)
   limit <- tolower(Sys.getenv("_R_CHECK_LIMIT_CORES_", ""))
   if (nzchar(limit) && limit != "false") avail <- min(avail, 2L)
@@ -33,7 +33,7 @@ hot_threads <- function() {
 #' @rdname hot_threads
 #' @export
 set_hot_threads <- function(n) {
-  if (!is.null(n)) n <- check_threads(n, "`n`")
+  if (!is.null(n)) n <- check_threads(n, "`n`", arg = "n")
   old <- options(hotalign.threads = n)
   invisible(old$hotalign.threads)
 }

@@ -60,6 +60,11 @@ double ot_pivots(const ot_problem *p);
 int ot_extract(const ot_problem *p, double mass_scale, int *fi, int *fj,
                double *fx, double *u, double *v, double *cost);
 
+/* ------------------------------------------------------------------ ot_exact.c
+ * Pivots per ot_run() slice between two interrupt checks (about 2^24 arc
+ * prices) for an n x m problem. */
+double ot_slice_pivots(int n, int m);
+
 /* ------------------------------------------------------------------ memory.c
  * Advice to back the whole 2 MiB pages of [ptr, ptr + bytes) with huge pages
  * (Linux); a no-op elsewhere. */
@@ -120,6 +125,70 @@ int rotation_descent(ot_problem *p, const double *Xs, const double *Ys, int T,
                      int n, int m, int max_iter, double tol, int lwork,
                      double *K, rotation_scratch *ws, double *objective,
                      double *trace, int *iterations, int *converged);
+
+/* ---------------------------------------------------------------- pair_loop.c
+ * The inner level: every layer pair (l, m) of standardised layers, its cost
+ * K_lm and exact OT plan Q_lm (and with rotation the HOT+R descent), in one
+ * OpenMP loop that checks for interrupts every quarter of a second. */
+typedef struct {
+  int L, M, T;
+  const double **X, **Y;
+  const int *nx, *ny;
+  /* HOT+R: flag, iteration limit, tolerance, dgesdd workspace per source */
+  int rotation, max_iter;
+  double tol;
+  const int *lwork;
+  /* per pair k (L * M): plan storage and results */
+  const R_xlen_t *cap_start;
+  int *fi, *fj, *nnz, *status, *iterations, *converged;
+  double *fx, *cost, *pivots;
+  /* optional per-pair outputs (NULL, or NULL entries): R (n_l x n_l) and the
+   * objective trace (max_iter + 1) */
+  double **rot_out, **trace_out;
+} pair_job;
+
+/* The masses of an n x m problem: uniform 1/n, 1/m, held as the integers
+ * a = m, b = n so that the simplex is exact; returns the scale 1 / (n m)
+ * that turns the integer flows into the plan.  Both levels of HOT (the
+ * unit pairs and the layer coupling) take their masses from here: partial
+ * transport will pass other masses in this one place. */
+double uniform_masses(int n, int m, double *a, double *b);
+void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
+                    const double **Y, const int *nx, const int *ny, int rotation,
+                    int max_iter, double tol);
+/* solves pairs todo[0 .. ntodo - 1] (0-based, distinct) with nth threads;
+ * show: a progress bar named `label` */
+void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
+                  const char *label);
+SEXP pair_job_plans(const pair_job *job);
+
+/* -------------------------------------------------------------- reconstruct.c
+ * The one reconstruction-and-correlation kernel (see the top of the file for
+ * the rule of an undefined correlation). */
+typedef struct {
+  const int *i, *j;        /* 1-based units of the triplets */
+  const double *x, *start; /* start: L*M + 1 offsets (doubles: may exceed int) */
+} sparse_plans;
+
+typedef struct {
+  int L, M, T;              /* T: rows scored */
+  const double **X, **Y;    /* standardised rows of every layer, T x nx[l], T x ny[m] */
+  const double **ynorm;     /* per target layer, the norm of each unit's column */
+  const int *nx, *ny;
+  sparse_plans sp;
+  const double **rot;       /* L * M rotations (NULL entries: none) or NULL */
+} score_job;
+
+/* doubles of scratch that score_layer() needs for a layer of n units */
+size_t score_scratch_doubles(int T, int n, int rotated);
+/* Rebuilds layer l from weights W (L x M) and scores it: r (n_l) receives
+ * the correlation of each unit (NA_REAL where undefined), Xhat (T x n_l,
+ * or NULL) the reconstruction; returns the mean of the defined r (as R's
+ * mean(), in long double), NA_REAL when none is. */
+double score_layer(const score_job *job, int l, const double *W, double *scratch,
+                   double *r, double *Xhat);
+/* the norm of each column of a T x n matrix */
+void column_norms(const double *Y, int T, int n, double *norm);
 
 /* ------------------------------------------------------------------ memory.c
  * Advice to back the whole 2 MiB pages of [ptr, ptr + bytes) with huge pages

@@ -11,13 +11,13 @@ SEXP ffi_nonfinite(SEXP);
 SEXP ffi_correlation_cost(SEXP, SEXP);
 SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_reconstruct(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
 SEXP ffi_has_openmp(void);
 SEXP ffi_blas_threads(SEXP);
 SEXP ffi_cost_kernel(SEXP);
 SEXP ffi_sinkhorn(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_hot_split(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_ot_partial(SEXP, SEXP, SEXP, SEXP);
 void cost_kernel_init(void); /* correlation_cost.c */
 
@@ -29,13 +29,13 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 2},
   {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
-  {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 5},
-  {"ffi_reconstruct", (DL_FUNC) &ffi_reconstruct, 5},
+  {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 6},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
   {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},
   {"ffi_cost_kernel", (DL_FUNC) &ffi_cost_kernel, 1},
   {"ffi_sinkhorn", (DL_FUNC) &ffi_sinkhorn, 6},
+  {"ffi_hot_split", (DL_FUNC) &ffi_hot_split, 11},
   {"ffi_ot_partial", (DL_FUNC) &ffi_ot_partial, 4},
   {NULL, NULL, 0}
 };

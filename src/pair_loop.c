@@ -45,31 +45,13 @@ typedef struct {
   rotation_scratch rot;
 } pair_scratch;
 
-typedef struct {
-  int L, M, T;
-  const double **X, **Y;
-  const int *nx, *ny;
-  /* HOT+R: flag, iteration limit, tolerance, dgesdd workspace per source */
-  int rotation, max_iter;
-  double tol;
-  const int *lwork;
-  /* per pair k (L * M): plan storage and results */
-  const R_xlen_t *cap_start;
-  int *fi, *fj, *nnz, *status, *iterations, *converged;
-  double *fx, *cost, *pivots;
-  /* optional per-pair outputs (NULL, or NULL entries): R (n_l x n_l) and the
-   * objective trace (max_iter + 1) */
-  double **rot_out, **trace_out;
-} pair_job;
 
 /* one pair: cost matrix, exact OT with integer masses, the descent with
  * rotation, sparse plan */
 static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
   int l = k % job->L, m = k / job->L, n = job->nx[l], nm = job->ny[m];
   correlation_cost(job->X[l], job->Y[m], job->T, n, nm, s->K);
-  /* uniform masses 1/n, 1/nm solved exactly as integers nm, n */
-  for (int i = 0; i < n; i++) s->a[i] = nm;
-  for (int j = 0; j < nm; j++) s->b[j] = n;
+  const double scale = uniform_masses(n, nm, s->a, s->b);
   ot_problem *p = ot_init(s->work, n, nm, s->K, s->a, s->b);
   int st = ot_run(p, 0);
   job->nnz[k] = 0;
@@ -89,8 +71,8 @@ static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
   job->pivots[k] = ot_pivots(p);
   if (st != OT_OPTIMAL) return;
   R_xlen_t at = job->cap_start[k];
-  job->nnz[k] = ot_extract(p, 1.0 / ((double) n * nm), job->fi + at, job->fj + at,
-                           job->fx + at, s->u, s->v, job->cost + k);
+  job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
+                           s->u, s->v, job->cost + k);
 }
 
 /* Threads work for SLICE_SECONDS between two interrupt checks, in steps of
@@ -114,11 +96,11 @@ typedef struct {
   int k;         /* pair index, or -1 when the slot is free */
   int cols;      /* columns of the cost matrix computed so far */
   ot_problem *p; /* the solver, once the cost matrix is complete */
+  double scale;  /* mass scale of the pair's plan (see uniform_masses()) */
 } pair_slot;
 
 static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
-                        pair_scratch *s) {
-  int n = job->nx[k % job->L], nm = job->ny[k / job->L];
+                        double scale, pair_scratch *s) {
   job->status[k] = st;
   job->pivots[k] = ot_pivots(p);
   job->nnz[k] = 0;
@@ -127,8 +109,8 @@ static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
   job->converged[k] = NA_LOGICAL;
   if (st != OT_OPTIMAL) return;
   R_xlen_t at = job->cap_start[k];
-  job->nnz[k] = ot_extract(p, 1.0 / ((double) n * nm), job->fi + at, job->fj + at,
-                           job->fx + at, s->u, s->v, job->cost + k);
+  job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
+                           s->u, s->v, job->cost + k);
 }
 
 /* Advances the slot's pair by about `work` units; returns the units spent
@@ -157,9 +139,7 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
     slot->cols += c;
     spent += per_col * c;
     if (slot->cols < nm) return spent;
-    /* uniform masses 1/n, 1/nm solved exactly as integers nm, n */
-    for (int i = 0; i < n; i++) s->a[i] = nm;
-    for (int j = 0; j < nm; j++) s->b[j] = n;
+    slot->scale = uniform_masses(n, nm, s->a, s->b);
     slot->p = ot_init(s->work, n, nm, s->K, s->a, s->b);
   }
   double block = sqrt((double) n * nm);
@@ -170,29 +150,22 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
   int st = ot_run(slot->p, budget);
   spent += (ot_pivots(slot->p) - before + 1) * block;
   if (st == OT_RUNNING) return spent;
-  finish_pair(job, k, slot->p, st, s);
+  finish_pair(job, k, slot->p, st, slot->scale, s);
   *finished = 1;
   return spent;
 }
 
-/* layer pointers and widths, plan storage for all pairs, result arrays */
-static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_iter,
-                      double tol) {
-  const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
+/* plan storage for all pairs and the result arrays; X, Y, nx, ny must stay
+ * alive while the job runs */
+void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
+                    const double **Y, const int *nx, const int *ny, int rotation,
+                    int max_iter, double tol) {
+  const int LM = L * M;
   job->L = L;
   job->M = M;
-  job->T = Rf_nrows(VECTOR_ELT(Xs, 0));
-  job->X = (const double **) R_alloc(L, sizeof(double *));
-  job->Y = (const double **) R_alloc(M, sizeof(double *));
-  int *nx = (int *) R_alloc(L, sizeof(int)), *ny = (int *) R_alloc(M, sizeof(int));
-  for (int l = 0; l < L; l++) {
-    job->X[l] = REAL(VECTOR_ELT(Xs, l));
-    nx[l] = Rf_ncols(VECTOR_ELT(Xs, l));
-  }
-  for (int m = 0; m < M; m++) {
-    job->Y[m] = REAL(VECTOR_ELT(Ys, m));
-    ny[m] = Rf_ncols(VECTOR_ELT(Ys, m));
-  }
+  job->T = T;
+  job->X = X;
+  job->Y = Y;
   job->nx = nx;
   job->ny = ny;
   job->rotation = rotation;
@@ -218,10 +191,29 @@ static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_ite
   job->trace_out = NULL;
 }
 
+/* the job of two checked lists of standardised layers */
+static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_iter,
+                      double tol) {
+  const int L = Rf_length(Xs), M = Rf_length(Ys);
+  const double **X = (const double **) R_alloc(L, sizeof(double *));
+  const double **Y = (const double **) R_alloc(M, sizeof(double *));
+  int *nx = (int *) R_alloc(L, sizeof(int)), *ny = (int *) R_alloc(M, sizeof(int));
+  for (int l = 0; l < L; l++) {
+    X[l] = REAL(VECTOR_ELT(Xs, l));
+    nx[l] = Rf_ncols(VECTOR_ELT(Xs, l));
+  }
+  for (int m = 0; m < M; m++) {
+    Y[m] = REAL(VECTOR_ELT(Ys, m));
+    ny[m] = Rf_ncols(VECTOR_ELT(Ys, m));
+  }
+  pair_job_setup(job, L, M, Rf_nrows(VECTOR_ELT(Xs, 0)), X, Y, nx, ny, rotation,
+                 max_iter, tol);
+}
+
 /* Solves pairs todo[0 .. ntodo - 1] in one OpenMP loop: scratch sized for
  * the largest of them, allocated here on the main thread. */
-static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int show,
-                      const char *label) {
+void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
+                  const char *label) {
   const int L = job->L;
   int max_n = 0, max_m = 0, max_lwork = 0;
   R_xlen_t max_nm = 0;
@@ -311,6 +303,51 @@ static void run_pairs(pair_job *job, const int *todo, int ntodo, int nth, int sh
   UNPROTECT(1);
 }
 
+/* list(cost, i, j, x, start, status, iterations, converged) of a job that
+ * has run on every pair: the triplets compacted pair by pair, in pair
+ * order, 1-based */
+SEXP pair_job_plans(const pair_job *job) {
+  const int L = job->L, M = job->M, LM = L * M;
+  R_xlen_t total = 0;
+  for (int k = 0; k < LM; k++) total += job->nnz[k];
+  SEXP cost = PROTECT(Rf_allocMatrix(REALSXP, L, M));
+  SEXP iterations = PROTECT(Rf_allocMatrix(INTSXP, L, M));
+  SEXP converged = PROTECT(Rf_allocMatrix(LGLSXP, L, M));
+  SEXP ri = PROTECT(Rf_allocVector(INTSXP, total));
+  SEXP rj = PROTECT(Rf_allocVector(INTSXP, total));
+  SEXP rx = PROTECT(Rf_allocVector(REALSXP, total));
+  SEXP start = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) LM + 1));
+  SEXP status = PROTECT(Rf_allocVector(INTSXP, LM));
+  R_xlen_t at = 0;
+  REAL(start)[0] = 0;
+  for (int k = 0; k < LM; k++) {
+    R_xlen_t from = job->cap_start[k];
+    for (int t = 0; t < job->nnz[k]; t++, at++) {
+      INTEGER(ri)[at] = job->fi[from + t] + 1;
+      INTEGER(rj)[at] = job->fj[from + t] + 1;
+      REAL(rx)[at] = job->fx[from + t];
+    }
+    REAL(start)[k + 1] = (double) at;
+    INTEGER(status)[k] = job->status[k];
+    REAL(cost)[k] = job->cost[k];
+    INTEGER(iterations)[k] = job->iterations[k];
+    LOGICAL(converged)[k] = job->converged[k];
+  }
+  const char *names[] = {"cost", "i", "j", "x", "start", "status", "iterations",
+                         "converged", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, cost);
+  SET_VECTOR_ELT(out, 1, ri);
+  SET_VECTOR_ELT(out, 2, rj);
+  SET_VECTOR_ELT(out, 3, rx);
+  SET_VECTOR_ELT(out, 4, start);
+  SET_VECTOR_ELT(out, 5, status);
+  SET_VECTOR_ELT(out, 6, iterations);
+  SET_VECTOR_ELT(out, 7, converged);
+  UNPROTECT(9);
+  return out;
+}
+
 /* R has checked everything; a direct .Call with anything else is refused
  * here rather than read out of bounds */
 static void check_pair_args(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol) {
@@ -334,51 +371,10 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress, SEXP rotatio
   setup_job(&job, Xs, Ys, rot, Rf_asInteger(max_iter), Rf_asReal(tol));
   int *todo = (int *) R_alloc(LM, sizeof(int));
   for (int k = 0; k < LM; k++) todo[k] = k;
-  run_pairs(&job, todo, LM, nth, Rf_asLogical(progress) == 1,
+  pair_job_run(&job, todo, LM, nth, Rf_asLogical(progress) == 1,
             rot ? "inner OT with rotation" : "inner OT");
 
-  /* compact the triplets pair by pair, in pair order */
-  R_xlen_t total = 0;
-  for (int k = 0; k < LM; k++) total += job.nnz[k];
-  SEXP cost = PROTECT(Rf_allocMatrix(REALSXP, L, M));
-  SEXP pivots = PROTECT(Rf_allocMatrix(REALSXP, L, M));
-  SEXP iterations = PROTECT(Rf_allocMatrix(INTSXP, L, M));
-  SEXP converged = PROTECT(Rf_allocMatrix(LGLSXP, L, M));
-  SEXP ri = PROTECT(Rf_allocVector(INTSXP, total));
-  SEXP rj = PROTECT(Rf_allocVector(INTSXP, total));
-  SEXP rx = PROTECT(Rf_allocVector(REALSXP, total));
-  SEXP start = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) LM + 1));
-  SEXP status = PROTECT(Rf_allocVector(INTSXP, LM));
-  R_xlen_t at = 0;
-  REAL(start)[0] = 0;
-  for (int k = 0; k < LM; k++) {
-    R_xlen_t from = job.cap_start[k];
-    for (int t = 0; t < job.nnz[k]; t++, at++) {
-      INTEGER(ri)[at] = job.fi[from + t] + 1;
-      INTEGER(rj)[at] = job.fj[from + t] + 1;
-      REAL(rx)[at] = job.fx[from + t];
-    }
-    REAL(start)[k + 1] = (double) at;
-    INTEGER(status)[k] = job.status[k];
-    REAL(cost)[k] = job.cost[k];
-    REAL(pivots)[k] = job.pivots[k];
-    INTEGER(iterations)[k] = job.iterations[k];
-    LOGICAL(converged)[k] = job.converged[k];
-  }
-  const char *names[] = {"cost", "i", "j", "x", "start", "pivots", "status",
-                         "iterations", "converged", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SET_VECTOR_ELT(out, 0, cost);
-  SET_VECTOR_ELT(out, 1, ri);
-  SET_VECTOR_ELT(out, 2, rj);
-  SET_VECTOR_ELT(out, 3, rx);
-  SET_VECTOR_ELT(out, 4, start);
-  SET_VECTOR_ELT(out, 5, pivots);
-  SET_VECTOR_ELT(out, 6, status);
-  SET_VECTOR_ELT(out, 7, iterations);
-  SET_VECTOR_ELT(out, 8, converged);
-  UNPROTECT(10);
-  return out;
+  return pair_job_plans(&job);
 }
 
 /* The HOT+R descent rerun on pairs `pairs` (1-based k = l + (m - 1) L, no
@@ -419,7 +415,7 @@ SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
     job.trace_out[k] = REAL(trace) + (R_xlen_t) t * (iters + 1);
     for (int i = 0; i <= iters; i++) job.trace_out[k][i] = NA_REAL;
   }
-  run_pairs(&job, todo, np, nth, Rf_asLogical(progress) == 1, "rotations");
+  pair_job_run(&job, todo, np, nth, Rf_asLogical(progress) == 1, "rotations");
 
   SEXP cost = PROTECT(Rf_allocVector(REALSXP, np));
   SEXP iterations = PROTECT(Rf_allocVector(INTSXP, np));
@@ -444,4 +440,10 @@ SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
   SET_VECTOR_ELT(out, 5, trace);
   UNPROTECT(7);
   return out;
+}
+
+double uniform_masses(int n, int m, double *a, double *b) {
+  for (int i = 0; i < n; i++) a[i] = m;
+  for (int j = 0; j < m; j++) b[j] = n;
+  return 1.0 / ((double) n * m);
 }

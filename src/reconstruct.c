@@ -1,11 +1,23 @@
-/* Reconstruction of source layers from the target system and per-unit
- * Pearson scores on held-out stimuli:
+/* The one reconstruction-and-correlation kernel of hotalign.  A source layer
+ * is rebuilt from the target system,
  *   X^_l = sum_m (L W[l, m]) * Y~_m (n_l Q_lm)^T [ R_lm^T ]
  * where W is the outer plan P (or a baseline's weights), Q_lm the sparse
  * inner plans stored as triplets (i, j, x) with pair offsets `start`, and
- * R_lm the HOT+R rotations: a list of L * M (pair k = l + m L) with an
- * n_l x n_l matrix where a rotation applies and NULL where it does not
- * (plain HOT, or R = I); `rotations` itself may be NULL. */
+ * R_lm the HOT+R rotations (NULL: none, or R = I); each unit is scored by
+ * the Pearson correlation of its reconstruction with the truth.
+ *
+ * The rule of an undefined correlation (one rule, for every caller): a
+ * vector v is constant when its centred norm is at most UNDEFINED_TOL times
+ * a bound on the magnitude of what it is computed from,
+ *   || v - mean(v) || <= 1e-10 * B(v),
+ * with B = ||v|| for the held-out truth and, for a reconstruction
+ * v = sum_k c_k y_k (c_k the weights L W n Q [R] of the target units y_k it
+ * adds), B = sum_k |c_k| ||y_k||.  Rounding perturbs v by about T eps B, far
+ * below 1e-10 B, so a vector that is constant in exact arithmetic (an exactly
+ * constant column, a reconstruction whose terms cancel to a constant, or no
+ * term at all) is undefined whatever the rounding; a unit whose truth or
+ * reconstruction is constant gets NA and is left out of the layer mean.
+ */
 #include <math.h>
 #include <string.h>
 #include <R.h>
@@ -13,10 +25,126 @@
 #include "blas_lapack.h"
 #include "hotalign.h"
 
-typedef struct {
-  const int *i, *j;
-  const double *x, *start; /* start: L*M + 1 offsets (doubles: may exceed int) */
-} sparse_plans;
+#define UNDEFINED_TOL 1e-10
+
+void column_norms(const double *Y, int T, int n, double *norm) {
+  for (int j = 0; j < n; j++) {
+    const double *y = Y + (R_xlen_t) j * T;
+    double s = 0;
+    for (int r = 0; r < T; r++) s += y[r] * y[r];
+    norm[j] = sqrt(s);
+  }
+}
+
+size_t score_scratch_doubles(int T, int n, int rotated) {
+  size_t Tn = (size_t) T * (size_t) n;
+  return Tn + 2 * (size_t) n + (rotated ? Tn + (size_t) n : 0);
+}
+
+/* Xhat (T x n_l) and the bounds B of its columns (n_l); B_scratch (T x n_l)
+ * and bound_B (n_l) are used only for rotated pairs. */
+static void reconstruct_layer(const score_job *job, int l, const double *W,
+                              double *B, double *bound_B, double *Xhat,
+                              double *bound) {
+  const int L = job->L, M = job->M, T = job->T, n_l = job->nx[l];
+  const sparse_plans *sp = &job->sp;
+  memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
+  memset(bound, 0, sizeof(double) * (size_t) n_l);
+  for (int m = 0; m < M; m++) {
+    double w = W[l + (R_xlen_t) m * L];
+    if (w == 0) continue;
+    R_xlen_t k = l + (R_xlen_t) m * L;
+    const double *R = job->rot ? job->rot[k] : NULL;
+    /* without rotation, accumulate straight into Xhat; with it, B = Y (n Q)'
+     * first and then Xhat += L w B R' */
+    double s = R ? (double) n_l : (double) L * w * n_l;
+    double *dest = R ? B : Xhat, *dest_bound = R ? bound_B : bound;
+    if (R) {
+      memset(B, 0, sizeof(double) * (size_t) T * n_l);
+      memset(bound_B, 0, sizeof(double) * (size_t) n_l);
+    }
+    for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++) {
+      double c = s * sp->x[t];
+      int i = sp->i[t] - 1, j = sp->j[t] - 1;
+      double *out = dest + (R_xlen_t) i * T;
+      const double *y = job->Y[m] + (R_xlen_t) j * T;
+      for (int r = 0; r < T; r++) out[r] += c * y[r];
+      dest_bound[i] += fabs(c) * job->ynorm[m][j];
+    }
+    if (R && T > 0) {
+      const double alpha = (double) L * w, one = 1.0;
+      F77_CALL(dgemm)("N", "T", &T, &n_l, &n_l, &alpha, B, &T, R, &n_l, &one,
+                      Xhat, &T FCONE FCONE);
+      for (int i = 0; i < n_l; i++) {
+        double b = 0;
+        for (int q = 0; q < n_l; q++) b += fabs(R[i + (R_xlen_t) q * n_l]) * bound_B[q];
+        bound[i] += fabs(alpha) * b;
+      }
+    }
+  }
+}
+
+/* Pearson correlation of reconstruction x (bound bx) and truth y, NA when
+ * either is constant by the rule at the top of the file */
+static double unit_correlation(const double *x, double bx, const double *y, int T) {
+  double mx = 0, my = 0, yy = 0;
+  for (int r = 0; r < T; r++) {
+    mx += x[r];
+    my += y[r];
+    yy += y[r] * y[r];
+  }
+  mx /= T;
+  my /= T;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (int r = 0; r < T; r++) {
+    double dx = x[r] - mx, dy = y[r] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  if (!(sqrt(sxx) > UNDEFINED_TOL * bx) || !(sqrt(syy) > UNDEFINED_TOL * sqrt(yy)))
+    return NA_REAL;
+  return sxy / sqrt(sxx * syy);
+}
+
+/* mean of the non-NA values, as R's mean(x[!is.na(x)]) (long double sum,
+ * then one correction pass); NA_REAL when there is none */
+static double mean_defined(const double *r, int n) {
+  long double s = 0;
+  int count = 0;
+  for (int i = 0; i < n; i++)
+    if (!ISNAN(r[i])) {
+      s += r[i];
+      count++;
+    }
+  if (count == 0) return NA_REAL;
+  s /= count;
+  if (R_FINITE((double) s)) {
+    long double t = 0;
+    for (int i = 0; i < n; i++)
+      if (!ISNAN(r[i])) t += (r[i] - s);
+    s += t / count;
+  }
+  return (double) s;
+}
+
+double score_layer(const score_job *job, int l, const double *W, double *scratch,
+                   double *r, double *Xhat) {
+  const int T = job->T, n_l = job->nx[l];
+  const size_t Tn = (size_t) T * (size_t) n_l;
+  double *bound = scratch, *rr = scratch + n_l, *xh = scratch + 2 * (size_t) n_l;
+  double *B = xh + Tn, *bound_B = B + Tn;
+  if (Xhat) xh = Xhat;
+  if (!r) r = rr;
+  reconstruct_layer(job, l, W, job->rot ? B : NULL, job->rot ? bound_B : NULL, xh,
+                    bound);
+  for (int i = 0; i < n_l; i++)
+    r[i] = unit_correlation(xh + (R_xlen_t) i * T, bound[i],
+                            job->X[l] + (R_xlen_t) i * T, T);
+  return mean_defined(r, n_l);
+}
+
+/* ------------------------------------------------------------ .Call entries */
 
 /* R has checked everything; a direct .Call with anything else is refused
  * here rather than read out of bounds.  inner: list(i, j, x, start, ...) with
@@ -67,144 +195,75 @@ static void check_plans(SEXP Ys, SEXP inner, SEXP W, const int *n_source, int L,
   }
 }
 
-static sparse_plans plans_from(SEXP inner) {
-  sparse_plans sp;
-  sp.i = INTEGER(VECTOR_ELT(inner, 0));
-  sp.j = INTEGER(VECTOR_ELT(inner, 1));
-  sp.x = REAL(VECTOR_ELT(inner, 2));
-  sp.start = REAL(VECTOR_ELT(inner, 3));
-  return sp;
-}
-
-/* Xhat (T x n_l), column-major.  rot: L * M pointers (NULL entries: no
- * rotation) or NULL; B: T x n_l scratch, used only for rotated pairs. */
-static void reconstruct_layer(int l, int L, int M, int T, int n_l, const double *W,
-                              const double **Y, const sparse_plans *sp,
-                              const double **rot, double *B, double *Xhat) {
-  memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
-  for (int m = 0; m < M; m++) {
-    double w = W[l + (R_xlen_t) m * L];
-    if (w == 0) continue;
-    R_xlen_t k = l + (R_xlen_t) m * L;
-    const double *R = rot ? rot[k] : NULL;
-    /* without rotation, accumulate straight into Xhat; with it, B = Y (n Q)'
-     * first and then Xhat += L w B R' */
-    double s = R ? (double) n_l : (double) L * w * n_l;
-    double *dest = R ? B : Xhat;
-    if (R) memset(B, 0, sizeof(double) * (size_t) T * n_l);
-    for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++) {
-      double c = s * sp->x[t];
-      double *out = dest + (R_xlen_t) (sp->i[t] - 1) * T;
-      const double *y = Y[m] + (R_xlen_t) (sp->j[t] - 1) * T;
-      for (int r = 0; r < T; r++) out[r] += c * y[r];
-    }
-    if (R && T > 0) {
-      const double alpha = (double) L * w, one = 1.0;
-      F77_CALL(dgemm)("N", "T", &T, &n_l, &n_l, &alpha, B, &T, R, &n_l, &one,
-                      Xhat, &T FCONE FCONE);
-    }
-  }
-}
-
-static int is_constant(const double *x, int T) {
-  for (int r = 1; r < T; r++)
-    if (x[r] != x[0]) return 0;
-  return 1;
-}
-
-/* Pearson correlation of two length-T vectors; NA when either is constant
- * (tested exactly: the centred sums of a constant vector are round-off) */
-static double pearson(const double *x, const double *y, int T) {
-  if (is_constant(x, T) || is_constant(y, T)) return NA_REAL;
-  double mx = 0, my = 0;
-  for (int r = 0; r < T; r++) {
-    mx += x[r];
-    my += y[r];
-  }
-  mx /= T;
-  my /= T;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (int r = 0; r < T; r++) {
-    double dx = x[r] - mx, dy = y[r] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  if (!(sxx > 0) || !(syy > 0)) return NA_REAL;
-  return sxy / sqrt(sxx * syy);
-}
-
-static const double **layer_pointers(SEXP layers) {
-  int K = Rf_length(layers);
-  const double **p = (const double **) R_alloc(K > 0 ? K : 1, sizeof(double *));
-  for (int k = 0; k < K; k++) p[k] = REAL(VECTOR_ELT(layers, k));
-  return p;
-}
-
-/* the rotation of each pair, NULL where none applies (or no list at all) */
-static const double **rotation_pointers(SEXP rotations) {
-  if (Rf_isNull(rotations)) return NULL;
-  int K = Rf_length(rotations);
-  const double **p = (const double **) R_alloc(K > 0 ? K : 1, sizeof(double *));
-  for (int k = 0; k < K; k++) {
-    SEXP R = VECTOR_ELT(rotations, k);
-    p[k] = Rf_isNull(R) ? NULL : REAL(R);
-  }
-  return p;
-}
-
-/* per-unit held-out correlations of every source layer */
-SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations) {
+/* Per-unit correlations (list of L), layer means (L) and, when `rebuild` is
+ * TRUE, the reconstructions (list of L matrices) of the source layers Xs
+ * from Ys under weights W: the kernel of predict() and layer_similarity(). */
+SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations,
+                            SEXP rebuild) {
   int T0 = check_layer_list(Xs, "Xs", -1);
   check_layer_list(Ys, "Ys", T0);
-  const int L = Rf_length(Xs), M = Rf_length(Ys);
-  const int T = Rf_nrows(VECTOR_ELT(Xs, 0));
-  int *n_source = (int *) R_alloc(L, sizeof(int));
-  for (int l = 0; l < L; l++) n_source[l] = Rf_ncols(VECTOR_ELT(Xs, l));
-  check_plans(Ys, inner, W, n_source, L, rotations);
-  const double **Y = layer_pointers(Ys);
-  const double **rot = rotation_pointers(rotations);
-  sparse_plans sp = plans_from(inner);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, L));
+  const int L = Rf_length(Xs), M = Rf_length(Ys), keep = Rf_asLogical(rebuild) == 1;
+  score_job job;
+  job.L = L;
+  job.M = M;
+  job.T = T0;
+  int *nx = (int *) R_alloc(L, sizeof(int)), *ny = (int *) R_alloc(M, sizeof(int));
+  const double **X = (const double **) R_alloc(L, sizeof(double *));
+  const double **Y = (const double **) R_alloc(M, sizeof(double *));
+  const double **yn = (const double **) R_alloc(M, sizeof(double *));
+  int max_n = 0;
   for (int l = 0; l < L; l++) {
-    SEXP Xl = VECTOR_ELT(Xs, l);
-    int n_l = Rf_ncols(Xl);
-    double *Xhat = (double *) R_alloc((size_t) T * n_l, sizeof(double));
-    double *B = rot ? (double *) R_alloc((size_t) T * n_l, sizeof(double)) : NULL;
-    reconstruct_layer(l, L, M, T, n_l, REAL(W), Y, &sp, rot, B, Xhat);
-    SEXP r = PROTECT(Rf_allocVector(REALSXP, n_l));
-    for (int i = 0; i < n_l; i++)
-      REAL(r)[i] = pearson(Xhat + (R_xlen_t) i * T, REAL(Xl) + (R_xlen_t) i * T, T);
-    SET_VECTOR_ELT(out, l, r);
-    UNPROTECT(1);
+    nx[l] = Rf_ncols(VECTOR_ELT(Xs, l));
+    X[l] = REAL(VECTOR_ELT(Xs, l));
+    if (nx[l] > max_n) max_n = nx[l];
   }
-  UNPROTECT(1);
-  return out;
-}
-
-/* the reconstructions themselves (for predict) */
-SEXP ffi_reconstruct(SEXP Ys, SEXP inner, SEXP W, SEXP n_source, SEXP rotations) {
-  check_layer_list(Ys, "Ys", -1);
-  if (!Rf_isInteger(n_source) || XLENGTH(n_source) < 1)
-    Rf_error("`n_source` must be a non-empty integer vector");
-  for (R_xlen_t l = 0; l < XLENGTH(n_source); l++)
-    if (INTEGER(n_source)[l] == NA_INTEGER || INTEGER(n_source)[l] < 1)
-      Rf_error("`n_source` must be whole numbers >= 1");
-  const int M = Rf_length(Ys), L = Rf_length(n_source);
-  const int T = Rf_nrows(VECTOR_ELT(Ys, 0));
-  check_plans(Ys, inner, W, INTEGER(n_source), L, rotations);
-  const double **Y = layer_pointers(Ys);
-  const double **rot = rotation_pointers(rotations);
-  sparse_plans sp = plans_from(inner);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, L));
+  for (int m = 0; m < M; m++) {
+    ny[m] = Rf_ncols(VECTOR_ELT(Ys, m));
+    Y[m] = REAL(VECTOR_ELT(Ys, m));
+    double *norm = (double *) R_alloc(ny[m], sizeof(double));
+    column_norms(Y[m], T0, ny[m], norm);
+    yn[m] = norm;
+  }
+  check_plans(Ys, inner, W, nx, L, rotations);
+  job.X = X;
+  job.Y = Y;
+  job.ynorm = yn;
+  job.nx = nx;
+  job.ny = ny;
+  job.sp.i = INTEGER(VECTOR_ELT(inner, 0));
+  job.sp.j = INTEGER(VECTOR_ELT(inner, 1));
+  job.sp.x = REAL(VECTOR_ELT(inner, 2));
+  job.sp.start = REAL(VECTOR_ELT(inner, 3));
+  job.rot = NULL;
+  if (!Rf_isNull(rotations)) {
+    const double **rot = (const double **) R_alloc((size_t) L * M, sizeof(double *));
+    for (R_xlen_t k = 0; k < (R_xlen_t) L * M; k++) {
+      SEXP R = VECTOR_ELT(rotations, k);
+      rot[k] = Rf_isNull(R) ? NULL : REAL(R);
+    }
+    job.rot = rot;
+  }
+  double *scratch = (double *) R_alloc(score_scratch_doubles(T0, max_n, job.rot != NULL),
+                                       sizeof(double));
+  SEXP units = PROTECT(Rf_allocVector(VECSXP, L));
+  SEXP means = PROTECT(Rf_allocVector(REALSXP, L));
+  SEXP rebuilt = PROTECT(keep ? Rf_allocVector(VECSXP, L) : R_NilValue);
   for (int l = 0; l < L; l++) {
-    int n_l = INTEGER(n_source)[l];
-    SEXP Xhat = PROTECT(Rf_allocMatrix(REALSXP, T, n_l));
-    double *B = rot ? (double *) R_alloc((size_t) T * n_l, sizeof(double)) : NULL;
-    reconstruct_layer(l, L, M, T, n_l, REAL(W), Y, &sp, rot, B, REAL(Xhat));
-    SET_VECTOR_ELT(out, l, Xhat);
-    UNPROTECT(1);
+    SEXP r = Rf_allocVector(REALSXP, nx[l]);
+    SET_VECTOR_ELT(units, l, r);
+    double *xh = NULL;
+    if (keep) {
+      SEXP Xhat = Rf_allocMatrix(REALSXP, T0, nx[l]);
+      SET_VECTOR_ELT(rebuilt, l, Xhat);
+      xh = REAL(Xhat);
+    }
+    REAL(means)[l] = score_layer(&job, l, REAL(W), scratch, REAL(r), xh);
   }
-  UNPROTECT(1);
+  const char *names[] = {"units", "layers", "rebuilt", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, units);
+  SET_VECTOR_ELT(out, 1, means);
+  SET_VECTOR_ELT(out, 2, rebuilt);
+  UNPROTECT(4);
   return out;
 }

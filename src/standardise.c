@@ -166,9 +166,10 @@ SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale,
 }
 
 /* The number of NA/NaN/Inf values of a double vector and the 1-based index
- * of the first (0 when there is none), in one pass without allocating. */
-SEXP ffi_nonfinite(SEXP x) {
-  if (!Rf_isReal(x)) Rf_error("expected a double vector or matrix");
+ * of the first (0 when there is none), in one pass without allocating; for
+ * a list of double vectors (the layers of a system, in one call), a 2 x K
+ * matrix of the same for each. */
+static void count_nonfinite(SEXP x, double *out) {
   const double *v = REAL(x);
   R_xlen_t n = XLENGTH(x), count = 0, first = 0;
   for (R_xlen_t i = 0; i < n; i++) {
@@ -176,9 +177,24 @@ SEXP ffi_nonfinite(SEXP x) {
       if (count++ == 0) first = i + 1;
     }
   }
+  out[0] = (double) count;
+  out[1] = (double) first;
+}
+
+SEXP ffi_nonfinite(SEXP x) {
+  if (TYPEOF(x) == VECSXP) {
+    const int K = Rf_length(x);
+    for (int k = 0; k < K; k++)
+      if (!Rf_isReal(VECTOR_ELT(x, k)))
+        Rf_error("expected a list of double vectors or matrices");
+    SEXP out = PROTECT(Rf_allocMatrix(REALSXP, 2, K));
+    for (int k = 0; k < K; k++) count_nonfinite(VECTOR_ELT(x, k), REAL(out) + 2 * (R_xlen_t) k);
+    UNPROTECT(1);
+    return out;
+  }
+  if (!Rf_isReal(x)) Rf_error("expected a double vector or matrix");
   SEXP out = PROTECT(Rf_allocVector(REALSXP, 2));
-  REAL(out)[0] = (double) count;
-  REAL(out)[1] = (double) first;
+  count_nonfinite(x, REAL(out));
   UNPROTECT(1);
   return out;
 }

@@ -37,14 +37,16 @@ wrapper_error <- paste(
     "no training rows", "do not fit", "correlation_cost: expected",
     "must be a non-empty list", "must be a double matrix", "has \\d+ rows",
     "must be a single", "must be a whole", "`pairs`", "`W` must",
-    "`inner`", "`rotations", "`n_source`", "too many"),
+    "`inner`", "`rotations", "`n_source`", "too many", "`(train|test|perms)`"),
   collapse = "|")
 
 # A valid set of arguments of every entry point, and a check of its answer.
 set.seed(20261124)
 Xs <- list(matrix(rnorm(12), 6, 2), matrix(rnorm(18), 6, 3))
 Ys <- list(matrix(rnorm(24), 6, 4))
-valid_inner <- .Call(C("inner_plans"), Xs, Ys, 1L, FALSE, FALSE, 0L, 0)
+split_args <- list(Xs, Ys, 1:4, 5:6, matrix(1:2, 2, 2), FALSE, FALSE, 0L, 0, 1L,
+                   FALSE)
+valid_inner <- do.call(.Call, c(list(C("hot_split")), split_args))$inner
 inner4 <- valid_inner[c("i", "j", "x", "start")]
 W <- matrix(0.5, 2, 1)
 entry_points <- list(
@@ -62,12 +64,14 @@ entry_points <- list(
                           ok = function(r) is.matrix(r) && is.double(r)),
   inner_plans = list(args = list(Xs, Ys, 1L, FALSE, FALSE, 0L, 0),
                      ok = function(r) is.matrix(r$cost) && all(r$status == 0)),
+  hot_split = list(args = split_args,
+                   # status 1: constant training columns (duplicated rows)
+                   ok = function(r) is.list(r) && (r$status == 1L ||
+                     (r$status == 0L && all(r$inner$status == 0L)))),
   rotation_pairs = list(args = list(Xs, Ys, 1:2, 3L, 1e-8, 1L, FALSE),
                         ok = function(r) length(r$rotations) == length(r$status)),
-  reconstruct_scores = list(args = list(Xs, Ys, inner4, W, NULL),
-                            ok = function(r) is.list(r) && length(r) == 2),
-  reconstruct = list(args = list(Ys, inner4, W, c(2L, 3L), NULL),
-                     ok = function(r) is.list(r) && length(r) == 2),
+  reconstruct_scores = list(args = list(Xs, Ys, inner4, W, NULL, FALSE),
+                            ok = function(r) is.list(r) && length(r) == 3),
   sinkhorn = list(args = list(matrix(runif(6), 2, 3), c(0.5, 0.5), rep(1 / 3, 3), 0.1,
                               1e-9, 100L),
                   ok = function(r) is.list(r) && is.matrix(r$plan) && all(is.finite(r$plan)))
@@ -141,16 +145,20 @@ test_that(".Call entry points refuse out-of-range indices and inconsistent plans
   expect_error(.Call(C("correlation_cost"), matrix(1, 2, 2), matrix(1, 3, 2)),
                "equal rows")
   # layers with different row counts, empty lists, zero-width layers
-  expect_error(.Call(C("inner_plans"), list(matrix(1, 5, 2)), Ys, 1L, FALSE,
-                     FALSE, 0L, 0), "has 6 rows, not 5")
-  expect_error(.Call(C("inner_plans"), list(), Ys, 1L, FALSE, FALSE, 0L, 0),
-               "non-empty list")
-  expect_error(.Call(C("inner_plans"), Xs, list(matrix(0, 6, 0)), 1L, FALSE,
-                     FALSE, 0L, 0), "at least one column")
-  expect_error(.Call(C("inner_plans"), Xs, Ys, 1L, FALSE, TRUE, NA_integer_, 0),
-               "max_iter")
-  expect_error(.Call(C("inner_plans"), Xs, Ys, 1L, FALSE, TRUE, 5L, NaN), "tol")
-  expect_error(.Call(C("inner_plans"), Xs, Ys, 1L, FALSE, TRUE, -1L, 0), "max_iter")
+  split <- function(pos, value) {
+    args <- split_args
+    args[pos] <- list(value)
+    do.call(.Call, c(list(C("hot_split")), args))
+  }
+  expect_error(split(1, list(matrix(1, 5, 2))), "has 6 rows, not 5")
+  expect_error(split(1, list()), "non-empty list")
+  expect_error(split(2, list(matrix(0, 6, 0))), "at least one column")
+  expect_error(split(8, NA_integer_), "max_iter")
+  expect_error(split(9, NaN), "tol")
+  expect_error(split(8, -1L), "max_iter")
+  expect_error(split(3, c(1L, 7L)), "`train` has row index 7 outside 1..6")
+  expect_error(split(4, c(0L, 2L)), "`test` has row index 0")
+  expect_error(split(5, matrix(c(1L, 3L), 2, 1)), "`perms` has an entry outside")
   # rotation pairs: outside 1..L*M, NA, duplicated (two threads on one pair)
   for (p in list(0L, 3L, NA_integer_, c(1L, 1L), 1.5)) {
     expect_error(.Call(C("rotation_pairs"), Xs, Ys, p, 2L, 1e-8, 1L, FALSE),
@@ -171,24 +179,22 @@ test_that(".Call entry points refuse out-of-range indices and inconsistent plans
   dec_start$start[2] <- -1
   for (inn in list(bad_i, bad_j, bad_start, short_start, dec_start,
                    inner4[1:3], unname(lapply(inner4, as.character)))) {
-    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inn, W, NULL), "`inner")
-    expect_error(.Call(C("reconstruct"), Ys, inn, W, c(2L, 3L), NULL), "`inner")
+    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inn, W, NULL, FALSE), "`inner")
   }
-  expect_error(.Call(C("reconstruct"), Ys, inner4, W, c(2L, 1L), NULL),
-               "outside the units")
-  expect_error(.Call(C("reconstruct"), Ys, inner4, W, c(2L, NA), NULL), "n_source")
+  expect_error(.Call(C("reconstruct_scores"), list(Xs[[1]], Xs[[1]]), Ys, inner4, W,
+                     NULL, FALSE), "outside the units")
   expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, matrix(0.5, 1, 1),
-                     NULL), "`W` must")
+                     NULL, FALSE), "`W` must")
   expect_error(.Call(C("reconstruct_scores"), Xs, list(matrix(1, 4, 4)), inner4,
-                     W, NULL), "has 4 rows, not 6")
+                     W, NULL, FALSE), "has 4 rows, not 6")
   # rotations: wrong count, wrong size, wrong type
   for (rot in list(list(NULL), list(diag(3), NULL), list(NULL, diag(2)),
                    list(NULL, matrix(1L, 3, 3)), "a")) {
-    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, W, rot),
+    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, W, rot, FALSE),
                  "`rotations")
   }
-  ok <- .Call(C("reconstruct_scores"), Xs, Ys, inner4, W, list(diag(2), diag(3)))
-  expect_equal(ok, .Call(C("reconstruct_scores"), Xs, Ys, inner4, W, NULL))
+  ok <- .Call(C("reconstruct_scores"), Xs, Ys, inner4, W, list(diag(2), diag(3)), TRUE)
+  expect_equal(ok, .Call(C("reconstruct_scores"), Xs, Ys, inner4, W, NULL, TRUE))
 })
 
 test_that("ffi_ot_exact reports non-finite costs and infeasible masses by status", {

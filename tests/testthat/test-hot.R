@@ -209,3 +209,65 @@ test_that("user-given folds: one split per held-out set, errors name the fold", 
   expect_error(hot(X, X, test = list()), "`test` is an empty list of folds")
   expect_error(hot(X, X, test = folds, splits = 2), "either `test` or `splits`")
 })
+
+test_that("one split of hot() crosses into C a constant number of times", {
+  calls <- function(X, Y, ...) {
+    env <- counting_namespace()
+    fit <- env$hot(X, Y, seed = 1, threads = 1, progress = FALSE, ...)
+    expect_s3_class(fit, "hot")
+    env$calls
+  }
+  X <- make_system(widths = c(8, 12, 10), seed = 1)
+  Y <- make_system(widths = c(10, 6, 9, 7), seed = 2)
+  small <- calls(X[1], Y[1], n_perm = 0)
+  # the counting sees the engine itself
+  expect_true("ffi_hot_split" %in% small)
+  expect_identical(sum(small == "ffi_hot_split"), 1L)
+  expect_lte(length(small), 8L)
+  # independent of L, M and n_perm
+  expect_identical(calls(X, Y, n_perm = 0), small)
+  expect_identical(calls(X, Y, n_perm = 200), small)
+  expect_identical(calls(X[1:2], Y, n_perm = 50, rotation = TRUE, max_iter = 3),
+                   small)
+  # each further split adds the same few calls, one engine call among them
+  three <- calls(X, Y, n_perm = 10, splits = 3)
+  per_split <- (length(three) - length(small)) / 2
+  expect_identical(sum(three == "ffi_hot_split"), 3L)
+  expect_lte(per_split, 5)
+})
+
+test_that("a reconstruction that is constant up to round-off is undefined, not scored", {
+  # target units y and 7.3 - y standardise to y~ and (round-off of) -y~; a
+  # single source unit takes half of each, so its reconstruction is zero in
+  # exact arithmetic and round-off in floating point
+  set.seed(1)
+  y1 <- rnorm(40) * 3 + 1
+  x <- rnorm(40)
+  Y <- list(b = cbind(y1, 7.3 - y1))
+  expect_warning(
+    fit <- hot(list(a = cbind(x)), Y, test = 31:40, n_perm = 0, progress = FALSE),
+    class = "hotalign_warning_undefined")
+  expect_true(is.na(fit$unit_scores$a))
+  expect_identical(fit$undefined, data.frame(layer = "a", unit = 1L))
+  expect_true(is.na(fit$score))
+  # the same rule in the kernel predict() and layer_similarity() use: the
+  # round-off residue (far above zero, far below the terms) is undefined ...
+  C <- getFromNamespace("C_ffi_reconstruct_scores", "hotalign")
+  a <- rnorm(10)
+  inner <- list(i = c(1L, 1L), j = 1:2, x = c(0.5, 0.5), start = c(0, 2))
+  yt <- cbind(a, 0.1 - (a - 0.1))  # a + (0.2 - a): constant 0.2 with round-off
+  xt <- cbind(rnorm(10))
+  got <- .Call(C, list(xt), list(yt), inner, matrix(1), NULL, TRUE)
+  expect_gt(stats::sd(got$rebuilt[[1]]), 0)  # not exactly constant
+  expect_true(is.na(got$units[[1]]))
+  # ... while a small genuine variation (1e-6 of the level) is scored
+  yt2 <- cbind(a, 0.2 - a + 1e-6 * xt[, 1])
+  got2 <- .Call(C, list(xt), list(yt2), inner, matrix(1), NULL, FALSE)
+  expect_equal(got2$units[[1]], 1, tolerance = 1e-6)
+  # a truth column one ulp from constant is undefined too
+  xt3 <- cbind(rep(c(0.3, 0.3 * (1 + 2^-52)), 5))
+  expect_gt(stats::sd(xt3[, 1]), 0)
+  got3 <- .Call(C, list(xt3), list(cbind(a, a)), inner, matrix(1), NULL, FALSE)
+  expect_true(is.na(got3$units[[1]]))
+  expect_true(is.na(got3$layers))
+})

@@ -1,0 +1,117 @@
+# One train/test split of hot() is one call of the C engine
+# (src/hot_split.c): standardisation from the row indices, the inner pair
+# loop, the outer OT and the held-out scores of every weighting. This file
+# turns its result into the split's part of the "hot" object, and its
+# statuses into classed errors.
+
+# The statuses of ffi_hot_split() (enum hot_split_status in src/hot_split.c).
+hot_split_status <- c(ok = 0L, constant = 1L, pair = 2L, outer = 3L, rerun = 4L)
+
+# The statuses of an exact OT or HOT+R pair solve (enum ot_status and enum
+# rotation_status in src/hotalign.h) and what they mean.
+solver_status <- c(
+  "the exact OT solver found the problem infeasible (the masses do not balance)" = 2L,
+  "the exact OT solver found the problem unbounded" = 3L,
+  "the SVD of the HOT+R Procrustes step (LAPACK dgesdd) did not converge" = 4L,
+  "LAPACK dgesdd rejected an argument in the HOT+R Procrustes step" = 5L
+)
+
+solver_failure <- function(status, what, pair = NULL) {
+  reason <- names(solver_status)[match(status, solver_status)]
+  if (is.na(reason)) reason <- "the exact OT solver failed"
+  abort(reason, " on ", what, " (status ", status, ")", class = "solver",
+        pair = pair, data = list(status = status))
+}
+
+# One split: the fit of the C engine on rows `train`, scored on rows `test`.
+fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
+                      rotation = FALSE, max_iter = 0L, tol = 0) {
+  L <- length(X)
+  M <- length(Y)
+  # the permutations of the perm-P null, drawn before the fit (they depend
+  # only on L), so that the engine scores them in the same pass
+  perms <- if (length(test)) perm_p_permutations(L, n_perm)
+  perm_matrix <- matrix(as.integer(unlist(perms)), nrow = L)
+  res <- with_blas_single_thread(with_cost_kernel(
+    .Call(C_ffi_hot_split, X, Y, as.integer(train), as.integer(test),
+          perm_matrix, constant == "drop", rotation, max_iter, tol, threads,
+          progress)
+  ))
+  layer_names <- list(source = names(X), target = names(Y))
+  if (res$status == hot_split_status[["constant"]]) {
+    constant_failure(res, X, Y)
+  }
+  if (res$status == hot_split_status[["pair"]]) {
+    k <- which(res$inner$status != 0L)[1]
+    pair <- c(names(X)[(k - 1L) %% L + 1L], names(Y)[(k - 1L) %/% L + 1L])
+    solver_failure(res$inner$status[k],
+                   paste0("layer pair (`", pair[1], "`, `", pair[2], "`)"), pair)
+  }
+  if (res$status == hot_split_status[["outer"]]) {
+    solver_failure(res$outer_status, "the layer cost matrix")
+  }
+  if (res$status == hot_split_status[["rerun"]]) {
+    abort("the HOT+R descent did not reproduce itself on rerun; please ",
+          "report this", class = "internal")
+  }
+  sx <- split_standardisation(X, res$center_x, res$scale_x, res$constant_x)
+  sy <- split_standardisation(Y, res$center_y, res$scale_y, res$constant_y)
+  cost <- matrix(res$inner$cost, L, M, dimnames = layer_names)
+  plan <- matrix(res$plan, L, M, dimnames = layer_names)
+  sizes <- list(source = vapply(sx, function(s) length(s$keep), 1L),
+                target = vapply(sy, function(s) length(s$keep), 1L))
+  inner <- res$inner
+  fit <- list(
+    plan = plan, cost = cost, objective = res$objective, train = train,
+    test = test,
+    inner = list(i = inner$i, j = inner$j, x = inner$x, start = inner$start,
+                 n_source = sizes$source, n_target = sizes$target),
+    standardise = list(source = lapply(sx, `[`, c("center", "scale", "keep")),
+                       target = lapply(sy, `[`, c("center", "scale", "keep"))),
+    dropped = list(source = lapply(sx, `[[`, "dropped"),
+                   target = lapply(sy, `[[`, "dropped")),
+    sizes = sizes,
+    rotation = if (rotation) {
+      rotation_result(matrix(res$rotations, L, M, dimnames = layer_names),
+                      plan, inner, max_iter, tol)
+    } else FALSE
+  )
+  c(fit, split_scores(res, X, sx, perms))
+}
+
+# The column statistics of every layer as the fit keeps them.
+split_standardisation <- function(layers, center, scale, constant) {
+  Map(function(x, ce, sc, co) {
+    list(center = stats::setNames(ce, colnames(x)),
+         scale = stats::setNames(sc, colnames(x)),
+         keep = which(!co), dropped = which(co))
+  }, layers, center, scale, constant)
+}
+
+# The first layer (of `X`, then of `Y`) whose constant training columns stop
+# the fit: all of its columns, or any with constant = "error".
+constant_failure <- function(res, X, Y) {
+  for (s in list(list(X, res$constant_x, "X"), list(Y, res$constant_y, "Y"))) {
+    for (l in seq_along(s[[1]])) {
+      dropped <- which(s[[2]][[l]])
+      if (!length(dropped)) next
+      name <- names(s[[1]])[l]
+      what <- paste0("layer `", name, "` of `", s[[3]], "`")
+      if (length(dropped) == ncol(s[[1]][[l]])) {
+        abort(what, " has only constant columns on the training stimuli",
+              arg = s[[3]], layer = name)
+      }
+      labels <- colnames(s[[1]][[l]])
+      labels <- if (is.null(labels)) dropped else labels[dropped]
+      abort(what, " has ", length(dropped), " column",
+            if (length(dropped) > 1) "s", " constant on the training stimuli (",
+            paste(utils::head(labels, 5), collapse = ", "),
+            if (length(dropped) > 5) ", ...",
+            "): correlation is undefined; remove ",
+            if (length(dropped) > 1) "them" else "it",
+            " or use `constant = \"drop\"`", arg = s[[3]], layer = name)
+    }
+  }
+  abort("the engine reported constant columns that R cannot find; please ",
+        "report this", class = "internal")
+}

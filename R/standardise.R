@@ -1,0 +1,33 @@
+# Standardisation of layers on training rows, for the callers that still
+# work layer by layer in R (layer_similarity()).
+
+# Training statistics of every layer; constant columns are an error or dropped.
+layer_standardisation <- function(layers, train, constant, arg) {
+  Map(function(x, name) {
+    st <- .Call(C_ffi_col_stats, x, train)
+    dropped <- which(st$constant)
+    what <- paste0("layer `", name, "` of `", arg, "`")
+    if (length(dropped) == ncol(x)) {
+      abort(what, " has only constant columns on the training stimuli")
+    }
+    if (length(dropped) && constant == "error") {
+      labels <- if (is.null(colnames(x))) dropped else colnames(x)[dropped]
+      abort(what, " has ", length(dropped), " column",
+            if (length(dropped) > 1) "s", " constant on the training stimuli (",
+            paste(utils::head(labels, 5), collapse = ", "),
+            if (length(dropped) > 5) ", ...",
+            "): correlation is undefined; remove ",
+            if (length(dropped) > 1) "them" else "it",
+            " or use `constant = \"drop\"`")
+    }
+    list(center = stats::setNames(st$center, colnames(x)),
+         scale = stats::setNames(st$scale, colnames(x)),
+         keep = setdiff(seq_len(ncol(x)), dropped), dropped = dropped)
+  }, layers, names(layers))
+}
+
+standardise_layers <- function(layers, rows, stats, threads = 1L) {
+  Map(function(x, s) {
+    .Call(C_ffi_standardise, x, rows, s$keep, s$center, s$scale, threads)
+  }, layers, stats)
+}

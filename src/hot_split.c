@@ -1,0 +1,421 @@
+/* One train/test split of hot() in one pass, as base R's dist() does its
+ * work in one call: from the raw (checked) layers and the row indices,
+ *   1. the training statistics of every column (standardise.c) and the
+ *      standardised training and held-out rows of every kept column;
+ *   2. the inner level: every layer pair's cost and exact OT plan, with the
+ *      HOT+R descent when asked (pair_loop.c);
+ *   3. the outer level: the exact OT of the L x M layer costs (ot_simplex.c);
+ *   4. with rotation, the rotations the scores need (pair_rotations());
+ *   5. the held-out scores of every weighting -- the HOT plan, pairwise best,
+ *      single best and every row permutation of the perm-P null -- as one
+ *      batch of (weighting, layer) tasks over the threads (reconstruct.c).
+ * R keeps the argument checks, the splits, the aggregation over splits and
+ * the "hot" class.  Nothing inside an OpenMP region allocates or calls the R
+ * API; every task's result depends only on its inputs, so results are the
+ * same bit for bit for any number of threads.
+ *
+ * The result's `status` says how far the split got (HOT_SPLIT_* below); R
+ * raises the classed error of a status that is not HOT_SPLIT_OK from the
+ * fields returned with it.
+ */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include <string.h>
+#include <R.h>
+#include <Rinternals.h>
+#include "hotalign.h"
+
+enum hot_split_status {
+  HOT_SPLIT_OK = 0,
+  HOT_SPLIT_CONSTANT = 1, /* constant training columns (see `constant_x/y`) */
+  HOT_SPLIT_PAIR = 2,     /* a pair's solve failed (see `inner$status`) */
+  HOT_SPLIT_OUTER = 3,    /* the outer OT failed (see `outer_status`) */
+  HOT_SPLIT_RERUN = 4     /* the HOT+R descent did not reproduce itself */
+};
+
+/* rows: 1-based integer indices in 1..T; returns them 0-based */
+static int *rows_zero_based(SEXP rows, int T, const char *what) {
+  if (!Rf_isInteger(rows)) Rf_error("`%s` must be an integer vector", what);
+  int nr = Rf_length(rows), *r0 = (int *) R_alloc(nr > 0 ? nr : 1, sizeof(int));
+  for (int r = 0; r < nr; r++) {
+    int i = INTEGER(rows)[r];
+    if (i == NA_INTEGER || i < 1 || i > T)
+      Rf_error("`%s` has row index %d outside 1..%d", what, i, T);
+    r0[r] = i - 1;
+  }
+  return r0;
+}
+
+/* The standardised rows of one system: per layer the kept columns, and the
+ * training (n_train x n_keep) and held-out (n_test x n_keep) rows. */
+typedef struct {
+  int K;
+  int *n_keep;
+  int **keep;              /* 0-based kept columns */
+  double **train, **test;  /* standardised rows */
+} std_system;
+
+/* Statistics of every layer of `layers` on the training rows, written into
+ * the R vectors of center, scale, constant, and the kept columns; returns
+ * whether any column is constant. */
+static int standardise_system(SEXP layers, const int *train, int n_train,
+                              SEXP center, SEXP scale, SEXP constant, std_system *out) {
+  const int K = Rf_length(layers);
+  out->K = K;
+  out->n_keep = (int *) R_alloc(K, sizeof(int));
+  out->keep = (int **) R_alloc(K, sizeof(int *));
+  out->train = (double **) R_alloc(K, sizeof(double *));
+  out->test = (double **) R_alloc(K, sizeof(double *));
+  int any_constant = 0;
+  for (int k = 0; k < K; k++) {
+    SEXP x = VECTOR_ELT(layers, k);
+    int n = Rf_ncols(x);
+    col_train_stats(REAL(x), Rf_nrows(x), n, train, n_train, REAL(VECTOR_ELT(center, k)),
+                    REAL(VECTOR_ELT(scale, k)), LOGICAL(VECTOR_ELT(constant, k)));
+    const int *cst = LOGICAL(VECTOR_ELT(constant, k));
+    int *keep = (int *) R_alloc(n, sizeof(int)), nk = 0;
+    for (int j = 0; j < n; j++) {
+      if (cst[j]) any_constant = 1;
+      else keep[nk++] = j;
+    }
+    out->keep[k] = keep;
+    out->n_keep[k] = nk;
+  }
+  return any_constant;
+}
+
+/* The standardised training and held-out rows of the kept columns, shared
+ * out over the threads in blocks of 64 columns (the first touch of the new
+ * blocks, page faults, costs as much as the arithmetic). */
+static void standardise_rows_all(SEXP layers, const int *train, int n_train,
+                                 const int *test, int n_test, SEXP center, SEXP scale,
+                                 int nth, std_system *s) {
+  const int K = s->K;
+  int *first = (int *) R_alloc(K + 1, sizeof(int));
+  first[0] = 0;
+  for (int k = 0; k < K; k++) {
+    size_t nk = (size_t) s->n_keep[k];
+    s->train[k] = (double *) R_alloc(nk * n_train, sizeof(double));
+    advise_huge_pages(s->train[k], sizeof(double) * nk * n_train);
+    s->test[k] = (double *) R_alloc(nk * (n_test > 0 ? n_test : 1), sizeof(double));
+    first[k + 1] = first[k] + (s->n_keep[k] + 63) / 64;
+  }
+  const int blocks = first[K];
+  const double **x = (const double **) R_alloc(K, sizeof(double *));
+  const double **c = (const double **) R_alloc(K, sizeof(double *));
+  const double **sc = (const double **) R_alloc(K, sizeof(double *));
+  R_xlen_t *T = (R_xlen_t *) R_alloc(K, sizeof(R_xlen_t));
+  for (int k = 0; k < K; k++) {
+    x[k] = REAL(VECTOR_ELT(layers, k));
+    T[k] = Rf_nrows(VECTOR_ELT(layers, k));
+    c[k] = REAL(VECTOR_ELT(center, k));
+    sc[k] = REAL(VECTOR_ELT(scale, k));
+  }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth) schedule(static)
+#endif
+  for (int b = 0; b < blocks; b++) {
+    int k = 0;
+    while (first[k + 1] <= b) k++;
+    int j0 = (b - first[k]) * 64, len = s->n_keep[k] - j0 < 64 ? s->n_keep[k] - j0 : 64;
+    standardise_rows(x[k], T[k], train, n_train, s->keep[k] + j0, len, c[k], sc[k],
+                     s->train[k] + (R_xlen_t) j0 * n_train);
+    if (n_test > 0)
+      standardise_rows(x[k], T[k], test, n_test, s->keep[k] + j0, len, c[k], sc[k],
+                       s->test[k] + (R_xlen_t) j0 * n_test);
+  }
+  (void) nth;
+}
+
+/* a list of K numeric (or logical) vectors of the layers' column counts */
+static SEXP per_column(SEXP layers, SEXPTYPE type) {
+  const int K = Rf_length(layers);
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, K));
+  for (int k = 0; k < K; k++)
+    SET_VECTOR_ELT(out, k, Rf_allocVector(type, Rf_ncols(VECTOR_ELT(layers, k))));
+  UNPROTECT(1);
+  return out;
+}
+
+/* The outer level: exact OT over the L x M layer costs with the masses of
+ * uniform_masses(); plan (dense L x M) and objective.  Returns the status. */
+static int solve_outer(const double *cost, int L, int M, double *plan, double *objective) {
+  double *a = (double *) R_alloc(L, sizeof(double));
+  double *b = (double *) R_alloc(M, sizeof(double));
+  const double scale = uniform_masses(L, M, a, b);
+  void *work = R_alloc(ot_workspace_bytes(L, M), 1);
+  ot_problem *p = ot_init(work, L, M, cost, a, b);
+  int status;
+  while ((status = ot_run(p, ot_slice_pivots(L, M))) == OT_RUNNING) R_CheckUserInterrupt();
+  memset(plan, 0, sizeof(double) * (size_t) L * M);
+  *objective = NA_REAL;
+  if (status != OT_OPTIMAL) return status;
+  int cap = L + M - 1;
+  int *fi = (int *) R_alloc(cap, sizeof(int)), *fj = (int *) R_alloc(cap, sizeof(int));
+  double *fx = (double *) R_alloc(cap, sizeof(double));
+  double *u = (double *) R_alloc(L, sizeof(double)), *v = (double *) R_alloc(M, sizeof(double));
+  int nnz = ot_extract(p, scale, fi, fj, fx, u, v, objective);
+  for (int t = 0; t < nnz; t++) plan[fi[t] + (R_xlen_t) fj[t] * L] = fx[t];
+  return status;
+}
+
+/* The weightings scored (L x M each, column-major, one after the other):
+ * 0 the HOT plan; 1 pairwise best (the cheapest target of each source
+ * layer, first on ties, as which.min); 2 single best (the target with most
+ * of the row's mass, first on ties, as which.max); 3 + q the plan with its
+ * rows permuted by perms[, q] (1-based). */
+static double *weightings(const double *plan, const double *cost, int L, int M,
+                          const int *perms, int n_perm) {
+  const R_xlen_t LM = (R_xlen_t) L * M;
+  double *W = (double *) R_alloc((size_t) LM * (3 + n_perm), sizeof(double));
+  memcpy(W, plan, sizeof(double) * LM);
+  double *pw = W + LM, *sb = W + 2 * LM;
+  memset(pw, 0, sizeof(double) * 2 * LM);
+  for (int l = 0; l < L; l++) {
+    int lo = 0, hi = 0;
+    for (int m = 1; m < M; m++) {
+      if (cost[l + (R_xlen_t) m * L] < cost[l + (R_xlen_t) lo * L]) lo = m;
+      if (plan[l + (R_xlen_t) m * L] > plan[l + (R_xlen_t) hi * L]) hi = m;
+    }
+    pw[l + (R_xlen_t) lo * L] = 1.0 / L;
+    sb[l + (R_xlen_t) hi * L] = 1.0 / L;
+  }
+  for (int q = 0; q < n_perm; q++) {
+    double *Wq = W + (3 + (R_xlen_t) q) * LM;
+    for (int l = 0; l < L; l++) {
+      int from = perms[l + (R_xlen_t) q * L] - 1;
+      for (int m = 0; m < M; m++) Wq[l + (R_xlen_t) m * L] = plan[from + (R_xlen_t) m * L];
+    }
+  }
+  return W;
+}
+
+/* HOT+R: the rotation of every pair marked in `used` (L * M flags), into
+ * `rotations` (a list of L * M: an n_l x n_l matrix where used, NULL
+ * elsewhere); `kernel_rot` receives the pointers the scoring uses (NULL
+ * where R = I, i.e. where the descent made no iteration).  Today the
+ * rotation of a pair is obtained by rerunning its (deterministic) descent,
+ * checked to reproduce the first run's cost and iterations bit for bit.
+ * Returns 0, or 1 when a rerun did not reproduce itself. */
+static int pair_rotations(const pair_job *first, const char *used, int nth, int show,
+                          SEXP rotations, const double **kernel_rot) {
+  const int L = first->L, LM = L * first->M;
+  pair_job job;
+  pair_job_setup(&job, L, first->M, first->T, first->X, first->Y, first->nx, first->ny,
+                 1, first->max_iter, first->tol);
+  job.rot_out = (double **) R_alloc(LM, sizeof(double *));
+  int *todo = (int *) R_alloc(LM, sizeof(int)), ntodo = 0;
+  for (int k = 0; k < LM; k++) {
+    job.rot_out[k] = NULL;
+    kernel_rot[k] = NULL;
+    if (!used[k]) continue;
+    int n = first->nx[k % L];
+    SEXP R = Rf_allocMatrix(REALSXP, n, n);
+    SET_VECTOR_ELT(rotations, k, R);
+    if (first->iterations[k] == 0) { /* R = I: exactly plain HOT there */
+      double *r = REAL(R);
+      memset(r, 0, sizeof(double) * (size_t) n * n);
+      for (int i = 0; i < n; i++) r[i + (R_xlen_t) i * n] = 1;
+      continue;
+    }
+    job.rot_out[k] = REAL(R);
+    kernel_rot[k] = REAL(R);
+    todo[ntodo++] = k;
+  }
+  pair_job_run(&job, todo, ntodo, nth, show, "rotations");
+  for (int t = 0; t < ntodo; t++) {
+    int k = todo[t];
+    if (job.status[k] != OT_OPTIMAL || job.cost[k] != first->cost[k] ||
+        job.iterations[k] != first->iterations[k])
+      return 1;
+  }
+  return 0;
+}
+
+/* Scores every (weighting, layer) task: layer means into means (L x n_w),
+ * the per-unit correlations of the HOT plan (weighting 0) into units[l].
+ * Tasks run in batches of a few per thread, with an interrupt check after
+ * each batch. */
+static void score_all(const score_job *sj, const double *W, int n_w, int nth,
+                      double *means, double **units) {
+  const int L = sj->L;
+  const R_xlen_t LM = (R_xlen_t) L * sj->M;
+  int max_n = 0;
+  for (int l = 0; l < L; l++) if (sj->nx[l] > max_n) max_n = sj->nx[l];
+  const int ntask = L * n_w;
+  if (nth > ntask) nth = ntask;
+  if (nth < 1) nth = 1;
+  const size_t per = score_scratch_doubles(sj->T, max_n, sj->rot != NULL);
+  double *scratch = (double *) R_alloc(per * nth, sizeof(double));
+  const int batch = 4 * nth;
+  for (int t0 = 0; t0 < ntask; t0 += batch) {
+    const int t1 = t0 + batch < ntask ? t0 + batch : ntask;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
+#endif
+    for (int t = t0; t < t1; t++) {
+      int me = 0;
+#ifdef _OPENMP
+      me = omp_get_thread_num();
+#endif
+      int l = t % L, w = t / L;
+      means[t] = score_layer(sj, l, W + (R_xlen_t) w * LM, scratch + per * me,
+                             w == 0 ? units[l] : NULL, NULL);
+    }
+    R_CheckUserInterrupt();
+  }
+}
+
+static void check_split_args(SEXP X, SEXP Y, SEXP perms, SEXP max_iter, SEXP tol) {
+  int T = check_layer_list(X, "X", -1);
+  check_layer_list(Y, "Y", T);
+  if ((double) XLENGTH(X) * (double) XLENGTH(Y) > 1e8) Rf_error("too many layer pairs");
+  check_whole(max_iter, "max_iter", 0);
+  double t = Rf_asReal(tol);
+  if (!Rf_isNumeric(tol) || XLENGTH(tol) != 1 || !R_FINITE(t) || t < 0)
+    Rf_error("`tol` must be a single finite number >= 0");
+  const int L = Rf_length(X);
+  if (!Rf_isInteger(perms) || !Rf_isMatrix(perms) || Rf_nrows(perms) != L)
+    Rf_error("`perms` must be an integer matrix with %d rows", L);
+  const int *p = INTEGER(perms);
+  for (R_xlen_t e = 0; e < XLENGTH(perms); e++)
+    if (p[e] == NA_INTEGER || p[e] < 1 || p[e] > L)
+      Rf_error("`perms` has an entry outside 1..%d", L);
+}
+
+SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
+                   SEXP rotation, SEXP max_iter, SEXP tol, SEXP threads,
+                   SEXP progress) {
+  check_split_args(X, Y, perms, max_iter, tol);
+  const int L = Rf_length(X), M = Rf_length(Y), LM = L * M;
+  const int T = Rf_nrows(VECTOR_ELT(X, 0));
+  const int n_train = Rf_length(train), n_test = Rf_length(test);
+  if (n_train < 2) Rf_error("`train` needs at least 2 rows");
+  const int *tr = rows_zero_based(train, T, "train");
+  const int *te = rows_zero_based(test, T, "test");
+  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int rot = Rf_asLogical(rotation) == 1, show = Rf_asLogical(progress) == 1;
+  const int n_perm = Rf_ncols(perms);
+
+  const char *names[] = {"status", "center_x", "scale_x", "constant_x", "center_y",
+                         "scale_y", "constant_y", "inner", "plan", "objective",
+                         "outer_status", "rotations", "unit_scores", "layer_scores",
+                         ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_OK));
+  for (int s = 0; s < 2; s++) {
+    SEXP layers = s ? Y : X;
+    SET_VECTOR_ELT(out, 1 + 3 * s, per_column(layers, REALSXP));
+    SET_VECTOR_ELT(out, 2 + 3 * s, per_column(layers, REALSXP));
+    SET_VECTOR_ELT(out, 3 + 3 * s, per_column(layers, LGLSXP));
+  }
+  /* 1. standardisation */
+  std_system sx, sy;
+  int constant = standardise_system(X, tr, n_train, VECTOR_ELT(out, 1),
+                                    VECTOR_ELT(out, 2), VECTOR_ELT(out, 3), &sx);
+  constant |= standardise_system(Y, tr, n_train, VECTOR_ELT(out, 4), VECTOR_ELT(out, 5),
+                                 VECTOR_ELT(out, 6), &sy);
+  int empty = 0;
+  for (int l = 0; l < L; l++) empty |= sx.n_keep[l] == 0;
+  for (int m = 0; m < M; m++) empty |= sy.n_keep[m] == 0;
+  if (empty || (constant && Rf_asLogical(drop) != 1)) {
+    SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_CONSTANT));
+    UNPROTECT(1);
+    return out;
+  }
+  standardise_rows_all(X, tr, n_train, te, n_test, VECTOR_ELT(out, 1), VECTOR_ELT(out, 2),
+                       nth, &sx);
+  standardise_rows_all(Y, tr, n_train, te, n_test, VECTOR_ELT(out, 4), VECTOR_ELT(out, 5),
+                       nth, &sy);
+
+  /* 2. the inner level */
+  pair_job job;
+  pair_job_setup(&job, L, M, n_train, (const double **) sx.train,
+                 (const double **) sy.train, sx.n_keep, sy.n_keep, rot,
+                 Rf_asInteger(max_iter), Rf_asReal(tol));
+  int *todo = (int *) R_alloc(LM, sizeof(int));
+  for (int k = 0; k < LM; k++) todo[k] = k;
+  pair_job_run(&job, todo, LM, nth, show, rot ? "inner OT with rotation" : "inner OT");
+  SET_VECTOR_ELT(out, 7, pair_job_plans(&job));
+  for (int k = 0; k < LM; k++)
+    if (job.status[k] != OT_OPTIMAL) {
+      SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_PAIR));
+      UNPROTECT(1);
+      return out;
+    }
+
+  /* 3. the outer level */
+  SEXP plan = Rf_allocMatrix(REALSXP, L, M);
+  SET_VECTOR_ELT(out, 8, plan);
+  double objective;
+  int ost = solve_outer(job.cost, L, M, REAL(plan), &objective);
+  SET_VECTOR_ELT(out, 9, Rf_ScalarReal(objective));
+  SET_VECTOR_ELT(out, 10, Rf_ScalarInteger(ost));
+  if (ost != OT_OPTIMAL) {
+    SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_OUTER));
+    UNPROTECT(1);
+    return out;
+  }
+  const double *W = weightings(REAL(plan), job.cost, L, M, INTEGER(perms),
+                               n_test > 0 ? n_perm : 0);
+  const int n_w = 3 + n_perm;
+
+  /* 4. HOT+R: the rotations of the pairs any weighting gives mass to */
+  const double **kernel_rot = NULL;
+  if (rot) {
+    char *used = (char *) R_alloc(LM, 1);
+    for (int k = 0; k < LM; k++) {
+      used[k] = REAL(plan)[k] > 0;
+      if (n_test > 0)
+        for (int w = 1; w < n_w; w++) used[k] |= W[(R_xlen_t) w * LM + k] > 0;
+    }
+    SEXP rotations = Rf_allocVector(VECSXP, LM);
+    SET_VECTOR_ELT(out, 11, rotations);
+    kernel_rot = (const double **) R_alloc(LM, sizeof(double *));
+    if (pair_rotations(&job, used, nth, show, rotations, kernel_rot)) {
+      SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_RERUN));
+      UNPROTECT(1);
+      return out;
+    }
+  }
+  if (n_test == 0) {
+    UNPROTECT(1);
+    return out;
+  }
+
+  /* 5. the held-out scores of every weighting */
+  SEXP inner = VECTOR_ELT(out, 7);
+  score_job sj;
+  sj.L = L;
+  sj.M = M;
+  sj.T = n_test;
+  sj.X = (const double **) sx.test;
+  sj.Y = (const double **) sy.test;
+  sj.nx = sx.n_keep;
+  sj.ny = sy.n_keep;
+  const double **yn = (const double **) R_alloc(M, sizeof(double *));
+  for (int m = 0; m < M; m++) {
+    double *norm = (double *) R_alloc(sy.n_keep[m], sizeof(double));
+    column_norms(sy.test[m], n_test, sy.n_keep[m], norm);
+    yn[m] = norm;
+  }
+  sj.ynorm = yn;
+  sj.sp.i = INTEGER(VECTOR_ELT(inner, 1));
+  sj.sp.j = INTEGER(VECTOR_ELT(inner, 2));
+  sj.sp.x = REAL(VECTOR_ELT(inner, 3));
+  sj.sp.start = REAL(VECTOR_ELT(inner, 4));
+  sj.rot = kernel_rot;
+  SEXP units = Rf_allocVector(VECSXP, L);
+  SET_VECTOR_ELT(out, 12, units);
+  double **up = (double **) R_alloc(L, sizeof(double *));
+  for (int l = 0; l < L; l++) {
+    SET_VECTOR_ELT(units, l, Rf_allocVector(REALSXP, sx.n_keep[l]));
+    up[l] = REAL(VECTOR_ELT(units, l));
+  }
+  SEXP means = Rf_allocMatrix(REALSXP, L, n_w);
+  SET_VECTOR_ELT(out, 13, means);
+  score_all(&sj, W, n_w, nth, REAL(means), up);
+  UNPROTECT(1);
+  return out;
+}
