@@ -164,7 +164,9 @@ test_that("partial ot_exact() agrees with POT's partial_wasserstein", {
   a <- rand_mass(n, 1)
   b <- rand_mass(m, 0.8)
   s <- 0.55
-  dir <- withr::local_tempdir()
+  dir <- tempfile("pot")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
   utils::write.table(C, file.path(dir, "C.txt"), row.names = FALSE, col.names = FALSE)
   writeLines(format(a, digits = 17), file.path(dir, "a.txt"))
   writeLines(format(b, digits = 17), file.path(dir, "b.txt"))
