@@ -101,9 +101,10 @@
 #' `$layers_without_mass` lists the source and target layers that send or
 #' receive none, and the `score` (and the baselines) average over the source
 #' layers that send mass; `objective` is `<C, P> / t`. `unit_mass = 1,
-#' layer_mass = 1` is plain HOT, bit for bit. The partial fit solves the
-#' pairs one after the other (`threads` is not used) and does not combine
-#' with `rotation` yet.
+#' layer_mass = 1` is plain HOT, bit for bit. The inner problems of a
+#' partial fit run in the same parallel pair loop (results do not depend on
+#' `threads`); its reconstruction and scores are computed in R. It does not
+#' combine with `rotation` yet.
 #'
 #' `reliability = list(X = , Y = )` gives each unit's reliability (for
 #' example [noise_ceiling()] of repeated measurements; one entry per layer,
@@ -256,7 +257,8 @@ hot <- function(X, Y, rotation = FALSE, test = NULL, holdout = 0.2, splits = 1,
             "`layer_mass` below 1 or `reliability` yet", arg = "rotation")
     }
     return(hot_partial(X, Y, test, holdout, splits, seed, n_perm, constant,
-                       unit_mass, layer_mass, rel, min_reliability, call))
+                       unit_mass, layer_mass, rel, min_reliability, call,
+                       threads, progress))
   }
 
   fits <- with_seed(seed, {

@@ -3,10 +3,10 @@
 # asked for. Plain HOT (unit_mass = layer_mass = 1, no reliability) never
 # comes here, so it stays the engine's, bit for bit.
 #
-# The inner problems are solved pair by pair through the C kernels (the
-# correlation cost; ot_partial.c for a share < 1, the balanced solver
-# otherwise), the outer problem likewise, and the reconstruction and scores
-# in R (sparse plans times the held-out target layers).
+# The inner problems are solved in the C pair loop (src/pair_loop.c; the
+# kernel of src/ot_partial.c for a share < 1), the outer problem by the
+# exact partial or balanced solver, and the reconstruction and scores in R
+# (sparse plans times the held-out target layers).
 
 # Share of the mass to move: a number in (0, 1].
 check_share <- function(x, arg) {
@@ -21,38 +21,27 @@ check_share <- function(x, arg) {
 # plan) counts as sending none.
 unsent_tol <- 1e-6
 
-# The inner plans of all pairs (the layout of fit$inner / ffi_inner_plans):
-# triplets, start offsets, costs per unit of transported mass.
-partial_inner_plans <- function(Xs, Ys, unit_mass) {
-  L <- length(Xs)
-  M <- length(Ys)
-  i <- j <- x <- vector("list", L * M)
-  cost <- numeric(L * M)
-  for (m in seq_len(M)) {
-    for (l in seq_len(L)) {
-      k <- l + (m - 1L) * L
-      n <- ncol(Xs[[l]])
-      nm <- ncol(Ys[[m]])
-      K <- with_cost_kernel(.Call(C_ffi_correlation_cost, Xs[[l]], Ys[[m]]))
-      res <- if (unit_mass == 1) {
-        solve_ot(K, check_masses(NULL, NULL, n, nm), "an inner problem")
-      } else {
-        .Call(C_ffi_ot_partial, K, rep(1 / n, n), rep(1 / nm, nm), unit_mass)
-      }
-      if (res$status != 0L) {
-        abort("the exact OT solver failed on the inner problem of layers `",
-              names(Xs)[l], "` and `", names(Ys)[m], "` (status ", res$status,
-              ")", class = "solver", pair = c(names(Xs)[l], names(Ys)[m]))
-      }
-      # plans in units of the pair's total (x sums to 1 when balanced)
-      i[[k]] <- res$i
-      j[[k]] <- res$j
-      x[[k]] <- res$x
-      cost[k] <- res$cost / unit_mass
+# The inner plans of all pairs (the layout of fit$inner): triplets, start
+# offsets, costs per unit of transported mass; one OpenMP pair loop in C
+# (src/pair_loop.c), partial pairs through the kernel of src/ot_partial.c.
+partial_inner_plans <- function(Xs, Ys, unit_mass, threads = 1L,
+                                progress = FALSE) {
+  res <- with_blas_single_thread(with_cost_kernel(
+    if (unit_mass < 1) {
+      .Call(C_ffi_inner_plans_partial, Xs, Ys, threads, progress, unit_mass)
+    } else {
+      .Call(C_ffi_inner_plans, Xs, Ys, threads, progress, FALSE, 0L, 0)
     }
+  ))
+  if (any(res$status != 0L)) {
+    k <- which(res$status != 0L)[1]
+    L <- length(Xs)
+    pair <- c(names(Xs)[(k - 1L) %% L + 1L], names(Ys)[(k - 1L) %/% L + 1L])
+    solver_failure(res$status[k], paste0("layer pair (`", pair[1], "`, `",
+                                         pair[2], "`)"), pair)
   }
-  list(i = unlist(i), j = unlist(j), x = unlist(x),
-       start = c(0, cumsum(as.double(lengths(i)))), cost = cost)
+  list(i = res$i, j = res$j, x = res$x, start = res$start,
+       cost = as.vector(res$cost))
 }
 
 # The outer plan (L x M) and the objective per unit of transported mass.
@@ -141,7 +130,7 @@ partial_unit_scores <- function(Xt, Yt_all, inner, W, n_source, n_target,
 # list(X = per layer numeric, Y = per layer numeric) aligned with the
 # columns of X, Y.
 fit_split_partial <- function(X, Y, train, test, constant, n_perm, unit_mass,
-                              layer_mass, rel) {
+                              layer_mass, rel, threads = 1L, progress = FALSE) {
   sx <- layer_standardisation(X, train, constant, "X")
   sy <- layer_standardisation(Y, train, constant, "Y")
   Xs <- standardise_layers(X, train, sx)
@@ -149,7 +138,7 @@ fit_split_partial <- function(X, Y, train, test, constant, n_perm, unit_mass,
   L <- length(X)
   M <- length(Y)
   layer_names <- list(source = names(X), target = names(Y))
-  inner <- partial_inner_plans(Xs, Ys, unit_mass)
+  inner <- partial_inner_plans(Xs, Ys, unit_mass, threads, progress)
   cost <- matrix(inner$cost, L, M, dimnames = layer_names)
   outer <- partial_outer_plan(cost, layer_mass)
   plan <- outer$plan
@@ -338,7 +327,8 @@ apply_min_reliability <- function(layers, rel, min_reliability, arg) {
 # hot() with unit_mass < 1, layer_mass < 1 or reliabilities (arguments
 # checked by hot()).
 hot_partial <- function(X, Y, test, holdout, splits, seed, n_perm, constant,
-                        unit_mass, layer_mass, rel, min_reliability, call) {
+                        unit_mass, layer_mass, rel, min_reliability, call,
+                        threads = 1L, progress = FALSE) {
   fx <- apply_min_reliability(X, rel$X, min_reliability, "X")
   fy <- apply_min_reliability(Y, rel$Y, min_reliability, "Y")
   rel_kept <- if (!is.null(rel)) list(X = fx$rel, Y = fy$rel)
@@ -347,7 +337,8 @@ hot_partial <- function(X, Y, test, holdout, splits, seed, n_perm, constant,
     folds <- make_splits(n_stimuli, test, holdout, splits)
     lapply(folds, function(f) {
       fit_split_partial(fx$layers, fy$layers, f$train, f$test, constant,
-                        n_perm, unit_mass, layer_mass, rel_kept)
+                        n_perm, unit_mass, layer_mass, rel_kept, threads,
+                        progress)
     })
   })
   fit <- new_hot(fits, call = call, n_perm = n_perm, seed = seed)

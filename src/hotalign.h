@@ -145,6 +145,10 @@ typedef struct {
   /* optional per-pair outputs (NULL, or NULL entries): R (n_l x n_l) and the
    * objective trace (max_iter + 1) */
   double **rot_out, **trace_out;
+  /* share of each pair's mass to move: 1 (balanced, set by pair_job_setup)
+   * or < 1, the exact partial OT of ot_partial.c (pair_job_set_unit_mass();
+   * costs are then per unit of moved mass, plans sum to unit_mass) */
+  double unit_mass;
 } pair_job;
 
 /* The masses of an n x m problem: uniform 1/n, 1/m, held as the integers
@@ -161,6 +165,10 @@ void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
 void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
                   const char *label);
 SEXP pair_job_plans(const pair_job *job);
+/* partial inner problems (0 < s < 1; not with rotation): call after
+ * pair_job_setup(), before pair_job_run(); reallocates the plan storage for
+ * the at most n + n' + 1 non-zeros of a partial vertex */
+void pair_job_set_unit_mass(pair_job *job, double s);
 
 /* -------------------------------------------------------------- reconstruct.c
  * The one reconstruction-and-correlation kernel (see the top of the file for

@@ -19,6 +19,7 @@ SEXP ffi_cost_kernel(SEXP);
 SEXP ffi_sinkhorn(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_hot_split(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_ot_partial(SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_inner_plans_partial(SEXP, SEXP, SEXP, SEXP, SEXP);
 void cost_kernel_init(void); /* correlation_cost.c */
 
 static const R_CallMethodDef call_methods[] = {
@@ -37,6 +38,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_sinkhorn", (DL_FUNC) &ffi_sinkhorn, 6},
   {"ffi_hot_split", (DL_FUNC) &ffi_hot_split, 11},
   {"ffi_ot_partial", (DL_FUNC) &ffi_ot_partial, 4},
+  {"ffi_inner_plans_partial", (DL_FUNC) &ffi_inner_plans_partial, 5},
   {NULL, NULL, 0}
 };
 

@@ -216,3 +216,13 @@ test_that("bad unit_mass, layer_mass, reliability and min_reliability are refuse
   expect_error(hot(sim$X, sim$Y, rotation = TRUE, unit_mass = 0.5, threads = 1),
                "does not combine", class = "hotalign_error_input")
 })
+
+test_that("partial fits are bit-identical for 1 and 2 threads", {
+  sim <- small_sim(8, repeats = 3, repeat_noise = c(0.3, 2))
+  rel <- lapply(sim$repeats, function(sys) lapply(sys, noise_ceiling))
+  one <- hot(sim$X, sim$Y, unit_mass = 0.75, layer_mass = 0.9, reliability = rel,
+             seed = 2, n_perm = 5, splits = 2, threads = 1)
+  two <- hot(sim$X, sim$Y, unit_mass = 0.75, layer_mass = 0.9, reliability = rel,
+             seed = 2, n_perm = 5, splits = 2, threads = 2)
+  expect_identical(fit_content(two), fit_content(one))
+})
