@@ -192,7 +192,9 @@ print.summary.hot <- function(x, digits = max(3L, getOption("digits") - 3L),
   layers[num] <- lapply(layers[num], signif, digits = digits)
   print(layers, row.names = FALSE)
 
-  cat("\nLayer plan as shares of each source layer (L * plan; rows sum to 1):\n")
+  cat("\nLayer plan as shares of each source layer (L * plan; rows sum to ",
+      if (!is.null(x$partial) && x$partial$layer_mass < 1) "at most ", "1):\n",
+      sep = "")
   shares <- x$plan * nrow(x$plan)
   txt <- formatC(shares, digits = digits, format = "fg")
   txt[shares == 0] <- "."

@@ -9,8 +9,8 @@ ref_noise_ceiling <- function(R, splits) {
   f <- k / h
   vapply(seq_len(dim(R)[2]), function(u) {
     rs <- vapply(splits, function(sp) {
-      a <- rowMeans(R[, u, sp[[1]], drop = FALSE][, 1, , drop = TRUE] |> matrix(nrow = dim(R)[1]), na.rm = TRUE)
-      b <- rowMeans(R[, u, sp[[2]], drop = FALSE][, 1, , drop = TRUE] |> matrix(nrow = dim(R)[1]), na.rm = TRUE)
+      a <- rowMeans(matrix(R[, u, sp[[1]]], nrow = dim(R)[1]), na.rm = TRUE)
+      b <- rowMeans(matrix(R[, u, sp[[2]]], nrow = dim(R)[1]), na.rm = TRUE)
       ok <- is.finite(a) & is.finite(b)
       if (sum(ok) < 3 || stats::sd(a[ok]) == 0 || stats::sd(b[ok]) == 0) return(NA_real_)
       stats::cor(a[ok], b[ok])
