@@ -195,9 +195,27 @@ score_split_partial <- function(X, Y, fit, sx, sy, test, perms, rel) {
     out[!sending] <- NA_real_
     out
   }
+  # the baselines and permutations: every pair's plan built once, each
+  # weighting rebuilds from the pairs it gives mass to
+  plans <- lapply(seq_len(L * M), function(k) {
+    l <- (k - 1L) %% L + 1L
+    m <- (k - 1L) %/% L + 1L
+    Q <- pair_plan(fit$inner, k, n_source[l], n_target[m])
+    list(tQ = Matrix::t(Q), sent = Matrix::rowSums(Q) * n_source[l])
+  })
   scores_of <- function(W) {
-    lapply(partial_unit_scores(Xt, Yt_all, fit$inner, W, n_source, n_target),
-           `[[`, "score")
+    lapply(seq_len(L), function(l) {
+      xhat <- matrix(0, length(test), n_source[l])
+      sent <- numeric(n_source[l])
+      for (m in which(W[l, ] > 0)) {
+        k <- l + (m - 1L) * L
+        xhat <- xhat + W[l, m] * as.matrix(Yt[[m]] %*% plans[[k]]$tQ)
+        sent <- sent + W[l, m] * plans[[k]]$sent
+      }
+      r <- column_pearson(xhat, Xt[[l]])
+      r[sent / max(sum(W[l, ]), .Machine$double.xmin) < unsent_tol] <- NA_real_
+      r
+    })
   }
   one_hot <- function(target) {
     W <- matrix(0, L, M)
