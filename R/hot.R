@@ -103,8 +103,10 @@
 #' layers that send mass; `objective` is `<C, P> / t`. `unit_mass = 1,
 #' layer_mass = 1` is plain HOT, bit for bit. The inner problems of a
 #' partial fit run in the same parallel pair loop (results do not depend on
-#' `threads`); its reconstruction and scores are computed in R. It does not
-#' combine with `rotation` yet.
+#' `threads`), each thread holding besides plain HOT's workspace the
+#' augmented `(n + 1) x (n' + 1)` cost (about 9 more bytes per unit pair);
+#' its reconstruction and scores are computed in R. It does not combine with
+#' `rotation` yet.
 #'
 #' `reliability = list(X = , Y = )` gives each unit's reliability (for
 #' example [noise_ceiling()] of repeated measurements; one entry per layer,

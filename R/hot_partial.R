@@ -347,6 +347,17 @@ apply_min_reliability <- function(layers, rel, min_reliability, arg) {
 hot_partial <- function(X, Y, test, holdout, splits, seed, n_perm, constant,
                         unit_mass, layer_mass, rel, min_reliability, call,
                         threads = 1L, progress = FALSE) {
+  if (unit_mass < 1) {
+    # per thread, the augmented (n + 1) x (n' + 1) cost and its arcs on top
+    # of plain HOT's working memory
+    wx <- vapply(X, ncol, 1L)
+    wy <- vapply(Y, ncol, 1L)
+    check_memory(hot_memory_bytes(wx, wy, nrow(X[[1]]), threads) +
+                   threads * 9 * (max(wx) + 1) * (max(wy) + 1),
+                 paste0("partial hot() on `X` (", length(X), " layers) and `Y` (",
+                        length(Y), " layers) with ", threads, " thread",
+                        if (threads > 1) "s"))
+  }
   fx <- apply_min_reliability(X, rel$X, min_reliability, "X")
   fy <- apply_min_reliability(Y, rel$Y, min_reliability, "Y")
   rel_kept <- if (!is.null(rel)) list(X = fx$rel, Y = fy$rel)

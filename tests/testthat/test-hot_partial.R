@@ -226,3 +226,14 @@ test_that("partial fits are bit-identical for 1 and 2 threads", {
              seed = 2, n_perm = 5, splits = 2, threads = 2)
   expect_identical(fit_content(two), fit_content(one))
 })
+
+test_that("a partial fit too large for the memory limit is refused before allocating", {
+  sim <- small_sim()
+  # enough for plain HOT, not for the augmented partial costs
+  plain_need <- hotalign:::hot_memory_bytes(c(10, 10), rep(8, 4), 120, 1)
+  old <- options(hotalign.max_memory = plain_need + 100)
+  on.exit(options(old))
+  expect_s3_class(hot(sim$X, sim$Y, n_perm = 0, threads = 1), "hot")
+  expect_error(hot(sim$X, sim$Y, unit_mass = 0.5, threads = 1),
+               "partial hot\\(\\) on `X` \\(2 layers\\).*working memory")
+})
