@@ -226,6 +226,7 @@ int hot_threads_clamp(int requested);
 typedef struct ot_partial {
   int n, m;          /* real sizes; the solver sees (n + 1) x (m + 1) */
   double mass, big;  /* mass to move; cost of the dummy-dummy cell */
+  double tiny;       /* flows at or below it are round-off zeros */
   double *C, *a, *b; /* augmented cost (column-major, leading dim n + 1), masses */
   int *fi, *fj;      /* extraction scratch (n + m + 2 each) */
   double *fx, *duals;

@@ -48,12 +48,18 @@
  *    (the augmented dual objective, term by term).
  * lambda is the marginal cost of the last unit of mass moved.
  *
+ * Round-off: the flows are subtree balances of masses of total
+ * sum a + sum b - s, so real flows within 64 eps of that total (and below
+ * 1e-9 s) are dropped as zeros (moved mass and marginals stay exact to that
+ * absolute tolerance).
+ *
  * The kernel is plain C on caller-provided workspace (no R API), so the
  * pair loop can call it from OpenMP threads: ot_partial_init() builds C+,
  * a+, b+ in the workspace and sets up the solver, ot_run() (on the returned
  * problem's `ot` field) pivots in slices, ot_partial_extract() maps the plan
  * and the duals back.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include "hotalign.h"
@@ -117,6 +123,11 @@ ot_partial *ot_partial_init(void *work, int n, int m, const double *C,
   /* s <= min(sum a, sum b) is the caller's; round-off below zero clamped */
   q->a[n] = sb - mass > 0 ? sb - mass : 0;
   q->b[m] = sa - mass > 0 ? sa - mass : 0;
+  /* the flows are balances of masses of total sa + sb - mass: a real flow
+   * within a few ulps of that total is round-off (the balanced solver's
+   * integer masses have none) */
+  q->tiny = 64 * DBL_EPSILON * (sa + q->a[n]);
+  if (q->tiny > 1e-9 * mass) q->tiny = 1e-9 * mass; /* never all of a tiny s */
   q->ot = ot_init(cur, n1, m1, q->C, q->a, q->b);
   return q;
 }
@@ -132,6 +143,7 @@ int ot_partial_extract(const ot_partial *q, int *fi, int *fj, double *fx,
   double obj = 0, t = 0;
   for (int k = 0; k < nnz_aug; k++) {
     if (ai[k] < n && aj[k] < m) {
+      if (q->fx[k] <= q->tiny) continue;
       fi[nnz] = ai[k];
       fj[nnz] = aj[k];
       fx[nnz] = q->fx[k];

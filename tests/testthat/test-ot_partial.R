@@ -217,6 +217,13 @@ test_that("partial ot_exact() edge cases: tiny s, s at the bound, unequal sums, 
   # so a tiny plan is exact to about 1e-16 of that total, absolutely
   expect_lte(abs(res$cost - 1e-9 * min(C)), 1e-15)
   expect_equal(res$lambda, min(C), tolerance = 1e-12)
+  # far below round-off of the totals: still a plan, exact to ~1e-16 absolutely
+  res <- ot_exact(C, a, b, mass = 1e-13)
+  expect_gt(length(res$plan@x), 0L)
+  expect_lte(abs(sum(res$plan) - 1e-13), 1e-15)
+  # round-off flows of the augmented balances are not reported as entries
+  res <- ot_exact(C, a, b, mass = 0.6)
+  expect_gt(min(res$plan@x), 1e-12)
   # s at the bound with unequal sums: every row sends all of a
   res <- ot_exact(C, a, b, mass = sum(a))
   check_partial_certificate(C, a, b, sum(a), res)
