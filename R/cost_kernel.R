@@ -7,7 +7,8 @@
 #' (a register- and cache-blocked kernel of hotalign, with an AVX2 + FMA
 #' variant chosen at run time on processors that have it).
 #'
-#' The choice follows the option `hotalign.cost_kernel`:
+#' The choice follows the option `hotalign.cost_kernel`, read at every call
+#' (no state is kept between calls):
 #' * `"auto"` (the default): `"blas"` when an optimised BLAS is loaded in the
 #'   R process (OpenBLAS, FlexiBLAS, Intel MKL, BLIS, ATLAS or Apple
 #'   Accelerate, recognised by a function only they export), `"internal"`
@@ -31,29 +32,18 @@
 #' hot_cost_kernel()
 #' options(old)
 hot_cost_kernel <- function() {
-  with_cost_kernel(.Call(C_ffi_cost_kernel, NA_integer_))
+  .Call(C_ffi_cost_kernel, cost_kernel_mode())
 }
 
-# The option `hotalign.cost_kernel` as the mode of ffi_cost_kernel():
-# 0 (auto), 1 (blas) or 2 (internal).
+# The option `hotalign.cost_kernel` as the mode every cost computation is
+# given (src/threads.c resolves it): 0 (auto), 1 (blas) or 2 (internal).
 cost_kernel_mode <- function() {
   opt <- getOption("hotalign.cost_kernel", "auto")
   choices <- c("auto", "blas", "internal")
   if (!is.character(opt) || length(opt) != 1L || is.na(opt) ||
       !opt %in% choices) {
     abort("option `hotalign.cost_kernel` must be \"auto\", \"blas\" or ",
-          "\"internal\"")
+          "\"internal\"", arg = "hotalign.cost_kernel")
   }
   match(opt, choices) - 1L
-}
-
-# Evaluates `code` with the cost kernel of the option `hotalign.cost_kernel`,
-# and puts back the kernel in effect before on exit (also after an error or
-# an interrupt). The kernel is process-wide state of the C code, read by
-# every thread of the pair loop.
-with_cost_kernel <- function(code) {
-  mode <- cost_kernel_mode()
-  old <- .Call(C_ffi_cost_kernel, mode)
-  on.exit(.Call(C_ffi_cost_kernel, if (old == "blas") 1L else 2L), add = TRUE)
-  code
 }

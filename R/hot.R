@@ -66,24 +66,23 @@
 #' the descent alone; `n_perm = 0` avoids it. See `vignette("rotation")`.
 #'
 #' @section Memory:
-#' `hot()` holds the inputs, one standardised copy of the training rows of
-#' every layer, and per thread one cost matrix and solver workspace of the
-#' largest layer pair (about `9 * max(n_l * n'_m) + 520 * (n + n')` bytes for
-#' the largest widths `n = max(n_l)`, `n' = max(n'_m)`), plus the sparse
-#' inner plans (`16 * sum(n_l + n'_m)` bytes over all pairs). With
-#' `rotation = TRUE`, each thread also holds the descent's workspace for the
-#' largest widths `n = max(n_l)`, `n' = max(n'_m)`: `G`, `R`, the Procrustes
-#' matrix, its SVD factors `U` and `V'` (`5 n^2` doubles), `X' Y`
-#' (`max(n_l * n'_m)` doubles) and the LAPACK `dgesdd` workspace
-#' (`max(3 n^2 + 7 n, 67 n)` doubles), about
-#' `8 * (8 n^2 + max(n_l * n'_m) + 80 n + 2 n') + 4 * (10 n + 2 n')` bytes;
-#' and the rotations used for scoring are held at once, `8 * n_l^2` bytes
-#' each: with `n_perm > 0` nearly every pair's (up to
-#' `8 * M * sum(n_l^2)` bytes), otherwise those of at most `2 L + M - 1`
-#' pairs. A problem whose need exceeds the available memory is refused
-#' before anything is allocated;
-#' the option `hotalign.max_memory` (in bytes) sets a lower limit, e.g. on a
-#' shared machine.
+#' `hot()` holds the inputs; one standardised copy of every layer (the
+#' training and the held-out rows); the sparse inner plans of all pairs (at
+#' most `n_l + n'_m - 1` entries each); per thread of the pair loop one cost
+#' matrix and exact-OT solver workspace of the largest layer pair; and per
+#' scoring thread one reconstruction of the widest source layer. A parallel
+#' step never uses more threads than it has tasks, so a single layer pair
+#' needs one thread's workspace whatever `threads` is. With
+#' `rotation = TRUE`, each thread of the pair loop also holds the descent's
+#' workspace (the `n_l x n_l` Procrustes matrices, their SVD factors and
+#' LAPACK workspace, for the widest source layer), and the rotations used
+#' for scoring are held at once (`n_l x n_l` doubles each): with
+#' `n_perm > 0` possibly every pair's, otherwise those of at most
+#' `2 L + M - 1` pairs. The estimate is computed from the sizes of the C
+#' workspaces themselves, and a problem whose need exceeds the available
+#' memory is refused with an error of class `hotalign_error_memory` before
+#' anything is allocated; the option `hotalign.max_memory` (in bytes) sets
+#' a lower limit, e.g. on a shared machine.
 #'
 #' @section Partial transport and noise ceilings:
 #' With `unit_mass = s < 1`, every inner problem moves only the share `s` of
@@ -104,7 +103,7 @@
 #' layer_mass = 1` is plain HOT, bit for bit. The inner problems of a
 #' partial fit run in the same parallel pair loop (results do not depend on
 #' `threads`), each thread holding besides plain HOT's workspace the
-#' augmented `(n + 1) x (n' + 1)` cost (about 9 more bytes per unit pair);
+#' augmented `(n + 1) x (n' + 1)` problem (its cost and solver workspace);
 #' its reconstruction and scores are computed in R. It does not combine with
 #' `rotation` yet.
 #'

@@ -32,11 +32,11 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
   # only on L), so that the engine scores them in the same pass
   perms <- if (length(test)) perm_p_permutations(L, n_perm)
   perm_matrix <- matrix(as.integer(unlist(perms)), nrow = L)
-  res <- with_blas_single_thread(with_cost_kernel(
+  res <- with_blas_single_thread(
     .Call(C_ffi_hot_split, X, Y, as.integer(train), as.integer(test),
           perm_matrix, constant == "drop", rotation, max_iter, tol, threads,
-          progress)
-  ))
+          progress, cost_kernel_mode())
+  )
   layer_names <- list(source = names(X), target = names(Y))
   if (res$status == hot_split_status[["constant"]]) {
     constant_failure(res, X, Y)

@@ -26,13 +26,10 @@ unsent_tol <- 1e-6
 # (src/pair_loop.c), partial pairs through the kernel of src/ot_partial.c.
 partial_inner_plans <- function(Xs, Ys, unit_mass, threads = 1L,
                                 progress = FALSE) {
-  res <- with_blas_single_thread(with_cost_kernel(
-    if (unit_mass < 1) {
-      .Call(C_ffi_inner_plans_partial, Xs, Ys, threads, progress, unit_mass)
-    } else {
-      .Call(C_ffi_inner_plans, Xs, Ys, threads, progress, FALSE, 0L, 0)
-    }
-  ))
+  res <- with_blas_single_thread(
+    .Call(C_ffi_inner_plans_partial, Xs, Ys, threads, progress, unit_mass,
+          cost_kernel_mode())
+  )
   if (any(res$status != 0L)) {
     k <- which(res$status != 0L)[1]
     L <- length(Xs)
@@ -353,7 +350,8 @@ hot_partial <- function(X, Y, test, holdout, splits, seed, n_perm, constant,
     wx <- vapply(X, ncol, 1L)
     wy <- vapply(Y, ncol, 1L)
     check_memory(hot_memory_bytes(wx, wy, nrow(X[[1]]), threads) +
-                   threads * 9 * (max(wx) + 1) * (max(wy) + 1),
+                   threads * (partial_workspace_bytes(max(wx), max(wy)) -
+                                .Call(C_ffi_ot_workspace, max(wx), max(wy))),
                  paste0("partial hot() on `X` (", length(X), " layers) and `Y` (",
                         length(Y), " layers) with ", threads, " thread",
                         if (threads > 1) "s"))

@@ -50,12 +50,19 @@ split_scores <- function(res, X, sx, perms) {
 # is exact; otherwise `n_perm` are drawn at random.
 perm_p_permutations <- function(L, n_perm) {
   if (n_perm > 0 && L <= 7L && factorial(L) <= n_perm) {
-    perms <- all_permutations(L)
-    return(structure(lapply(seq_len(nrow(perms)), function(k) perms[k, ]),
-                     exact = TRUE))
+    key <- as.character(L)
+    if (is.null(exact_permutations[[key]])) {
+      perms <- all_permutations(L)
+      exact_permutations[[key]] <- structure(
+        lapply(seq_len(nrow(perms)), function(k) perms[k, ]), exact = TRUE)
+    }
+    return(exact_permutations[[key]])
   }
   structure(lapply(seq_len(n_perm), function(k) sample.int(L)), exact = FALSE)
 }
+
+# all L! permutations of L <= 7 layers, computed once per L
+exact_permutations <- new.env(parent = emptyenv())
 
 all_permutations <- function(L) {
   if (L == 1L) return(matrix(1L, 1L, 1L))
@@ -79,11 +86,11 @@ baseline_table <- function(pairwise, single, perm, layers = names(pairwise)) {
 }
 
 undefined_units <- function(units, stats) {
-  rows <- lapply(names(units), function(l) {
-    bad <- which(is.na(units[[l]]))
-    data.frame(layer = rep(l, length(bad)), unit = stats[[l]]$keep[bad])
-  })
-  do.call(rbind, c(rows, list(data.frame(layer = character(0), unit = integer(0)))))
+  bad <- lapply(units, function(r) which(is.na(r)))
+  data.frame(layer = rep(names(units), lengths(bad)),
+             unit = as.integer(unlist(Map(function(b, s) s$keep[b], bad,
+                                          stats[names(units)]),
+                                      use.names = FALSE)))
 }
 
 # Assembles the "hot" object from the fits of the splits.

@@ -103,9 +103,8 @@ check_cost <- function(cost) {
   }
   if (storage.mode(cost) != "double") storage.mode(cost) <- "double"
   check_finite(cost, "`cost`")
-  # solver workspace: about 1 byte per arc plus 520 per node
-  check_memory(as.double(nrow(cost)) * ncol(cost) + 520 * (nrow(cost) + ncol(cost)),
-               "`cost`")
+  # the solver's workspace, as src/ot_simplex.c sizes it
+  check_memory(.Call(C_ffi_ot_workspace, nrow(cost), ncol(cost)), "`cost`")
   cost
 }
 
@@ -114,10 +113,7 @@ check_cost <- function(cost) {
 # list that cannot grow (see ot_set_pricing() in src/hotalign.h).
 solve_ot <- function(cost, masses, what, pricing = 0L) {
   res <- .Call(C_ffi_ot_exact, cost, masses$a, masses$b, masses$scale, pricing)
-  if (res$status != 0L) {
-    abort("the exact OT solver failed on ", what, " (status ", res$status,
-          if (res$status == 2L) ": the masses do not balance", ")")
-  }
+  if (res$status != 0L) solver_failure(res$status, what)
   res
 }
 
@@ -166,7 +162,7 @@ as.data.frame.ot_plan <- function(x, row.names = NULL, optional = FALSE, ...) {
 #' all.equal(correlation_cost(A, B), 1 - cor(A, B))
 correlation_cost <- function(A, B) {
   pair <- standardise_pair(A, B, bytes_per_pair = 8)
-  K <- with_cost_kernel(.Call(C_ffi_correlation_cost, pair$A, pair$B))
+  K <- .Call(C_ffi_correlation_cost, pair$A, pair$B, cost_kernel_mode())
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
   }
@@ -222,7 +218,7 @@ standardise_all <- function(x, rows, what) {
 soft_matching <- function(A, B) {
   # the cost matrix (8 bytes per pair) and the solver workspace (about 9)
   pair <- standardise_pair(A, B, bytes_per_pair = 17)
-  K <- with_cost_kernel(.Call(C_ffi_correlation_cost, pair$A, pair$B))
+  K <- .Call(C_ffi_correlation_cost, pair$A, pair$B, cost_kernel_mode())
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {
     dimnames(K) <- list(colnames(A), colnames(B))
   }

@@ -20,8 +20,7 @@ ot_exact_partial <- function(cost, a, b, mass) {
     res$mass <- masses$mass
     return(res)
   }
-  # the augmented solver workspace: about 9 bytes per arc, as balanced
-  check_memory(17 * (n + 1) * as.double(m + 1), "`cost`")
+  check_memory(partial_workspace_bytes(n, m), "`cost`")
   res <- .Call(C_ffi_ot_partial, cost, masses$a, masses$b, masses$mass)
   if (res$status != 0L) {
     abort("the exact OT solver failed on the partial problem of `cost` ",
@@ -63,4 +62,12 @@ check_partial_masses <- function(a, b, n, m, mass) {
   if (near) mass <- bound
   full <- near && abs(sa - sb) <= 1e-9 * max(sa, sb)
   list(a = a, b = b, mass = mass, full = full)
+}
+
+# Bytes of the workspace of ot_partial.c for an n x m problem: the solver's
+# on the augmented (n + 1) x (m + 1) problem, its cost matrix, and the
+# extraction scratch (ot_partial_workspace_bytes() in C)
+partial_workspace_bytes <- function(n, m) {
+  .Call(C_ffi_ot_workspace, n + 1L, m + 1L) + 8 * (n + 1) * as.double(m + 1) +
+    24 * (n + m + 2) + 256
 }

@@ -1,8 +1,11 @@
 #' Number of threads used by hotalign
 #'
 #' `hot_threads()` returns the number of threads that [hot()] uses by default:
-#' the option `hotalign.threads` if set, else every processor OpenMP offers
-#' (capped by `OMP_THREAD_LIMIT`, and at 2 under `R CMD check`).
+#' the option `hotalign.threads` if set, else every processor OpenMP offers,
+#' or `OMP_NUM_THREADS` when that is fewer (capped by `OMP_THREAD_LIMIT`,
+#' and at 2 under `R CMD check`). A parallel step never uses more threads
+#' than it has tasks (one layer pair, for instance, takes one thread and one
+#' thread's memory whatever the count asked for).
 #' `set_hot_threads()` sets the option. Results are identical, bit for bit,
 #' for any number of threads.
 #'
@@ -24,10 +27,7 @@
 hot_threads <- function() {
   n <- getOption("hotalign.threads")
   if (!is.null(n)) return(check_threads(n, "option `hotalign.threads`", arg = "hotalign.threads"))
-  avail <- .Call(C_ffi_threads_available)
-  limit <- tolower(Sys.getenv("_R_CHECK_LIMIT_CORES_", ""))
-  if (nzchar(limit) && limit != "false") avail <- min(avail, 2L)
-  avail
+  .Call(C_ffi_threads_available)
 }
 
 #' @rdname hot_threads

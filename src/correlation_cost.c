@@ -6,10 +6,10 @@
  *  - "blas": BLAS dgemm("T", "N"), best with an optimised BLAS;
  *  - "internal": a register- and cache-blocked kernel of this file, several
  *    times faster than the reference BLAS (R's default, a naive triple loop).
- * The mode (0 auto, 1 blas, 2 internal) is set from R through
- * ffi_cost_kernel() on the main thread and only read inside OpenMP regions.
- * Auto takes dgemm when an optimised BLAS is loaded in the process (found by
- * name at load time, as in threads.c), the internal kernel otherwise.
+ * The caller passes the kernel (COST_BLAS or COST_INTERNAL), resolved from
+ * the option hotalign.cost_kernel by cost_kernel_resolve() in threads.c:
+ * auto takes dgemm when an optimised BLAS is loaded, the internal kernel
+ * otherwise.
  *
  * Determinism of the internal kernel: every K[i, j] is
  *   s = 0; for t = 0 .. T - 1: s = s + x[t, i] * y[t, j]  (or s = fma(..., s));
@@ -24,10 +24,6 @@
  */
 #include <math.h>
 #include <stddef.h>
-#if defined(__unix__) || defined(__APPLE__)
-#include <dlfcn.h>
-#define HOT_HAVE_DLSYM 1
-#endif
 #include <R.h>
 #include <Rinternals.h>
 #include "blas_lapack.h"
@@ -104,45 +100,13 @@ static void micro_8x4_avx2(int kc, const double *restrict a,
 }
 #endif
 
-/* ------------------------------------------------------ process-wide state
- * Written only by cost_kernel_init() (at load time) and ffi_cost_kernel()
- * (main thread, outside any parallel region); read everywhere. */
-enum { COST_AUTO = 0, COST_BLAS = 1, COST_INTERNAL = 2 };
-static int cost_mode = COST_AUTO;
-static int blas_optimised = 0;
+/* ------------------------------------------------- the micro-kernel in use
+ * Chosen once by cost_kernel_init() at load time from the processor's
+ * features; read everywhere. */
 static micro_fn micro = micro_4x4;
 static int micro_mr = 4, micro_nr = 4;
 
-/* Whether an optimised BLAS is loaded: a function that only such a library
- * exports, looked up in the process's global symbols. */
-static int detect_optimised_blas(void) {
-#ifdef HOT_HAVE_DLSYM
-  static const char *names[] = {
-      "openblas_get_num_threads",  /* OpenBLAS */
-      "flexiblas_get_num_threads", /* FlexiBLAS (an optimised backend) */
-      "MKL_Get_Max_Threads",       /* Intel MKL */
-      "mkl_get_max_threads",
-      "bli_info_get_version",      /* BLIS */
-      "ATL_buildinfo",             /* ATLAS */
-#ifdef __APPLE__
-      "vDSP_dotprD",               /* Apple Accelerate (vecLib) */
-#endif
-  };
-  void *self = dlopen(NULL, RTLD_LAZY);
-  if (self == NULL) return 0;
-  int found = 0;
-  for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && !found; k++)
-    found = dlsym(self, names[k]) != NULL;
-  dlclose(self);
-  return found;
-#else
-  return 0;
-#endif
-}
-
-/* Called once from R_init_hotalign(): detection and the micro-kernel. */
 void cost_kernel_init(void) {
-  blas_optimised = detect_optimised_blas();
 #ifdef HOT_HAVE_AVX2
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
@@ -151,10 +115,6 @@ void cost_kernel_init(void) {
     micro_nr = 4;
   }
 #endif
-}
-
-static int use_internal(int mode) {
-  return mode == COST_INTERNAL || (mode == COST_AUTO && !blas_optimised);
 }
 
 /* ----------------------------------------------------------------- drivers */
@@ -225,14 +185,14 @@ static void cost_blas(const double *Xs, const double *Ys, int T, int n, int m,
 }
 
 void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
-                      double *K) {
+                      double *K, int kernel) {
   R_xlen_t nm = (R_xlen_t) n * m;
   if (nm == 0) return;
   if (T == 0) {
     for (R_xlen_t e = 0; e < nm; e++) K[e] = 1.0;
     return;
   }
-  if (use_internal(cost_mode)) {
+  if (kernel == COST_INTERNAL) {
     cost_internal(Xs, Ys, T, n, m, K);
   } else {
     for (R_xlen_t e = 0; e < nm; e++) K[e] = 1.0;
@@ -240,26 +200,15 @@ void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
   }
 }
 
-SEXP ffi_correlation_cost(SEXP Xs, SEXP Ys) {
+/* mode: the option hotalign.cost_kernel, 0 (auto), 1 (blas), 2 (internal) */
+SEXP ffi_correlation_cost(SEXP Xs, SEXP Ys, SEXP mode) {
   if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||
       Rf_nrows(Xs) != Rf_nrows(Ys))
     Rf_error("correlation_cost: expected two double matrices with equal rows");
+  const int kernel = cost_kernel_mode_arg(mode);
   int T = Rf_nrows(Xs), n = Rf_ncols(Xs), m = Rf_ncols(Ys);
   SEXP K = PROTECT(Rf_allocMatrix(REALSXP, n, m));
-  correlation_cost(REAL(Xs), REAL(Ys), T, n, m, REAL(K));
+  correlation_cost(REAL(Xs), REAL(Ys), T, n, m, REAL(K), kernel);
   UNPROTECT(1);
   return K;
-}
-
-/* mode: NA to read only, else 0 (auto), 1 (blas) or 2 (internal) to set;
- * returns the kernel in effect before the call, "blas" or "internal" */
-SEXP ffi_cost_kernel(SEXP mode) {
-  if (TYPEOF(mode) != INTSXP || XLENGTH(mode) != 1 || Rf_inherits(mode, "factor"))
-    Rf_error("`mode` must be a single integer: NA, 0 (auto), 1 (blas) or 2 (internal)");
-  int want = INTEGER(mode)[0];
-  if (want != NA_INTEGER && (want < COST_AUTO || want > COST_INTERNAL))
-    Rf_error("`mode` must be NA, 0 (auto), 1 (blas) or 2 (internal), not %d", want);
-  SEXP old = Rf_mkString(use_internal(cost_mode) ? "internal" : "blas");
-  if (want != NA_INTEGER) cost_mode = want;
-  return old;
 }

@@ -102,6 +102,7 @@ static void standardise_rows_all(SEXP layers, const int *train, int n_train,
     first[k + 1] = first[k] + (s->n_keep[k] + 63) / 64;
   }
   const int blocks = first[K];
+  nth = hot_threads_for(nth, blocks);
   const double **x = (const double **) R_alloc(K, sizeof(double *));
   const double **c = (const double **) R_alloc(K, sizeof(double *));
   const double **sc = (const double **) R_alloc(K, sizeof(double *));
@@ -160,15 +161,18 @@ static int solve_outer(const double *cost, int L, int M, double *plan, double *o
   return status;
 }
 
-/* The weightings scored (L x M each, column-major, one after the other):
+/* The weightings scored, L x M each, column-major, one after the other:
  * 0 the HOT plan; 1 pairwise best (the cheapest target of each source
  * layer, first on ties, as which.min); 2 single best (the target with most
- * of the row's mass, first on ties, as which.max); 3 + q the plan with its
- * rows permuted by perms[, q] (1-based). */
-static double *weightings(const double *plan, const double *cost, int L, int M,
-                          const int *perms, int n_perm) {
+ * of the row's mass, first on ties, as which.max); 2 + d for d = 1 .. L - 1
+ * the plan with its rows shifted by d (row l takes plan row (l + d) mod L).
+ * A layer's reconstruction reads only its own row of the weights, so the
+ * score of layer l under any row permutation p is the score of layer l
+ * under shift d = (p[l] - l) mod L (d = 0: the plan itself): the perm-P
+ * null needs at most L^2 reconstructions, whatever n_perm. */
+static double *weightings(const double *plan, const double *cost, int L, int M) {
   const R_xlen_t LM = (R_xlen_t) L * M;
-  double *W = (double *) R_alloc((size_t) LM * (3 + n_perm), sizeof(double));
+  double *W = (double *) R_alloc((size_t) LM * (2 + L), sizeof(double));
   memcpy(W, plan, sizeof(double) * LM);
   double *pw = W + LM, *sb = W + 2 * LM;
   memset(pw, 0, sizeof(double) * 2 * LM);
@@ -181,14 +185,20 @@ static double *weightings(const double *plan, const double *cost, int L, int M,
     pw[l + (R_xlen_t) lo * L] = 1.0 / L;
     sb[l + (R_xlen_t) hi * L] = 1.0 / L;
   }
-  for (int q = 0; q < n_perm; q++) {
-    double *Wq = W + (3 + (R_xlen_t) q) * LM;
+  for (int d = 1; d < L; d++) {
+    double *Wd = W + (2 + (R_xlen_t) d) * LM;
     for (int l = 0; l < L; l++) {
-      int from = perms[l + (R_xlen_t) q * L] - 1;
-      for (int m = 0; m < M; m++) Wq[l + (R_xlen_t) m * L] = plan[from + (R_xlen_t) m * L];
+      int from = (l + d) % L;
+      for (int m = 0; m < M; m++) Wd[l + (R_xlen_t) m * L] = plan[from + (R_xlen_t) m * L];
     }
   }
   return W;
+}
+
+/* the weighting (index into weightings()) that layer l takes under perm q */
+static int perm_weighting(const int *perms, int L, int l, int q) {
+  int d = ((perms[l + (R_xlen_t) q * L] - 1 - l) % L + L) % L;
+  return d == 0 ? 0 : 2 + d;
 }
 
 /* HOT+R: the rotation of every pair marked in `used` (L * M flags), into
@@ -203,7 +213,7 @@ static int pair_rotations(const pair_job *first, const char *used, int nth, int 
   const int L = first->L, LM = L * first->M;
   pair_job job;
   pair_job_setup(&job, L, first->M, first->T, first->X, first->Y, first->nx, first->ny,
-                 1, first->max_iter, first->tol);
+                 first->kernel, 1, first->max_iter, first->tol);
   job.rot_out = (double **) R_alloc(LM, sizeof(double *));
   int *todo = (int *) R_alloc(LM, sizeof(int)), ntodo = 0;
   for (int k = 0; k < LM; k++) {
@@ -233,19 +243,18 @@ static int pair_rotations(const pair_job *first, const char *used, int nth, int 
   return 0;
 }
 
-/* Scores every (weighting, layer) task: layer means into means (L x n_w),
- * the per-unit correlations of the HOT plan (weighting 0) into units[l].
- * Tasks run in batches of a few per thread, with an interrupt check after
- * each batch. */
-static void score_all(const score_job *sj, const double *W, int n_w, int nth,
-                      double *means, double **units) {
+/* Scores the (layer, weighting) tasks task_l[t], task_w[t] into out[t],
+ * and the per-unit correlations of the HOT plan (weighting 0) into
+ * units[l].  Tasks run in batches of a few per thread, with an interrupt
+ * check after each batch. */
+static void score_tasks(const score_job *sj, const double *W, const int *task_l,
+                        const int *task_w, int ntask, int nth, double *out,
+                        double **units) {
   const int L = sj->L;
   const R_xlen_t LM = (R_xlen_t) L * sj->M;
   int max_n = 0;
   for (int l = 0; l < L; l++) if (sj->nx[l] > max_n) max_n = sj->nx[l];
-  const int ntask = L * n_w;
-  if (nth > ntask) nth = ntask;
-  if (nth < 1) nth = 1;
+  nth = hot_threads_for(nth, ntask);
   const size_t per = score_scratch_doubles(sj->T, max_n, sj->rot != NULL);
   double *scratch = (double *) R_alloc(per * nth, sizeof(double));
   const int batch = 4 * nth;
@@ -259,11 +268,43 @@ static void score_all(const score_job *sj, const double *W, int n_w, int nth,
 #ifdef _OPENMP
       me = omp_get_thread_num();
 #endif
-      int l = t % L, w = t / L;
-      means[t] = score_layer(sj, l, W + (R_xlen_t) w * LM, scratch + per * me,
-                             w == 0 ? units[l] : NULL, NULL);
+      int l = task_l[t], w = task_w[t];
+      out[t] = score_layer(sj, l, W + (R_xlen_t) w * LM, scratch + per * me,
+                           w == 0 ? units[l] : NULL, NULL);
     }
     R_CheckUserInterrupt();
+  }
+}
+
+/* The layer means of every weighting the scores report (L x (3 + n_perm):
+ * the plan, pairwise best, single best, each permutation), from the
+ * distinct (layer, weighting) reconstructions they need. */
+static void score_all(const score_job *sj, const double *W, const int *perms,
+                      int n_perm, int nth, double *means, double **units) {
+  const int L = sj->L, n_w = 2 + L;
+  int *slot = (int *) R_alloc((size_t) L * n_w, sizeof(int));
+  int *task_l = (int *) R_alloc((size_t) L * n_w, sizeof(int));
+  int *task_w = (int *) R_alloc((size_t) L * n_w, sizeof(int));
+  int ntask = 0;
+  for (int e = 0; e < L * n_w; e++) slot[e] = -1;
+#define NEED(l, w)                                                   \
+  if (slot[(l) + (R_xlen_t) (w) * L] < 0) {                          \
+    slot[(l) + (R_xlen_t) (w) * L] = ntask;                          \
+    task_l[ntask] = (l);                                             \
+    task_w[ntask++] = (w);                                           \
+  }
+  for (int l = 0; l < L; l++)
+    for (int w = 0; w < 3; w++) NEED(l, w)
+  for (int q = 0; q < n_perm; q++)
+    for (int l = 0; l < L; l++) NEED(l, perm_weighting(perms, L, l, q))
+#undef NEED
+  double *out = (double *) R_alloc(ntask, sizeof(double));
+  score_tasks(sj, W, task_l, task_w, ntask, nth, out, units);
+  for (int l = 0; l < L; l++) {
+    for (int w = 0; w < 3; w++) means[l + (R_xlen_t) w * L] = out[slot[l + (R_xlen_t) w * L]];
+    for (int q = 0; q < n_perm; q++)
+      means[l + (3 + (R_xlen_t) q) * L] =
+          out[slot[l + (R_xlen_t) perm_weighting(perms, L, l, q) * L]];
   }
 }
 
@@ -286,7 +327,7 @@ static void check_split_args(SEXP X, SEXP Y, SEXP perms, SEXP max_iter, SEXP tol
 
 SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
                    SEXP rotation, SEXP max_iter, SEXP tol, SEXP threads,
-                   SEXP progress) {
+                   SEXP progress, SEXP kernel_mode) {
   check_split_args(X, Y, perms, max_iter, tol);
   const int L = Rf_length(X), M = Rf_length(Y), LM = L * M;
   const int T = Rf_nrows(VECTOR_ELT(X, 0));
@@ -294,7 +335,8 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   if (n_train < 2) Rf_error("`train` needs at least 2 rows");
   const int *tr = rows_zero_based(train, T, "train");
   const int *te = rows_zero_based(test, T, "test");
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int nth = hot_threads_for(Rf_asInteger(threads), 0);
+  const int kernel = cost_kernel_mode_arg(kernel_mode);
   const int rot = Rf_asLogical(rotation) == 1, show = Rf_asLogical(progress) == 1;
   const int n_perm = Rf_ncols(perms);
 
@@ -332,7 +374,7 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   /* 2. the inner level */
   pair_job job;
   pair_job_setup(&job, L, M, n_train, (const double **) sx.train,
-                 (const double **) sy.train, sx.n_keep, sy.n_keep, rot,
+                 (const double **) sy.train, sx.n_keep, sy.n_keep, kernel, rot,
                  Rf_asInteger(max_iter), Rf_asReal(tol));
   int *todo = (int *) R_alloc(LM, sizeof(int));
   for (int k = 0; k < LM; k++) todo[k] = k;
@@ -357,9 +399,8 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
     UNPROTECT(1);
     return out;
   }
-  const double *W = weightings(REAL(plan), job.cost, L, M, INTEGER(perms),
-                               n_test > 0 ? n_perm : 0);
-  const int n_w = 3 + n_perm;
+  const double *W = weightings(REAL(plan), job.cost, L, M);
+  const R_xlen_t LM2 = (R_xlen_t) LM;
 
   /* 4. HOT+R: the rotations of the pairs any weighting gives mass to */
   const double **kernel_rot = NULL;
@@ -367,9 +408,15 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
     char *used = (char *) R_alloc(LM, 1);
     for (int k = 0; k < LM; k++) {
       used[k] = REAL(plan)[k] > 0;
-      if (n_test > 0)
-        for (int w = 1; w < n_w; w++) used[k] |= W[(R_xlen_t) w * LM + k] > 0;
+      if (n_test > 0) used[k] |= W[LM2 + k] > 0 || W[2 * LM2 + k] > 0;
     }
+    /* the pairs of the rows the permutations give each layer */
+    if (n_test > 0)
+      for (int q = 0; q < n_perm; q++)
+        for (int l = 0; l < L; l++) {
+          const double *Wq = W + perm_weighting(INTEGER(perms), L, l, q) * LM2;
+          for (int m = 0; m < M; m++) used[l + m * L] |= Wq[l + (R_xlen_t) m * L] > 0;
+        }
     SEXP rotations = Rf_allocVector(VECSXP, LM);
     SET_VECTOR_ELT(out, 11, rotations);
     kernel_rot = (const double **) R_alloc(LM, sizeof(double *));
@@ -413,9 +460,9 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
     SET_VECTOR_ELT(units, l, Rf_allocVector(REALSXP, sx.n_keep[l]));
     up[l] = REAL(VECTOR_ELT(units, l));
   }
-  SEXP means = Rf_allocMatrix(REALSXP, L, n_w);
+  SEXP means = Rf_allocMatrix(REALSXP, L, 3 + n_perm);
   SET_VECTOR_ELT(out, 13, means);
-  score_all(&sj, W, n_w, nth, REAL(means), up);
+  score_all(&sj, W, INTEGER(perms), n_perm, nth, REAL(means), up);
   UNPROTECT(1);
   return out;
 }

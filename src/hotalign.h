@@ -83,9 +83,11 @@ void standardise_rows(const double *X, R_xlen_t T, const int *rows, int n_rows,
                       const double *scale, double *Z);
 
 /* -------------------------------------------------------- correlation_cost.c
- * K (n x m) = 1 - Xs' Ys for standardised Xs (T x n), Ys (T x m). */
+ * K (n x m) = 1 - Xs' Ys for standardised Xs (T x n), Ys (T x m), by the
+ * kernel COST_BLAS or COST_INTERNAL (see cost_kernel_resolve()). */
+void cost_kernel_init(void);
 void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
-                      double *K);
+                      double *K, int kernel);
 
 /* ---------------------------------------------------------------- rotation.c
  * Rotation-invariant HOT (HOT+R) of one layer pair: block-coordinate descent
@@ -134,6 +136,7 @@ typedef struct {
   int L, M, T;
   const double **X, **Y;
   const int *nx, *ny;
+  int kernel; /* COST_BLAS or COST_INTERNAL */
   /* HOT+R: flag, iteration limit, tolerance, dgesdd workspace per source */
   int rotation, max_iter;
   double tol;
@@ -158,8 +161,11 @@ typedef struct {
  * transport will pass other masses in this one place. */
 double uniform_masses(int n, int m, double *a, double *b);
 void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
-                    const double **Y, const int *nx, const int *ny, int rotation,
-                    int max_iter, double tol);
+                    const double **Y, const int *nx, const int *ny, int kernel,
+                    int rotation, int max_iter, double tol);
+/* bytes of one thread's scratch for pairs of at most n x m units (nm the
+ * largest n_l * n'_m; lwork the largest dgesdd workspace, with rotation) */
+size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int rotation, int lwork);
 /* solves pairs todo[0 .. ntodo - 1] (0-based, distinct) with nth threads;
  * show: a progress bar named `label` */
 void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
@@ -213,8 +219,19 @@ void advise_huge_pages(void *ptr, size_t bytes);
 int check_layer_list(SEXP layers, const char *what, int T);
 int check_whole(SEXP x, const char *what, int min);
 
-/* ----------------------------------------------------------------- threads.c */
-int hot_threads_clamp(int requested);
+/* ----------------------------------------------------------------- threads.c
+ * The runtime policy (see the top of threads.c). */
+enum cost_kernel { COST_AUTO = 0, COST_BLAS = 1, COST_INTERNAL = 2 };
+void runtime_init(void);
+int blas_is_optimised(void);
+/* COST_BLAS or COST_INTERNAL for a mode of the option hotalign.cost_kernel */
+int cost_kernel_resolve(int mode);
+/* the same from an R integer, checked */
+int cost_kernel_mode_arg(SEXP mode);
+/* threads by default: OpenMP's, honouring OMP_NUM_THREADS, OMP_THREAD_LIMIT */
+int hot_threads_default(void);
+/* threads for a region of `tasks` independent tasks (tasks < 1: no cap) */
+int hot_threads_for(int requested, double tasks);
 
 /* ---------------------------------------------------------------- ot_partial.c
  * Exact partial OT:  min <C, Q>  s.t.  Q >= 0, Q 1 <= a, Q' 1 <= b,

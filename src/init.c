@@ -8,7 +8,7 @@ SEXP ffi_ot_exact(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_col_stats(SEXP, SEXP);
 SEXP ffi_standardise(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_nonfinite(SEXP);
-SEXP ffi_correlation_cost(SEXP, SEXP);
+SEXP ffi_correlation_cost(SEXP, SEXP, SEXP);
 SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -17,17 +17,21 @@ SEXP ffi_has_openmp(void);
 SEXP ffi_blas_threads(SEXP);
 SEXP ffi_cost_kernel(SEXP);
 SEXP ffi_sinkhorn(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_hot_split(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_hot_split(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
+                   SEXP);
+SEXP ffi_hot_memory(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_ot_workspace(SEXP, SEXP);
 SEXP ffi_ot_partial(SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_inner_plans_partial(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_inner_plans_partial(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 void cost_kernel_init(void); /* correlation_cost.c */
+void runtime_init(void);     /* threads.c */
 
 static const R_CallMethodDef call_methods[] = {
   {"ffi_ot_exact", (DL_FUNC) &ffi_ot_exact, 5},
   {"ffi_col_stats", (DL_FUNC) &ffi_col_stats, 2},
   {"ffi_standardise", (DL_FUNC) &ffi_standardise, 6},
   {"ffi_nonfinite", (DL_FUNC) &ffi_nonfinite, 1},
-  {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 2},
+  {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 3},
   {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
   {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 6},
@@ -36,9 +40,11 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},
   {"ffi_cost_kernel", (DL_FUNC) &ffi_cost_kernel, 1},
   {"ffi_sinkhorn", (DL_FUNC) &ffi_sinkhorn, 6},
-  {"ffi_hot_split", (DL_FUNC) &ffi_hot_split, 11},
+  {"ffi_hot_split", (DL_FUNC) &ffi_hot_split, 12},
+  {"ffi_hot_memory", (DL_FUNC) &ffi_hot_memory, 6},
+  {"ffi_ot_workspace", (DL_FUNC) &ffi_ot_workspace, 2},
   {"ffi_ot_partial", (DL_FUNC) &ffi_ot_partial, 4},
-  {"ffi_inner_plans_partial", (DL_FUNC) &ffi_inner_plans_partial, 5},
+  {"ffi_inner_plans_partial", (DL_FUNC) &ffi_inner_plans_partial, 6},
   {NULL, NULL, 0}
 };
 
@@ -46,5 +52,6 @@ void attribute_visible R_init_hotalign(DllInfo *dll) {
   R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
+  runtime_init();
   cost_kernel_init();
 }

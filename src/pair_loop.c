@@ -14,18 +14,16 @@
  * on how its work was cut, so results are bit-identical for any number of
  * threads.
  *
- * Two entry points share the loop: ffi_inner_plans() solves every pair and
- * returns the costs and sparse plans; ffi_rotation_pairs() reruns the
- * (deterministic) descent on chosen pairs and returns their rotations, so
- * that only the rotations that are used are ever held.
+ * hot_split.c drives the loop for hot() (pair_job_setup, pair_job_run,
+ * pair_job_plans).  Two entry points expose it to tests: ffi_inner_plans()
+ * solves every pair and returns the costs and sparse plans;
+ * ffi_rotation_pairs() reruns the (deterministic) descent on chosen pairs
+ * and returns their rotations and objective traces.
  *
- * Per-thread scratch, in bytes, for the largest source width n, target
- * width n' and pair size max(n_l * n'_m):
- *   8 * max(n_l n'_m) + 8 * (2 n + 2 n') + ot_workspace_bytes(n, n')
- * and with rotation
- *   8 * rotation_scratch_doubles(n, n', max(n_l n'_m), lwork)
- *     + 4 * rotation_scratch_ints(n, n')
- * where lwork is the largest dgesdd workspace of the source widths.
+ * Per-thread scratch, for the largest source width n, target width n' and
+ * pair size max(n_l * n'_m): pair_scratch_bytes() (the cost matrix, the
+ * masses and duals, the solver's workspace and with rotation the descent's);
+ * never more threads than pairs.  memory.c reports the same sizes to R.
  */
 #ifdef _OPENMP
 #include <omp.h>
@@ -50,7 +48,7 @@ typedef struct {
  * rotation, sparse plan */
 static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
   int l = k % job->L, m = k / job->L, n = job->nx[l], nm = job->ny[m];
-  correlation_cost(job->X[l], job->Y[m], job->T, n, nm, s->K);
+  correlation_cost(job->X[l], job->Y[m], job->T, n, nm, s->K, job->kernel);
   const double scale = uniform_masses(n, nm, s->a, s->b);
   ot_problem *p = ot_init(s->work, n, nm, s->K, s->a, s->b);
   int st = ot_run(p, 0);
@@ -143,7 +141,7 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
     if (c < MIN_COST_COLS) c = MIN_COST_COLS;
     if (c > nm - slot->cols) c = nm - slot->cols;
     correlation_cost(job->X[l], job->Y[m] + (R_xlen_t) slot->cols * T, T, n, c,
-                     s->K + (R_xlen_t) slot->cols * n);
+                     s->K + (R_xlen_t) slot->cols * n, job->kernel);
     slot->cols += c;
     spent += per_col * c;
     if (slot->cols < nm) return spent;
@@ -175,9 +173,10 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
 /* plan storage for all pairs and the result arrays; X, Y, nx, ny must stay
  * alive while the job runs */
 void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
-                    const double **Y, const int *nx, const int *ny, int rotation,
-                    int max_iter, double tol) {
+                    const double **Y, const int *nx, const int *ny, int kernel,
+                    int rotation, int max_iter, double tol) {
   const int LM = L * M;
+  job->kernel = kernel;
   job->L = L;
   job->M = M;
   job->T = T;
@@ -222,7 +221,9 @@ void pair_job_set_unit_mass(pair_job *job, double s) {
   job->unit_mass = s;
 }
 
-/* the job of two checked lists of standardised layers */
+/* the job of two checked lists of standardised layers, with the automatic
+ * cost kernel (the entry points for tests: ffi_inner_plans,
+ * ffi_rotation_pairs) */
 static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_iter,
                       double tol) {
   const int L = Rf_length(Xs), M = Rf_length(Ys);
@@ -237,8 +238,8 @@ static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_ite
     Y[m] = REAL(VECTOR_ELT(Ys, m));
     ny[m] = Rf_ncols(VECTOR_ELT(Ys, m));
   }
-  pair_job_setup(job, L, M, Rf_nrows(VECTOR_ELT(Xs, 0)), X, Y, nx, ny, rotation,
-                 max_iter, tol);
+  pair_job_setup(job, L, M, Rf_nrows(VECTOR_ELT(Xs, 0)), X, Y, nx, ny,
+                 cost_kernel_resolve(COST_AUTO), rotation, max_iter, tol);
 }
 
 /* Solves pairs todo[0 .. ntodo - 1] in one OpenMP loop: scratch sized for
@@ -265,8 +266,10 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
   job->lwork = lwork;
   if (ntodo == 0) return;
 
-  /* one cost buffer and one solver workspace per thread, and with rotation
-   * one descent workspace (sizes: see the top of this file) */
+  /* one cost buffer and one solver workspace per thread (no more threads
+   * than pairs), and with rotation one descent workspace; sizes:
+   * pair_scratch_bytes() */
+  if (nth > ntodo) nth = ntodo;
   pair_scratch *scratch = (pair_scratch *) R_alloc(nth, sizeof(pair_scratch));
   size_t work_bytes = ot_workspace_bytes(max_n, max_m);
   if (job->unit_mass < 1) work_bytes = ot_partial_workspace_bytes(max_n, max_m);
@@ -399,7 +402,7 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress, SEXP rotatio
                      SEXP max_iter, SEXP tol) {
   check_pair_args(Xs, Ys, max_iter, tol);
   const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int nth = hot_threads_for(Rf_asInteger(threads), 0);
   const int rot = Rf_asLogical(rotation) == 1;
   pair_job job;
   setup_job(&job, Xs, Ys, rot, Rf_asInteger(max_iter), Rf_asReal(tol));
@@ -411,25 +414,31 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress, SEXP rotatio
   return pair_job_plans(&job);
 }
 
-/* The partial inner problems of hot(unit_mass = s), 0 < s < 1: the result
- * of ffi_inner_plans() without rotation, each pair moving the share s of its
- * mass (plans sum to s, costs per unit of moved mass). */
+/* The inner problems of the partial path of hot() (R/hot_partial.R): the
+ * result of ffi_inner_plans() without rotation, each pair moving the share
+ * unit_mass in (0, 1] of its mass (plans sum to it, costs per unit of moved
+ * mass; 1 is the balanced pair loop), with the cost kernel `kernel` (0 auto,
+ * 1 BLAS, 2 internal: the option hotalign.cost_kernel). */
 SEXP ffi_inner_plans_partial(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress,
-                             SEXP unit_mass) {
+                             SEXP unit_mass, SEXP kernel) {
   int T = check_layer_list(Xs, "Xs", -1);
   check_layer_list(Ys, "Ys", T);
   if ((double) XLENGTH(Xs) * (double) XLENGTH(Ys) > INT_MAX - 1)
     Rf_error("too many layer pairs");
   double s = Rf_isReal(unit_mass) && XLENGTH(unit_mass) == 1 ? REAL(unit_mass)[0] : -1;
-  if (!(s > 0 && s < 1)) Rf_error("`unit_mass` must be a single double in (0, 1)");
+  if (!(s > 0 && s <= 1)) Rf_error("`unit_mass` must be a single double in (0, 1]");
+  int mode = check_whole(kernel, "kernel", COST_AUTO);
+  if (mode > COST_INTERNAL) Rf_error("`kernel` must be 0, 1 or 2");
   const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int nth = hot_threads_for(Rf_asInteger(threads), (double) LM);
   pair_job job;
   setup_job(&job, Xs, Ys, 0, 0, 0);
-  pair_job_set_unit_mass(&job, s);
+  job.kernel = cost_kernel_resolve(mode);
+  if (s < 1) pair_job_set_unit_mass(&job, s);
   int *todo = (int *) R_alloc(LM, sizeof(int));
   for (int k = 0; k < LM; k++) todo[k] = k;
-  pair_job_run(&job, todo, LM, nth, Rf_asLogical(progress) == 1, "partial inner OT");
+  pair_job_run(&job, todo, LM, nth, Rf_asLogical(progress) == 1,
+               s < 1 ? "partial inner OT" : "inner OT");
   return pair_job_plans(&job);
 }
 
@@ -443,7 +452,7 @@ SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
   const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
   if (!Rf_isInteger(pairs)) Rf_error("`pairs` must be an integer vector");
   const int np = Rf_length(pairs), iters = Rf_asInteger(max_iter);
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
+  const int nth = hot_threads_for(Rf_asInteger(threads), 0);
   /* each pair at most once: two threads must never share a pair's output */
   char *seen = (char *) R_alloc(LM, 1);
   memset(seen, 0, LM);
@@ -496,6 +505,15 @@ SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
   SET_VECTOR_ELT(out, 5, trace);
   UNPROTECT(7);
   return out;
+}
+
+size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int rotation, int lwork) {
+  size_t bytes = sizeof(double) * ((size_t) nm + 2 * (size_t) n + 2 * (size_t) m) +
+                 ot_workspace_bytes(n, m);
+  if (rotation)
+    bytes += sizeof(double) * rotation_scratch_doubles(n, m, nm, lwork) +
+             sizeof(int) * rotation_scratch_ints(n, m);
+  return bytes;
 }
 
 double uniform_masses(int n, int m, double *a, double *b) {

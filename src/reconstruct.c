@@ -107,6 +107,37 @@ static double unit_correlation(const double *x, double bx, const double *y, int 
   return sxy / sqrt(sxx * syy);
 }
 
+/* unit_correlation() of four units at once: the same operations in the
+ * same order for each unit, so the same bits, as four independent chains
+ * of additions (a sum is bound by the latency of its adds) */
+static void unit_correlation_four(const double *const *x, const double *bx,
+                                  const double *const *y, int T, double *r) {
+  double mx[4] = {0, 0, 0, 0}, my[4] = {0, 0, 0, 0}, yy[4] = {0, 0, 0, 0};
+  for (int t = 0; t < T; t++)
+    for (int c = 0; c < 4; c++) {
+      mx[c] += x[c][t];
+      my[c] += y[c][t];
+      yy[c] += y[c][t] * y[c][t];
+    }
+  double sxy[4] = {0, 0, 0, 0}, sxx[4] = {0, 0, 0, 0}, syy[4] = {0, 0, 0, 0};
+  for (int c = 0; c < 4; c++) {
+    mx[c] /= T;
+    my[c] /= T;
+  }
+  for (int t = 0; t < T; t++)
+    for (int c = 0; c < 4; c++) {
+      double dx = x[c][t] - mx[c], dy = y[c][t] - my[c];
+      sxy[c] += dx * dy;
+      sxx[c] += dx * dx;
+      syy[c] += dy * dy;
+    }
+  for (int c = 0; c < 4; c++)
+    r[c] = (!(sqrt(sxx[c]) > UNDEFINED_TOL * bx[c]) ||
+            !(sqrt(syy[c]) > UNDEFINED_TOL * sqrt(yy[c])))
+               ? NA_REAL
+               : sxy[c] / sqrt(sxx[c] * syy[c]);
+}
+
 /* mean of the non-NA values, as R's mean(x[!is.na(x)]) (long double sum,
  * then one correction pass); NA_REAL when there is none */
 static double mean_defined(const double *r, int n) {
@@ -138,7 +169,16 @@ double score_layer(const score_job *job, int l, const double *W, double *scratch
   if (!r) r = rr;
   reconstruct_layer(job, l, W, job->rot ? B : NULL, job->rot ? bound_B : NULL, xh,
                     bound);
-  for (int i = 0; i < n_l; i++)
+  int i = 0;
+  for (; i + 4 <= n_l; i += 4) {
+    const double *x4[4], *y4[4];
+    for (int c = 0; c < 4; c++) {
+      x4[c] = xh + (R_xlen_t) (i + c) * T;
+      y4[c] = job->X[l] + (R_xlen_t) (i + c) * T;
+    }
+    unit_correlation_four(x4, bound + i, y4, T, r + i);
+  }
+  for (; i < n_l; i++)
     r[i] = unit_correlation(xh + (R_xlen_t) i * T, bound[i],
                             job->X[l] + (R_xlen_t) i * T, T);
   return mean_defined(r, n_l);

@@ -11,49 +11,113 @@
 #include <Rinternals.h>
 #include "hotalign.h"
 
+/* The statistics of one column (the reference arithmetic; col_train_stats
+ * computes exactly these, four columns at a time). */
+static void col_stats_one(const double *x, const int *rows, int n_rows,
+                          double *center, double *scale, int *constant) {
+  double lo = x[rows[0]], hi = lo, sum = 0;
+  for (int r = 0; r < n_rows; r++) {
+    double xi = x[rows[r]];
+    sum += xi;
+    if (xi < lo) lo = xi;
+    if (xi > hi) hi = xi;
+  }
+  /* a sum beyond the double range (|x| near DBL_MAX): average x / n instead */
+  if (!R_FINITE(sum)) {
+    sum = 0;
+    for (int r = 0; r < n_rows; r++) sum += x[rows[r]] / n_rows;
+    sum *= n_rows;
+  }
+  /* two passes: the correction makes the centred sum vanish to round-off */
+  double mean = sum / n_rows, corr = 0;
+  for (int r = 0; r < n_rows; r++) corr += x[rows[r]] - mean;
+  mean += corr / n_rows;
+  double ss = 0, dmax = 0;
+  for (int r = 0; r < n_rows; r++) {
+    double d = x[rows[r]] - mean;
+    ss += d * d;
+    if (fabs(d) > dmax) dmax = fabs(d);
+  }
+  /* squares that overflow (spread above ~1e145) or underflow (below
+   * ~1e-145): the norm of the deviations scaled by their largest */
+  double norm = sqrt(ss);
+  if (lo != hi && dmax > 0 && !(ss > 1e-290 && ss < 1e290)) {
+    double sc = 0;
+    for (int r = 0; r < n_rows; r++) {
+      double d = (x[rows[r]] - mean) / dmax;
+      sc += d * d;
+    }
+    norm = dmax * sqrt(sc);
+  }
+  /* exactly constant on the training rows: no correlation is defined */
+  *constant = (lo == hi);
+  *center = mean;
+  *scale = *constant ? 0 : norm;
+}
+
+/* Four columns at once: the same operations in the same order for each
+ * column as col_stats_one(), so the same bits, but four independent chains
+ * of additions instead of one (a sum is bound by the latency of its adds).
+ * Columns whose sum overflows or whose squares leave the double range take
+ * col_stats_one(). */
+static void col_stats_four(const double *const *x, const int *rows, int n_rows,
+                           double *center, double *scale, int *constant) {
+  double lo[4], hi[4], sum[4] = {0, 0, 0, 0};
+  for (int c = 0; c < 4; c++) lo[c] = hi[c] = x[c][rows[0]];
+  for (int r = 0; r < n_rows; r++) {
+    const int i = rows[r];
+    for (int c = 0; c < 4; c++) {
+      double xi = x[c][i];
+      sum[c] += xi;
+      if (xi < lo[c]) lo[c] = xi;
+      if (xi > hi[c]) hi[c] = xi;
+    }
+  }
+  int odd = 0;
+  for (int c = 0; c < 4; c++) odd |= !R_FINITE(sum[c]);
+  if (odd) {
+    for (int c = 0; c < 4; c++)
+      col_stats_one(x[c], rows, n_rows, center + c, scale + c, constant + c);
+    return;
+  }
+  double mean[4], corr[4] = {0, 0, 0, 0};
+  for (int c = 0; c < 4; c++) mean[c] = sum[c] / n_rows;
+  for (int r = 0; r < n_rows; r++) {
+    const int i = rows[r];
+    for (int c = 0; c < 4; c++) corr[c] += x[c][i] - mean[c];
+  }
+  for (int c = 0; c < 4; c++) mean[c] += corr[c] / n_rows;
+  double ss[4] = {0, 0, 0, 0}, dmax[4] = {0, 0, 0, 0};
+  for (int r = 0; r < n_rows; r++) {
+    const int i = rows[r];
+    for (int c = 0; c < 4; c++) {
+      double d = x[c][i] - mean[c];
+      ss[c] += d * d;
+      if (fabs(d) > dmax[c]) dmax[c] = fabs(d);
+    }
+  }
+  for (int c = 0; c < 4; c++) {
+    if (lo[c] != hi[c] && dmax[c] > 0 && !(ss[c] > 1e-290 && ss[c] < 1e290)) {
+      col_stats_one(x[c], rows, n_rows, center + c, scale + c, constant + c);
+      continue;
+    }
+    constant[c] = (lo[c] == hi[c]);
+    center[c] = mean[c];
+    scale[c] = constant[c] ? 0 : sqrt(ss[c]);
+  }
+}
+
 void col_train_stats(const double *X, R_xlen_t T, int n, const int *rows,
                      int n_rows, double *center, double *scale, int *constant) {
-  for (int j = 0; j < n; j++) {
-    const double *x = X + (R_xlen_t) j * T;
-    double lo = x[rows[0]], hi = lo, sum = 0;
-    for (int r = 0; r < n_rows; r++) {
-      double xi = x[rows[r]];
-      sum += xi;
-      if (xi < lo) lo = xi;
-      if (xi > hi) hi = xi;
-    }
-    /* a sum beyond the double range (|x| near DBL_MAX): average x / n instead */
-    if (!R_FINITE(sum)) {
-      sum = 0;
-      for (int r = 0; r < n_rows; r++) sum += x[rows[r]] / n_rows;
-      sum *= n_rows;
-    }
-    /* two passes: the correction makes the centred sum vanish to round-off */
-    double mean = sum / n_rows, corr = 0;
-    for (int r = 0; r < n_rows; r++) corr += x[rows[r]] - mean;
-    mean += corr / n_rows;
-    double ss = 0, dmax = 0;
-    for (int r = 0; r < n_rows; r++) {
-      double d = x[rows[r]] - mean;
-      ss += d * d;
-      if (fabs(d) > dmax) dmax = fabs(d);
-    }
-    /* squares that overflow (spread above ~1e145) or underflow (below
-     * ~1e-145): the norm of the deviations scaled by their largest */
-    double norm = sqrt(ss);
-    if (lo != hi && dmax > 0 && !(ss > 1e-290 && ss < 1e290)) {
-      double sc = 0;
-      for (int r = 0; r < n_rows; r++) {
-        double d = (x[rows[r]] - mean) / dmax;
-        sc += d * d;
-      }
-      norm = dmax * sqrt(sc);
-    }
-    /* exactly constant on the training rows: no correlation is defined */
-    constant[j] = (lo == hi);
-    center[j] = mean;
-    scale[j] = constant[j] ? 0 : norm;
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const double *x[4];
+    for (int c = 0; c < 4; c++) x[c] = X + (R_xlen_t) (j + c) * T;
+    col_stats_four(x, rows, n_rows, center + j, scale + j, constant + j);
   }
+  for (; j < n; j++)
+    col_stats_one(X + (R_xlen_t) j * T, rows, n_rows, center + j, scale + j,
+                  constant + j);
 }
 
 void standardise_rows(const double *X, R_xlen_t T, const int *rows, int n_rows,
@@ -144,7 +208,6 @@ SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale,
     if (j == NA_INTEGER || j < 1 || j > n) Rf_error("column index %d out of range", j);
     k0[k] = j - 1;
   }
-  const int nth = hot_threads_clamp(Rf_asInteger(threads));
   const int *r0 = zero_based(rows, Rf_nrows(X));
   SEXP Z = PROTECT(Rf_allocMatrix(REALSXP, nr, nk));
   const double *x = REAL(X), *c = REAL(center), *sc = REAL(scale);
@@ -153,6 +216,7 @@ SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale,
   const R_xlen_t T = Rf_nrows(X);
   /* blocks of 64 columns: one per thread at a time */
   const int blocks = (nk + 63) / 64;
+  const int nth = hot_threads_for(Rf_asInteger(threads), blocks);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nth) schedule(static)
 #endif
@@ -172,6 +236,17 @@ SEXP ffi_standardise(SEXP X, SEXP rows, SEXP keep, SEXP center, SEXP scale,
 static void count_nonfinite(SEXP x, double *out) {
   const double *v = REAL(x);
   R_xlen_t n = XLENGTH(x), count = 0, first = 0;
+  /* fast path: v * 0 is NaN exactly when v is NA, NaN or +-Inf, so four
+   * independent sums of v * 0 are all zero when every value is finite */
+  double probe[4] = {0, 0, 0, 0};
+  R_xlen_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int c = 0; c < 4; c++) probe[c] += v[i + c] * 0.0;
+  for (; i < n; i++) probe[0] += v[i] * 0.0;
+  if (probe[0] + probe[1] + probe[2] + probe[3] == 0) {
+    out[0] = out[1] = 0;
+    return;
+  }
   for (R_xlen_t i = 0; i < n; i++) {
     if (!R_FINITE(v[i])) {
       if (count++ == 0) first = i + 1;

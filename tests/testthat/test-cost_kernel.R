@@ -1,9 +1,9 @@
 # The two kernels of the correlation cost K = 1 - Xs' Ys (src/correlation_cost.c):
 # BLAS dgemm and the internal blocked kernel, chosen by the option
-# `hotalign.cost_kernel` through with_cost_kernel().
+# `hotalign.cost_kernel`, passed with every call (no process-wide state).
 
 C <- function(name) getFromNamespace(paste0("C_ffi_", name), "hotalign")
-with_cost_kernel <- getFromNamespace("with_cost_kernel", "hotalign")
+cost_kernel_mode <- getFromNamespace("cost_kernel_mode", "hotalign")
 
 # columns centred (when T > 1) and scaled to unit norm, as the fits do
 std_cols <- function(M) {
@@ -12,11 +12,11 @@ std_cols <- function(M) {
 }
 rand_std <- function(T, n) std_cols(matrix(stats::rnorm(T * n), T, n))
 
-# K through ffi_correlation_cost with the given kernel, set as hot() sets it
+# K through ffi_correlation_cost with the given kernel, passed as hot() does
 cost_with <- function(kernel, X, Y) {
   op <- options(hotalign.cost_kernel = kernel)
   on.exit(options(op))
-  with_cost_kernel(.Call(C("correlation_cost"), X, Y))
+  .Call(C("correlation_cost"), X, Y, cost_kernel_mode())
 }
 
 test_that("hot_cost_kernel() names a kernel and follows the option", {
@@ -86,8 +86,6 @@ test_that("the internal kernel gives bit-identical columns in any column block",
 })
 
 test_that("hot() fits are identical for 1 and 2 threads with the internal kernel", {
-  old <- .Call(C("cost_kernel"), 2L)
-  on.exit(.Call(C("cost_kernel"), if (old == "blas") 1L else 2L))
   op <- options(hotalign.cost_kernel = "internal")
   on.exit(options(op), add = TRUE)
   # a wide target layer, so that its cost matrix is built in column blocks
@@ -101,49 +99,37 @@ test_that("hot() fits are identical for 1 and 2 threads with the internal kernel
   r2 <- hot(X[1], Y[c(1, 3)], rotation = TRUE, seed = 3, n_perm = 0,
             max_iter = 5, threads = 2, progress = FALSE)
   expect_identical(fit_content(r1), fit_content(r2))
-  expect_identical(.Call(C("cost_kernel"), NA_integer_), "internal")
+  expect_identical(hot_cost_kernel(), "internal")
 })
 
 test_that("a bad option `hotalign.cost_kernel` is refused, naming the option", {
   for (bad in list("fast", NA_character_, c("blas", "internal"), 1L, TRUE)) {
     op <- options(hotalign.cost_kernel = bad)
-    expect_error(hot_cost_kernel(), "option `hotalign.cost_kernel` must be")
-    expect_error(with_cost_kernel(1), "option `hotalign.cost_kernel` must be")
+    expect_error(hot_cost_kernel(), "option `hotalign.cost_kernel` must be",
+                 class = "hotalign_error_input")
+    expect_error(correlation_cost(diag(3), diag(3)),
+                 "option `hotalign.cost_kernel` must be")
+    err <- tryCatch(hot_cost_kernel(), error = identity)
+    expect_identical(err$arg, "hotalign.cost_kernel")
     options(op)
   }
 })
 
-test_that("ffi_cost_kernel sets, reads and refuses bad modes", {
-  old <- .Call(C("cost_kernel"), NA_integer_)
-  expect_true(old %in% c("blas", "internal"))
-  expect_identical(.Call(C("cost_kernel"), 1L), old)
-  expect_identical(.Call(C("cost_kernel"), NA_integer_), "blas")
-  expect_identical(.Call(C("cost_kernel"), 2L), "blas")
-  expect_identical(.Call(C("cost_kernel"), NA_integer_), "internal")
-  expect_identical(.Call(C("cost_kernel"), 0L), "internal")
-  auto <- .Call(C("cost_kernel"), NA_integer_)
+test_that("ffi_cost_kernel resolves modes without keeping state, and refuses bad ones", {
+  auto <- .Call(C("cost_kernel"), 0L)
   expect_true(auto %in% c("blas", "internal"))
+  expect_identical(.Call(C("cost_kernel"), 1L), "blas")
+  expect_identical(.Call(C("cost_kernel"), 2L), "internal")
+  # "auto" comes back after any other mode: nothing is pinned
+  expect_identical(.Call(C("cost_kernel"), 0L), auto)
+  op <- options(hotalign.cost_kernel = "blas")
+  invisible(correlation_cost(diag(3), diag(3)))
+  options(hotalign.cost_kernel = "auto")
+  expect_identical(hot_cost_kernel(), auto)
+  options(op)
   for (bad in list(3L, -1L, 1, 2.5, "internal", NULL, 1:2, integer(0), NA,
-                   factor("a"), list(1L))) {
+                   NA_integer_, factor("a"), list(1L))) {
     expect_error(.Call(C("cost_kernel"), bad), "^`mode` must")
   }
   expect_error(.Call(C("cost_kernel")), "arguments")
-  expect_identical(.Call(C("cost_kernel"), NA_integer_), auto)
-  .Call(C("cost_kernel"), if (old == "blas") 1L else 2L)
-})
-
-test_that("with_cost_kernel() restores the kernel after an error", {
-  old <- .Call(C("cost_kernel"), 1L)
-  op <- options(hotalign.cost_kernel = "internal")
-  expect_error(with_cost_kernel({
-    expect_identical(.Call(C("cost_kernel"), NA_integer_), "internal")
-    stop("boom")
-  }), "boom")
-  expect_identical(.Call(C("cost_kernel"), NA_integer_), "blas")
-  options(hotalign.cost_kernel = "blas")
-  .Call(C("cost_kernel"), 2L)
-  expect_identical(with_cost_kernel(.Call(C("cost_kernel"), NA_integer_)), "blas")
-  expect_identical(.Call(C("cost_kernel"), NA_integer_), "internal")
-  options(op)
-  .Call(C("cost_kernel"), if (old == "blas") 1L else 2L)
 })

@@ -37,7 +37,8 @@ wrapper_error <- paste(
     "no training rows", "do not fit", "correlation_cost: expected",
     "must be a non-empty list", "must be a double matrix", "has \\d+ rows",
     "must be a single", "must be a whole", "`pairs`", "`W` must",
-    "`inner`", "`rotations", "`n_source`", "too many", "`(train|test|perms)`"),
+    "`inner`", "`rotations", "`n_source`", "too many", "`(train|test|perms)`",
+    "`mode` must"),
   collapse = "|")
 
 # A valid set of arguments of every entry point, and a check of its answer.
@@ -45,7 +46,7 @@ set.seed(20261124)
 Xs <- list(matrix(rnorm(12), 6, 2), matrix(rnorm(18), 6, 3))
 Ys <- list(matrix(rnorm(24), 6, 4))
 split_args <- list(Xs, Ys, 1:4, 5:6, matrix(1:2, 2, 2), FALSE, FALSE, 0L, 0, 1L,
-                   FALSE)
+                   FALSE, 0L)
 valid_inner <- do.call(.Call, c(list(C("hot_split")), split_args))$inner
 inner4 <- valid_inner[c("i", "j", "x", "start")]
 W <- matrix(0.5, 2, 1)
@@ -60,7 +61,7 @@ entry_points <- list(
   nonfinite = list(args = list(matrix(c(1, NA, Inf, 2), 2, 2)),
                    ok = function(r) is.double(r) && length(r) == 2L &&
                      all(r >= 0) && (r[1] == 0) == (r[2] == 0)),
-  correlation_cost = list(args = list(matrix(rnorm(8), 4, 2), matrix(rnorm(12), 4, 3)),
+  correlation_cost = list(args = list(matrix(rnorm(8), 4, 2), matrix(rnorm(12), 4, 3), 0L),
                           ok = function(r) is.matrix(r) && is.double(r)),
   inner_plans = list(args = list(Xs, Ys, 1L, FALSE, FALSE, 0L, 0),
                      ok = function(r) is.matrix(r$cost) && all(r$status == 0)),
@@ -142,7 +143,7 @@ test_that(".Call entry points refuse out-of-range indices and inconsistent plans
                      c(1, 1), 1L), "out of range")
   expect_error(.Call(C("standardise"), matrix(1, 2, 2), 0L, 1:2, c(0, 0),
                      c(1, 1), 1L), "out of range")
-  expect_error(.Call(C("correlation_cost"), matrix(1, 2, 2), matrix(1, 3, 2)),
+  expect_error(.Call(C("correlation_cost"), matrix(1, 2, 2), matrix(1, 3, 2), 0L),
                "equal rows")
   # layers with different row counts, empty lists, zero-width layers
   split <- function(pos, value) {

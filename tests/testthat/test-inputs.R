@@ -122,3 +122,59 @@ test_that("as_layers splits a voxel matrix by ROI label", {
   x[2, 2] <- NA
   expect_error(as_layers(x, rep("a", 6)), "`x` has 1 NA/NaN/Inf value")
 })
+
+test_that("the thread count honours OMP_NUM_THREADS and is clamped to the tasks", {
+  old <- options(hotalign.threads = NULL)
+  on.exit(options(old))
+  env <- Sys.getenv("OMP_NUM_THREADS", unset = NA)
+  on.exit(if (is.na(env)) Sys.unsetenv("OMP_NUM_THREADS") else
+    Sys.setenv(OMP_NUM_THREADS = env), add = TRUE)
+  Sys.setenv(OMP_NUM_THREADS = "1")
+  expect_identical(hot_threads(), 1L)
+  Sys.setenv(OMP_NUM_THREADS = "not a number")
+  expect_gte(hot_threads(), 1L)
+  options(hotalign.threads = 3)
+  expect_identical(hot_threads(), 3L)
+  # one pair of 20000-unit layers: one pair-loop thread's workspace whatever
+  # is asked (the scoring's three reconstructions may take up to 3 threads)
+  bytes <- getFromNamespace("hot_memory_bytes", "hotalign")
+  one <- bytes(20000L, 20000L, 1000, 1L)
+  sixteen <- bytes(20000L, 20000L, 1000, 16L)
+  expect_gt(one, 8 * 20000^2)  # the cost matrix
+  expect_lte(sixteen, one + 2 * 8 * 1000 * 20000 * 2)
+  expect_lt(sixteen, 5 * 2^30)
+  # more pairs than threads: the workspace grows with the threads
+  expect_gt(bytes(c(500L, 500L), c(500L, 500L), 100, 4L),
+            bytes(c(500L, 500L), c(500L, 500L), 100, 1L))
+})
+
+test_that("errors are classed and carry the argument, layer and pair", {
+  X <- list(a = matrix(rnorm(40), 20, 2), b = matrix(rnorm(60), 20, 3))
+  Xna <- X
+  Xna$b[3, 2] <- NA
+  err <- expect_error(hot(Xna, X, threads = 1), class = "hotalign_error_input")
+  expect_identical(err$arg, "X")
+  expect_identical(err$layer, "b")
+  err <- expect_error(hot(X, X, holdout = 2), class = "hotalign_error_input")
+  expect_identical(err$arg, "holdout")
+  err <- expect_error(hot(X, X, threads = 0), class = "hotalign_error_input")
+  expect_identical(err$arg, "threads")
+  Xc <- X
+  Xc$a[, 2] <- 1
+  err <- expect_error(hot(X, Xc, threads = 1, progress = FALSE),
+                      class = "hotalign_error_input")
+  expect_identical(err$arg, "Y")
+  expect_identical(err$layer, "a")
+  old <- options(hotalign.max_memory = 2000)
+  err <- expect_error(hot(X, X, threads = 1), class = "hotalign_error_memory")
+  expect_gt(err$bytes, err$available)
+  options(old)
+  # solver statuses are mapped by name, with the pair
+  fail <- getFromNamespace("solver_failure", "hotalign")
+  err <- expect_error(fail(4L, "layer pair (`a`, `b`)", c("a", "b")),
+                      "did not converge", class = "hotalign_error_solver")
+  expect_identical(err$pair, c("a", "b"))
+  expect_identical(err$status, 4L)
+  expect_error(fail(2L, "x"), "infeasible", class = "hotalign_error_solver")
+  expect_error(fail(99L, "x"), "solver failed", class = "hotalign_error_solver")
+})
