@@ -237,3 +237,10 @@ test_that("a partial fit too large for the memory limit is refused before alloca
   expect_error(hot(sim$X, sim$Y, unit_mass = 0.5, threads = 1),
                "partial hot\\(\\) on `X` \\(2 layers\\).*working memory")
 })
+
+test_that("hot_inference() refuses partial and noise-corrected fits", {
+  sim <- small_sim()
+  fit <- hot(sim$X, sim$Y, unit_mass = 0.8, seed = 1, n_perm = 0, threads = 1)
+  expect_error(hot_inference(fit, sim$X, sim$Y, n_boot = 10, n_shuffle = 0),
+               "partial or noise-corrected fit", class = "hotalign_error_input")
+})
