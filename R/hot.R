@@ -180,7 +180,10 @@
 #'   HOT; for HOT+R a list with `matrices`, `iterations`, `converged`,
 #'   `max_iter` and `tol`, of the first split), `inner` (the inner
 #'   plans of all pairs, sparse; see [unit_plan()]), `standardise`,
-#'   `dropped`, `sizes`, `splits`, `score_se`, `n_perm`, `perm_test` (how
+#'   `dropped`, `sizes`, `splits` (per split: `train`, `test`, `score`,
+#'   `layer_scores`, `objective`, `plan`, `baselines` and its `inner` plans,
+#'   `standardise` and `dropped`; with HOT+R, `rotation$splits` holds each
+#'   split's rotations), `score_se`, `n_perm`, `perm_test` (how
 #'   many permutations the perm-P null used and whether it was exact), `seed`
 #'   and `call`. With `unit_mass`, `layer_mass` below 1 or `reliability`,
 #'   also `unit_mass`, `layer_mass`, `unsent`, `layers_without_mass`, and with

@@ -91,7 +91,8 @@ hot_inference <- function(fit, X, Y, n_boot = 1000, n_shuffle = 100,
   call <- match.call()
   interval <- match.arg(interval)
   if (!inherits(fit, "hot")) {
-    abort("`fit` must be a \"hot\" fit from hot(), not a ", class(fit)[1])
+    abort("`fit` must be a \"hot\" fit from hot(), not a ", class(fit)[1],
+          arg = "fit")
   }
   if (!is.null(fit$unit_mass)) {
     # refits would be balanced HOT: not the fit's own null
@@ -105,7 +106,9 @@ hot_inference <- function(fit, X, Y, n_boot = 1000, n_shuffle = 100,
   n_boot <- check_count(n_boot, "n_boot", 0)
   n_shuffle <- check_count(n_shuffle, "n_shuffle", 0)
   level <- check_number(level, "level", 0, 1, upper_open = TRUE)
-  if (level == 0) abort("`level` must be a single number in (0, 1), not 0")
+  if (level == 0) {
+    abort("`level` must be a single number in (0, 1), not 0", arg = "level")
+  }
   threads <- check_threads(threads)
   progress <- check_flag(progress, "progress")
   if (!is.null(seed)) seed <- check_number(seed, "seed")
@@ -114,11 +117,11 @@ hot_inference <- function(fit, X, Y, n_boot = 1000, n_shuffle = 100,
   splits <- if (length(fit$splits)) fit$splits else
     list(list(train = fit$train, test = fit$test))
   settings <- refit_settings(fit)
-  # the first split from the fit itself (checked before any refit), the
-  # others refitted
+  # every split from the fit itself: its plans are kept for each split (a fit
+  # saved by an older version has them for the first only: the others are
+  # refitted, and checked to reproduce the stored score)
   scored <- lapply(seq_along(splits), function(k) {
-    f <- if (k == 1L) fit else
-      refit_split(X, Y, splits[[k]]$test, settings, threads)
+    f <- split_fit(fit, k, X, Y, settings, threads)
     s <- split_reconstruction(f, X, Y, splits[[k]]$test)
     check_reproduced(s, splits[[k]]$layer_scores, k, names(X))
     s
@@ -138,7 +141,7 @@ hot_inference <- function(fit, X, Y, n_boot = 1000, n_shuffle = 100,
 check_fit_data <- function(fit, X, Y) {
   if (!length(fit$test)) {
     abort("`fit` has no held-out stimuli (it was made with `holdout = 0`): ",
-          "there is no held-out score to put intervals on")
+          "there is no held-out score to put intervals on", arg = "fit")
   }
   for (side in c("source", "target")) {
     layers <- if (side == "source") X else Y
@@ -149,21 +152,22 @@ check_fit_data <- function(fit, X, Y) {
       abort("`", arg, "` has layers ", paste0("`", names(layers), "`",
                                               collapse = ", "),
             " but `fit` was made on ", side, " layers ",
-            paste0("`", fit_names, "`", collapse = ", "))
+            paste0("`", fit_names, "`", collapse = ", "), arg = arg)
     }
     for (l in seq_along(layers)) {
       width <- length(fit$standardise[[side]][[l]]$keep) +
         length(fit$dropped[[side]][[l]])
       if (ncol(layers[[l]]) != width) {
         abort("layer `", names(layers)[l], "` of `", arg, "` has ",
-              ncol(layers[[l]]), " units but had ", width, " in `fit`")
+              ncol(layers[[l]]), " units but had ", width, " in `fit`",
+              arg = arg, layer = names(layers)[l])
       }
     }
   }
   n_fit <- length(fit$train) + length(fit$test)
   if (nrow(X[[1]]) != n_fit) {
     abort("`X` and `Y` have ", nrow(X[[1]]), " stimuli (rows) but `fit` was ",
-          "made on ", n_fit)
+          "made on ", n_fit, arg = "X")
   }
   invisible(TRUE)
 }
@@ -178,35 +182,43 @@ refit_settings <- function(fit) {
   }
 }
 
-# hot() on one stored split, without permutations. Constant columns are
-# dropped: a fit made with constant = "error" had none, so this changes
-# nothing there, and a shuffled training set may have some.
-refit_split <- function(X, Y, test, settings, threads) {
-  withCallingHandlers(
-    hot(X, Y, rotation = settings$rotation, test = test, n_perm = 0,
-        constant = "drop", max_iter = settings$max_iter, tol = settings$tol,
-        threads = threads, progress = FALSE),
-    warning = function(w) {
-      if (grepl("^held-out correlation is undefined", conditionMessage(w))) {
-        invokeRestart("muffleWarning")
-      }
-    })
+# The fit of split k: the plans the fit kept for it, or (a fit saved by an
+# older version, which kept them for the first split only) a refit.
+split_fit <- function(fit, k, X, Y, settings, threads) {
+  sp <- if (length(fit$splits)) fit$splits[[k]] else fit
+  if (k == 1L) return(fit)
+  if (!is.null(sp$inner)) {
+    fields <- c("plan", "inner", "standardise", "dropped")
+    fit[fields] <- sp[fields]
+    if (is.list(fit$rotation)) {
+      fit$rotation[c("matrices", "iterations")] <- fit$rotation$splits[[k]]
+    }
+    return(fit)
+  }
+  refit_split(X, Y, sp$test, settings, threads)
 }
 
-# Held-out reconstructions of every source layer of a fit and the matching
-# source columns, both centred and scaled on the held-out rows (correlation
-# is invariant to that).
+# One split fitted again on (checked) layers, without permutations, by the
+# internal fit of hot(): no re-checking. Constant columns are dropped: a fit
+# made with constant = "error" had none, so this changes nothing there, and a
+# shuffled training set may have some.
+refit_split <- function(X, Y, test, settings, threads) {
+  train <- setdiff(seq_len(nrow(X[[1]])), test)
+  fit_split(X, Y, train, test, "drop", 0L, threads, FALSE, settings$rotation,
+            settings$max_iter, settings$tol)
+}
+
+# Held-out rows of every source layer of a fit and of the target layers,
+# standardised with the fit's training statistics, as hot() scores them.
 split_reconstruction <- function(f, X, Y, test) {
-  rebuilt <- stats::predict(f, lapply(Y, function(y) y[test, , drop = FALSE]))
-  truth <- Map(function(x, st) x[test, st$keep, drop = FALSE], X,
-               f$standardise$source)
-  list(test = test, rebuilt = lapply(rebuilt, unname),
-       truth = lapply(truth, unname))
+  list(test = test, fit = f,
+       xs = hot_standardise_rows(f, X, "source", test),
+       ys = hot_standardise_rows(f, Y, "target", test))
 }
 
 check_reproduced <- function(s, layer_scores, k, layer_names) {
   if (is.null(layer_scores)) return(invisible(TRUE))
-  got <- weighted_layer_scores(s, matrix(1, 1L, length(s$test)))[1, ]
+  got <- hot_rebuild(s$fit, s$ys, s$xs)$layers
   want <- as.numeric(layer_scores)
   same <- (is.na(got) & is.na(want)) |
     (!is.na(got) & !is.na(want) &
@@ -217,40 +229,19 @@ check_reproduced <- function(s, layer_scores, k, layer_names) {
           "(split ", k, ", layer `", layer_names[l], "`: ",
           format(got[l], digits = 6), " instead of ",
           format(want[l], digits = 6), "): were they the data `fit` was ",
-          "made on, in the same stimulus order?")
+          "made on, in the same stimulus order?", arg = "X",
+          layer = layer_names[l])
   }
   invisible(TRUE)
 }
 
 # Layer scores of one split under stimulus weights: `w` is a B x n_test
 # matrix of non-negative counts (one row per resample); every unit's
-# weighted Pearson correlation of reconstruction and truth, averaged over
-# the layer's units where defined, as in hot(). Returns B x L.
+# weighted Pearson correlation of reconstruction and truth (the kernel of
+# hot(), with its rule for an undefined correlation), averaged over the
+# layer's units where defined. Returns B x L.
 weighted_layer_scores <- function(s, w) {
-  n <- rowSums(w)
-  out <- vapply(seq_along(s$truth), function(l) {
-    a <- s$rebuilt[[l]]
-    b <- s$truth[[l]]
-    scale_cols <- function(z) {
-      z <- z - rep(colMeans(z), each = nrow(z))
-      sd <- sqrt(colMeans(z^2))
-      z / rep(ifelse(sd > 0, sd, 1), each = nrow(z))
-    }
-    a <- scale_cols(a)
-    b <- scale_cols(b)
-    sa <- w %*% a / n
-    sb <- w %*% b / n
-    va <- w %*% a^2 / n - sa^2
-    vb <- w %*% b^2 / n - sb^2
-    r <- (w %*% (a * b) / n - sa * sb) / sqrt(va * vb)
-    r[!(va > 1e-12) | !(vb > 1e-12)] <- NA_real_
-    r[r > 1] <- 1
-    r[r < -1] <- -1
-    out <- rowMeans(r, na.rm = TRUE)
-    out[is.nan(out)] <- NA_real_
-    out
-  }, numeric(nrow(w)))
-  matrix(out, nrow(w), length(s$truth))
+  t(hot_rebuild(s$fit, s$ys, s$xs, weights = t(w))$layers)
 }
 
 # Bootstrap values of the score and the layer scores, in chunks of
@@ -298,14 +289,14 @@ shuffle_scores <- function(X, Y, splits, settings, n_shuffle, threads,
     bar <- cli::cli_progress_bar("Stimulus-shuffle null", total = n_shuffle,
                                  .envir = environment())
   }
-  failed <- character(0)
+  failed <- list()
   null <- vapply(seq_len(n_shuffle), function(s) {
     perm <- sample.int(n)
     Ys <- lapply(Y, function(y) y[perm, , drop = FALSE])
     scores <- vapply(splits, function(sp) {
       tryCatch(refit_split(X, Ys, sp$test, settings, threads)$score,
                error = function(e) {
-                 failed <<- c(failed, conditionMessage(e))
+                 failed[[length(failed) + 1L]] <<- e
                  NA_real_
                })
     }, 0)
@@ -313,9 +304,11 @@ shuffle_scores <- function(X, Y, splits, settings, n_shuffle, threads,
     mean(scores)
   }, 0)
   if (length(failed)) {
-    warning(sum(is.na(null)), " of ", n_shuffle, " shuffled refits failed ",
-            "and were left out of the null (first: ", failed[1], ")",
-            call. = FALSE)
+    warn(sum(is.na(null)), " of ", n_shuffle, " shuffled refits failed ",
+         "and were left out of the null (first: ",
+         conditionMessage(failed[[1]]), "); the conditions are in the ",
+         "warning's `errors` field", class = "refit",
+         data = list(errors = failed))
   }
   null
 }

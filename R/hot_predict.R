@@ -42,31 +42,18 @@ predict.hot <- function(object, newdata, type = c("standardised", "original"),
                         ...) {
   type <- match.arg(type)
   if (missing(newdata)) {
-    stop("`newdata` is missing: give a list of target layers (new stimuli ",
-         "as rows)", call. = FALSE)
+    abort("`newdata` is missing: give a list of target layers (new stimuli ",
+         "as rows)", arg = "newdata")
   }
   if (is_hot_rotation(object) && !is.list(object$rotation$matrices)) {
-    stop("`object` is a rotation-invariant fit without stored rotations; ",
-         "predict() cannot rebuild its source layers", call. = FALSE)
+    abort("`object` is a rotation-invariant fit without stored rotations; ",
+         "predict() cannot rebuild its source layers", arg = "object")
   }
   ys <- hot_standardise_newdata(object, newdata)
   plan <- object$plan
-  L <- nrow(plan)
-  M <- ncol(plan)
-  n_source <- as.integer(object$inner$n_source)
-  n_rows <- nrow(ys[[1L]])
-  out <- vector("list", L)
-  for (l in seq_len(L)) {
-    acc <- matrix(0, n_rows, n_source[l])
-    for (m in seq_len(M)) {
-      w <- L * plan[l, m]
-      if (w == 0) next
-      yq <- hot_pair_product(object, l, m, ys[[m]])
-      r <- hot_pair_rotation(object, l, m)
-      if (!is.null(r)) yq <- tcrossprod(yq, r)
-      acc <- acc + w * n_source[l] * yq
-    }
-    acc <- partial_renormalise(object, l, acc)  # R/hot_partial.R
+  out <- hot_rebuild(object, unname(ys))
+  for (l in seq_len(nrow(plan))) {
+    acc <- partial_renormalise(object, l, out[[l]])  # R/hot_partial.R
     if (type == "original") {
       st <- hot_layer_stats(object, "source", l)
       acc <- sweep(sweep(acc, 2L, st$scale, "*"), 2L, st$center, "+")
@@ -122,8 +109,8 @@ unit_plan.hot <- function(fit, l, m, ...) {
 #' @rdname unit_plan
 #' @export
 unit_plan.default <- function(fit, l, m, ...) {
-  stop("`fit` must be a fit with inner plans, such as a \"hot\" object ",
-       "from hot(), not an object of class ", class(fit)[1L], call. = FALSE)
+  abort("`fit` must be a fit with inner plans, such as a \"hot\" object ",
+       "from hot(), not an object of class ", class(fit)[1L], arg = "fit")
 }
 
 # --- helpers (private) -------------------------------------------------------
@@ -134,9 +121,9 @@ hot_layer_index <- function(x, arg, layer_names, side) {
   if (is.character(x) && length(x) == 1L && !is.na(x)) {
     k <- match(x, layer_names)
     if (is.na(k)) {
-      stop("`", arg, "` must be a ", side, " layer name, one of ",
-           paste0("`", layer_names, "`", collapse = ", "), "; not `", x, "`",
-           call. = FALSE)
+      abort("`", arg, "` must be a ", side, " layer name, one of ",
+            paste0("`", layer_names, "`", collapse = ", "), "; not `", x, "`",
+            arg = arg)
     }
     return(k)
   }
@@ -144,8 +131,8 @@ hot_layer_index <- function(x, arg, layer_names, side) {
       x >= 1 && x <= n) {
     return(as.integer(x))
   }
-  stop("`", arg, "` must be a ", side, " layer index in 1..", n,
-       " or a ", side, " layer name", call. = FALSE)
+  abort("`", arg, "` must be a ", side, " layer index in 1..", n,
+        " or a ", side, " layer name", arg = arg)
 }
 
 # the inner plan of pair (l, m) as a sparse n_l x n'_m Matrix
@@ -165,17 +152,43 @@ hot_pair_entries <- function(x, l, m) {
        x = as.numeric(inner$x[idx]))
 }
 
-# ys %*% t(Q_lm) from the triplets, without forming Q_lm: column i of the
-# result is sum over entries (i, j, q) of q * ys[, j]
-hot_pair_product <- function(x, l, m, ys) {
-  e <- hot_pair_entries(x, l, m)
-  n_l <- as.integer(x$inner$n_source[l])
-  out <- matrix(0, nrow(ys), n_l)
-  if (length(e$x) == 0L) return(out)
-  weighted <- ys[, e$j, drop = FALSE] * rep(e$x, each = nrow(ys))
-  sums <- rowsum(t(weighted), e$i, reorder = TRUE)
-  out[, as.integer(rownames(sums))] <- t(sums)
+# The reconstruction-and-correlation kernel (src/reconstruct.c) on a fit's
+# plans: the source layers rebuilt from standardised target rows `ys` (an
+# unnamed list), and with `xs` (standardised source rows) their scores:
+# `units` and `layers`; with `weights` (rows x resamples) `layers` is
+# L x resamples.
+hot_rebuild <- function(fit, ys, xs = NULL, weights = NULL, rebuild = is.null(xs)) {
+  inner <- fit$inner
+  res <- .Call(C_ffi_reconstruct_scores, xs, ys,
+               list(as.integer(inner$i), as.integer(inner$j), as.double(inner$x),
+                    as.double(inner$start)),
+               matrix(as.double(fit$plan), nrow(fit$plan)), hot_kernel_rotations(fit),
+               rebuild, as.integer(inner$n_source), weights)
+  if (is.null(xs)) res$rebuilt else res
+}
+
+# The rotations of a fit as the kernel takes them: NULL (plain HOT) or a list
+# of L * M (pair k = l + (m - 1) L), NULL where none applies and where the
+# descent made no iteration (R = I: exactly plain HOT there, as in hot()).
+hot_kernel_rotations <- function(fit) {
+  if (!is.list(fit$rotation)) return(NULL)
+  rot <- fit$rotation$matrices
+  out <- vector("list", length(rot))
+  out[seq_along(rot)] <- rot
+  if (!is.null(fit$rotation$iterations)) {
+    out[as.vector(fit$rotation$iterations) == 0L] <- list(NULL)
+  }
   out
+}
+
+# Layers standardised with a fit's training statistics (`side` "source" or
+# "target"), restricted to the columns the fit kept.
+hot_standardise_rows <- function(fit, layers, side, rows) {
+  lapply(seq_along(layers), function(k) {
+    st <- hot_layer_stats(fit, side, k)
+    y <- layers[[k]][rows, st$keep, drop = FALSE]
+    sweep(sweep(y, 2L, st$center, "-"), 2L, st$scale, "/")
+  })
 }
 
 # training statistics of one layer restricted to the columns used in the fit
@@ -207,24 +220,24 @@ hot_standardise_newdata <- function(x, newdata) {
   target_names <- colnames(x$plan)
   M <- length(target_names)
   if (is.data.frame(newdata) || is.matrix(newdata) || !is.list(newdata)) {
-    stop("`newdata` must be a list of target layers (one matrix per layer), ",
+    abort("`newdata` must be a list of target layers (one matrix per layer), ",
          "not a ", if (is.data.frame(newdata)) "data frame"
          else if (is.matrix(newdata)) "matrix" else class(newdata)[1L],
-         call. = FALSE)
+         arg = "newdata")
   }
   if (length(newdata) != M) {
-    stop("`newdata` must have one element per target layer (", M, "), not ",
-         length(newdata), call. = FALSE)
+    abort("`newdata` must have one element per target layer (", M, "), not ",
+         length(newdata), arg = "newdata")
   }
   nm <- names(newdata)
   if (!is.null(nm)) {
     unknown <- setdiff(nm, target_names)
     if (length(unknown) > 0L || anyDuplicated(nm)) {
       bad <- if (length(unknown) > 0L) unknown[1L] else nm[anyDuplicated(nm)]
-      stop("`newdata` names must be the target layer names (",
+      abort("`newdata` names must be the target layer names (",
            paste0("`", target_names, "`", collapse = ", "), "); `", bad,
            "` is ", if (length(unknown) > 0L) "not one of them"
-           else "duplicated", call. = FALSE)
+           else "duplicated", arg = "newdata")
     }
     newdata <- newdata[target_names]
   }
@@ -235,33 +248,34 @@ hot_standardise_newdata <- function(x, newdata) {
     layer <- target_names[m]
     if (is.data.frame(y)) {
       if (!all(vapply(y, is.numeric, TRUE))) {
-        stop("`newdata` layer `", layer, "` has non-numeric columns",
-             call. = FALSE)
+        abort("`newdata` layer `", layer, "` has non-numeric columns",
+             arg = "newdata", layer = layer)
       }
       y <- as.matrix(y)
     }
     if (!is.matrix(y) || !is.numeric(y)) {
-      stop("`newdata` layer `", layer, "` must be a numeric matrix or data ",
-           "frame", call. = FALSE)
+      abort("`newdata` layer `", layer, "` must be a numeric matrix or data ",
+           "frame", arg = "newdata", layer = layer)
     }
     if (is.na(n_rows)) {
       n_rows <- nrow(y)
       if (n_rows < 1L) {
-        stop("`newdata` layer `", layer, "` has no rows", call. = FALSE)
+        abort("`newdata` layer `", layer, "` has no rows", arg = "newdata",
+              layer = layer)
       }
     } else if (nrow(y) != n_rows) {
-      stop("`newdata` layer `", layer, "` has ", nrow(y), " rows, but layer `",
+      abort("`newdata` layer `", layer, "` has ", nrow(y), " rows, but layer `",
            target_names[1L], "` has ", n_rows, "; every layer needs the same ",
-           "stimuli", call. = FALSE)
+           "stimuli", arg = "newdata", layer = layer)
     }
     st <- hot_layer_stats(x, "target", m)
     if (ncol(y) != st$n_cols) {
-      stop("`newdata` layer `", layer, "` has ", ncol(y), " columns, but ",
-           st$n_cols, " at fit time", call. = FALSE)
+      abort("`newdata` layer `", layer, "` has ", ncol(y), " columns, but ",
+           st$n_cols, " at fit time", arg = "newdata", layer = layer)
     }
     if (any(!is.finite(y))) {
-      stop("`newdata` layer `", layer, "` contains NA, NaN or infinite values",
-           call. = FALSE)
+      abort("`newdata` layer `", layer, "` contains NA, NaN or infinite values",
+           arg = "newdata", layer = layer)
     }
     storage.mode(y) <- "double"
     y <- y[, st$keep, drop = FALSE]

@@ -125,12 +125,19 @@ new_hot <- function(fits, call, n_perm, seed) {
     baselines = baselines,
     baseline_layer_scores = Reduce(`+`, lapply(fits, `[[`,
                                                "baseline_layer_scores")) / K,
-    train = first$train, test = first$test, rotation = first$rotation,
+    train = first$train, test = first$test,
+    rotation = if (is.list(first$rotation)) {
+      c(first$rotation, list(splits = lapply(fits, function(f) {
+        f$rotation[c("matrices", "iterations")]
+      })))
+    } else first$rotation,
     inner = first$inner, standardise = first$standardise,
     dropped = first$dropped, sizes = first$sizes,
+    # each split keeps its plans (and, in `rotation$splits`, its HOT+R
+    # rotations), so that hot_inference() need not refit
     splits = lapply(fits, function(f) {
       f[c("train", "test", "score", "layer_scores", "objective", "plan",
-          "baselines")]
+          "baselines", "inner", "standardise", "dropped")]
     }),
     score_se = if (K > 1) stats::sd(scores) / sqrt(K) else NA_real_,
     n_perm = n_perm,

@@ -11,7 +11,7 @@ SEXP ffi_nonfinite(SEXP);
 SEXP ffi_correlation_cost(SEXP, SEXP, SEXP);
 SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
 SEXP ffi_has_openmp(void);
 SEXP ffi_blas_threads(SEXP);
@@ -34,7 +34,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 3},
   {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
-  {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 6},
+  {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 8},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
   {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},

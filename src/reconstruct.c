@@ -41,15 +41,12 @@ size_t score_scratch_doubles(int T, int n, int rotated) {
   return Tn + 2 * (size_t) n + (rotated ? Tn + (size_t) n : 0);
 }
 
-/* Xhat (T x n_l) and the bounds B of its columns (n_l); B_scratch (T x n_l)
- * and bound_B (n_l) are used only for rotated pairs. */
+/* Xhat (T x n_l); B (T x n_l) is scratch, used only for rotated pairs. */
 static void reconstruct_layer(const score_job *job, int l, const double *W,
-                              double *B, double *bound_B, double *Xhat,
-                              double *bound) {
+                              double *B, double *Xhat) {
   const int L = job->L, M = job->M, T = job->T, n_l = job->nx[l];
   const sparse_plans *sp = &job->sp;
   memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
-  memset(bound, 0, sizeof(double) * (size_t) n_l);
   for (int m = 0; m < M; m++) {
     double w = W[l + (R_xlen_t) m * L];
     if (w == 0) continue;
@@ -58,27 +55,46 @@ static void reconstruct_layer(const score_job *job, int l, const double *W,
     /* without rotation, accumulate straight into Xhat; with it, B = Y (n Q)'
      * first and then Xhat += L w B R' */
     double s = R ? (double) n_l : (double) L * w * n_l;
-    double *dest = R ? B : Xhat, *dest_bound = R ? bound_B : bound;
-    if (R) {
-      memset(B, 0, sizeof(double) * (size_t) T * n_l);
-      memset(bound_B, 0, sizeof(double) * (size_t) n_l);
-    }
+    double *dest = R ? B : Xhat;
+    if (R) memset(B, 0, sizeof(double) * (size_t) T * n_l);
     for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++) {
       double c = s * sp->x[t];
-      int i = sp->i[t] - 1, j = sp->j[t] - 1;
-      double *out = dest + (R_xlen_t) i * T;
-      const double *y = job->Y[m] + (R_xlen_t) j * T;
+      double *out = dest + (R_xlen_t) (sp->i[t] - 1) * T;
+      const double *y = job->Y[m] + (R_xlen_t) (sp->j[t] - 1) * T;
       for (int r = 0; r < T; r++) out[r] += c * y[r];
-      dest_bound[i] += fabs(c) * job->ynorm[m][j];
     }
     if (R && T > 0) {
       const double alpha = (double) L * w, one = 1.0;
       F77_CALL(dgemm)("N", "T", &T, &n_l, &n_l, &alpha, B, &T, R, &n_l, &one,
                       Xhat, &T FCONE FCONE);
+    }
+  }
+}
+
+/* The bounds B of the columns of Xhat (see the rule at the top): the same
+ * terms as reconstruct_layer(), with the norms `ynorm` of the target units;
+ * bound_B (n_l) is scratch for rotated pairs. */
+static void layer_bound(const score_job *job, int l, const double *W,
+                        const double *const *ynorm, double *bound_B, double *bound) {
+  const int L = job->L, M = job->M, n_l = job->nx[l];
+  const sparse_plans *sp = &job->sp;
+  memset(bound, 0, sizeof(double) * (size_t) n_l);
+  for (int m = 0; m < M; m++) {
+    double w = W[l + (R_xlen_t) m * L];
+    if (w == 0) continue;
+    R_xlen_t k = l + (R_xlen_t) m * L;
+    const double *R = job->rot ? job->rot[k] : NULL;
+    double s = R ? (double) n_l : (double) L * w * n_l;
+    double *dest = R ? bound_B : bound;
+    if (R) memset(bound_B, 0, sizeof(double) * (size_t) n_l);
+    for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++)
+      dest[sp->i[t] - 1] += fabs(s * sp->x[t]) * ynorm[m][sp->j[t] - 1];
+    if (R) {
+      const double alpha = fabs((double) L * w);
       for (int i = 0; i < n_l; i++) {
         double b = 0;
         for (int q = 0; q < n_l; q++) b += fabs(R[i + (R_xlen_t) q * n_l]) * bound_B[q];
-        bound[i] += fabs(alpha) * b;
+        bound[i] += alpha * b;
       }
     }
   }
@@ -138,6 +154,34 @@ static void unit_correlation_four(const double *const *x, const double *bx,
                : sxy[c] / sqrt(sxx[c] * syy[c]);
 }
 
+/* The weighted Pearson correlation (row weights w >= 0, not all zero) of
+ * reconstruction x (bound bx, from weighted norms) and truth y, NA by the
+ * rule at the top with weighted norms: the correlation of a resample that
+ * takes row t w[t] times. */
+static double weighted_correlation(const double *x, double bx, const double *y,
+                                   const double *w, int T) {
+  double sw = 0, mx = 0, my = 0, yy = 0;
+  for (int r = 0; r < T; r++) {
+    sw += w[r];
+    mx += w[r] * x[r];
+    my += w[r] * y[r];
+    yy += w[r] * y[r] * y[r];
+  }
+  if (!(sw > 0)) return NA_REAL;
+  mx /= sw;
+  my /= sw;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (int r = 0; r < T; r++) {
+    double dx = x[r] - mx, dy = y[r] - my;
+    sxy += w[r] * dx * dy;
+    sxx += w[r] * dx * dx;
+    syy += w[r] * dy * dy;
+  }
+  if (!(sqrt(sxx) > UNDEFINED_TOL * bx) || !(sqrt(syy) > UNDEFINED_TOL * sqrt(yy)))
+    return NA_REAL;
+  return sxy / sqrt(sxx * syy);
+}
+
 /* mean of the non-NA values, as R's mean(x[!is.na(x)]) (long double sum,
  * then one correction pass); NA_REAL when there is none */
 static double mean_defined(const double *r, int n) {
@@ -167,8 +211,8 @@ double score_layer(const score_job *job, int l, const double *W, double *scratch
   double *B = xh + Tn, *bound_B = B + Tn;
   if (Xhat) xh = Xhat;
   if (!r) r = rr;
-  reconstruct_layer(job, l, W, job->rot ? B : NULL, job->rot ? bound_B : NULL, xh,
-                    bound);
+  reconstruct_layer(job, l, W, job->rot ? B : NULL, xh);
+  layer_bound(job, l, W, job->ynorm, job->rot ? bound_B : NULL, bound);
   int i = 0;
   for (; i + 4 <= n_l; i += 4) {
     const double *x4[4], *y4[4];
@@ -235,26 +279,51 @@ static void check_plans(SEXP Ys, SEXP inner, SEXP W, const int *n_source, int L,
   }
 }
 
-/* Per-unit correlations (list of L), layer means (L) and, when `rebuild` is
- * TRUE, the reconstructions (list of L matrices) of the source layers Xs
- * from Ys under weights W: the kernel of predict() and layer_similarity(). */
+/* The kernel of predict(), the bootstrap of hot_inference() and tests:
+ * the source layers rebuilt from Ys (T x n'_m each) under weights W, with
+ * the plans `inner` and `rotations`.  n_source: the source widths.  Xs:
+ * NULL (no scores) or the truth (T x n_l each): then `units` (per-unit
+ * correlations) and `layers` (their means over defined units); with
+ * `weights` (NULL or a T x B matrix of row weights) `layers` is L x B, the
+ * layer means under each column of weights.  rebuild: also return the
+ * reconstructions. */
 SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations,
-                            SEXP rebuild) {
-  int T0 = check_layer_list(Xs, "Xs", -1);
-  check_layer_list(Ys, "Ys", T0);
-  const int L = Rf_length(Xs), M = Rf_length(Ys), keep = Rf_asLogical(rebuild) == 1;
+                            SEXP rebuild, SEXP n_source, SEXP weights) {
+  const int T0 = check_layer_list(Ys, "Ys", -1);
+  if (!Rf_isInteger(n_source) || XLENGTH(n_source) < 1)
+    Rf_error("`n_source` must be a non-empty integer vector");
+  const int L = Rf_length(n_source), M = Rf_length(Ys);
+  const int *nx = INTEGER(n_source);
+  for (int l = 0; l < L; l++)
+    if (nx[l] == NA_INTEGER || nx[l] < 1) Rf_error("`n_source` must be whole numbers >= 1");
+  const int scored = !Rf_isNull(Xs), keep = Rf_asLogical(rebuild) == 1;
+  if (scored) {
+    check_layer_list(Xs, "Xs", T0);
+    if (Rf_length(Xs) != L) Rf_error("`Xs` must have %d layers", L);
+    for (int l = 0; l < L; l++)
+      if (Rf_ncols(VECTOR_ELT(Xs, l)) != nx[l])
+        Rf_error("`Xs[[%d]]` must have %d columns (`n_source`)", l + 1, nx[l]);
+  }
+  if (!Rf_isNull(weights)) {
+    if (!Rf_isReal(weights) || !Rf_isMatrix(weights) || Rf_nrows(weights) != T0)
+      Rf_error("`weights` must be NULL or a double matrix with %d rows", T0);
+    for (R_xlen_t e = 0; e < XLENGTH(weights); e++)
+      if (!(REAL(weights)[e] >= 0) || !R_FINITE(REAL(weights)[e]))
+        Rf_error("`weights` must be finite and >= 0");
+  }
+  const int B = Rf_isNull(weights) ? 0 : Rf_ncols(weights);
+  check_plans(Ys, inner, W, nx, L, rotations);
   score_job job;
   job.L = L;
   job.M = M;
   job.T = T0;
-  int *nx = (int *) R_alloc(L, sizeof(int)), *ny = (int *) R_alloc(M, sizeof(int));
+  int *ny = (int *) R_alloc(M, sizeof(int));
   const double **X = (const double **) R_alloc(L, sizeof(double *));
   const double **Y = (const double **) R_alloc(M, sizeof(double *));
   const double **yn = (const double **) R_alloc(M, sizeof(double *));
   int max_n = 0;
   for (int l = 0; l < L; l++) {
-    nx[l] = Rf_ncols(VECTOR_ELT(Xs, l));
-    X[l] = REAL(VECTOR_ELT(Xs, l));
+    X[l] = scored ? REAL(VECTOR_ELT(Xs, l)) : NULL;
     if (nx[l] > max_n) max_n = nx[l];
   }
   for (int m = 0; m < M; m++) {
@@ -264,7 +333,6 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
     column_norms(Y[m], T0, ny[m], norm);
     yn[m] = norm;
   }
-  check_plans(Ys, inner, W, nx, L, rotations);
   job.X = X;
   job.Y = Y;
   job.ynorm = yn;
@@ -285,25 +353,57 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
   }
   double *scratch = (double *) R_alloc(score_scratch_doubles(T0, max_n, job.rot != NULL),
                                        sizeof(double));
-  SEXP units = PROTECT(Rf_allocVector(VECSXP, L));
-  SEXP means = PROTECT(Rf_allocVector(REALSXP, L));
-  SEXP rebuilt = PROTECT(keep ? Rf_allocVector(VECSXP, L) : R_NilValue);
+  SEXP units = PROTECT(scored ? Rf_allocVector(VECSXP, L) : R_NilValue);
+  SEXP means = PROTECT(!scored ? R_NilValue : B ? Rf_allocMatrix(REALSXP, L, B)
+                                                : Rf_allocVector(REALSXP, L));
+  SEXP rebuilt = PROTECT(Rf_allocVector(VECSXP, L));
+  double **xhat = (double **) R_alloc(L, sizeof(double *));
   for (int l = 0; l < L; l++) {
+    SEXP Xhat = Rf_allocMatrix(REALSXP, T0, nx[l]);
+    SET_VECTOR_ELT(rebuilt, l, Xhat);
+    xhat[l] = REAL(Xhat);
+    if (!scored) {
+      reconstruct_layer(&job, l, REAL(W), job.rot ? scratch + 2 * (size_t) max_n : NULL,
+                        xhat[l]);
+      continue;
+    }
     SEXP r = Rf_allocVector(REALSXP, nx[l]);
     SET_VECTOR_ELT(units, l, r);
-    double *xh = NULL;
-    if (keep) {
-      SEXP Xhat = Rf_allocMatrix(REALSXP, T0, nx[l]);
-      SET_VECTOR_ELT(rebuilt, l, Xhat);
-      xh = REAL(Xhat);
+    double mean = score_layer(&job, l, REAL(W), scratch, REAL(r), xhat[l]);
+    if (!B) REAL(means)[l] = mean;
+  }
+  if (scored && B) {
+    /* per resample: weighted norms of the target units, the bounds, the
+     * weighted correlations of every unit and their layer means */
+    double **ynw = (double **) R_alloc(M, sizeof(double *));
+    for (int m = 0; m < M; m++) ynw[m] = (double *) R_alloc(ny[m], sizeof(double));
+    double *bound = (double *) R_alloc(max_n, sizeof(double));
+    double *bound_B = (double *) R_alloc(max_n, sizeof(double));
+    double *rr = (double *) R_alloc(max_n, sizeof(double));
+    for (int b = 0; b < B; b++) {
+      const double *w = REAL(weights) + (R_xlen_t) b * T0;
+      for (int m = 0; m < M; m++)
+        for (int j = 0; j < ny[m]; j++) {
+          const double *y = Y[m] + (R_xlen_t) j * T0;
+          double s2 = 0;
+          for (int t = 0; t < T0; t++) s2 += w[t] * y[t] * y[t];
+          ynw[m][j] = sqrt(s2);
+        }
+      for (int l = 0; l < L; l++) {
+        layer_bound(&job, l, REAL(W), (const double *const *) ynw, bound_B, bound);
+        for (int i = 0; i < nx[l]; i++)
+          rr[i] = weighted_correlation(xhat[l] + (R_xlen_t) i * T0, bound[i],
+                                       X[l] + (R_xlen_t) i * T0, w, T0);
+        REAL(means)[l + (R_xlen_t) b * L] = mean_defined(rr, nx[l]);
+      }
+      if (b % 16 == 15) R_CheckUserInterrupt();
     }
-    REAL(means)[l] = score_layer(&job, l, REAL(W), scratch, REAL(r), xh);
   }
   const char *names[] = {"units", "layers", "rebuilt", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, units);
   SET_VECTOR_ELT(out, 1, means);
-  SET_VECTOR_ELT(out, 2, rebuilt);
+  SET_VECTOR_ELT(out, 2, keep ? rebuilt : R_NilValue);
   UNPROTECT(4);
   return out;
 }

@@ -38,7 +38,7 @@ wrapper_error <- paste(
     "must be a non-empty list", "must be a double matrix", "has \\d+ rows",
     "must be a single", "must be a whole", "`pairs`", "`W` must",
     "`inner`", "`rotations", "`n_source`", "too many", "`(train|test|perms)`",
-    "`mode` must"),
+    "`mode` must", "`weights` must", "`Xs"),
   collapse = "|")
 
 # A valid set of arguments of every entry point, and a check of its answer.
@@ -71,7 +71,7 @@ entry_points <- list(
                      (r$status == 0L && all(r$inner$status == 0L)))),
   rotation_pairs = list(args = list(Xs, Ys, 1:2, 3L, 1e-8, 1L, FALSE),
                         ok = function(r) length(r$rotations) == length(r$status)),
-  reconstruct_scores = list(args = list(Xs, Ys, inner4, W, NULL, FALSE),
+  reconstruct_scores = list(args = list(Xs, Ys, inner4, W, NULL, FALSE, c(2L, 3L), NULL),
                             ok = function(r) is.list(r) && length(r) == 3),
   sinkhorn = list(args = list(matrix(runif(6), 2, 3), c(0.5, 0.5), rep(1 / 3, 3), 0.1,
                               1e-9, 100L),
@@ -180,22 +180,33 @@ test_that(".Call entry points refuse out-of-range indices and inconsistent plans
   dec_start$start[2] <- -1
   for (inn in list(bad_i, bad_j, bad_start, short_start, dec_start,
                    inner4[1:3], unname(lapply(inner4, as.character)))) {
-    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inn, W, NULL, FALSE), "`inner")
+    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inn, W, NULL, FALSE,
+                       c(2L, 3L), NULL), "`inner")
   }
-  expect_error(.Call(C("reconstruct_scores"), list(Xs[[1]], Xs[[1]]), Ys, inner4, W,
-                     NULL, FALSE), "outside the units")
+  expect_error(.Call(C("reconstruct_scores"), NULL, Ys, inner4, W, NULL, FALSE,
+                     c(2L, 1L), NULL), "outside the units")
+  expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, W, NULL, FALSE,
+                     c(2L, NA), NULL), "n_source")
+  expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, W, NULL, FALSE,
+                     c(2L, 2L), NULL), "`Xs\\[\\[2\\]\\]` must have 2 columns")
   expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, matrix(0.5, 1, 1),
-                     NULL, FALSE), "`W` must")
+                     NULL, FALSE, c(2L, 3L), NULL), "`W` must")
   expect_error(.Call(C("reconstruct_scores"), Xs, list(matrix(1, 4, 4)), inner4,
-                     W, NULL, FALSE), "has 4 rows, not 6")
+                     W, NULL, FALSE, c(2L, 3L), NULL), "has 6 rows, not 4")
+  for (w in list(matrix(-1, 6, 2), matrix(1, 5, 2), matrix(NA_real_, 6, 1), "a")) {
+    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, W, NULL, FALSE,
+                       c(2L, 3L), w), "`weights` must")
+  }
   # rotations: wrong count, wrong size, wrong type
   for (rot in list(list(NULL), list(diag(3), NULL), list(NULL, diag(2)),
                    list(NULL, matrix(1L, 3, 3)), "a")) {
-    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, W, rot, FALSE),
-                 "`rotations")
+    expect_error(.Call(C("reconstruct_scores"), Xs, Ys, inner4, W, rot, FALSE,
+                       c(2L, 3L), NULL), "`rotations")
   }
-  ok <- .Call(C("reconstruct_scores"), Xs, Ys, inner4, W, list(diag(2), diag(3)), TRUE)
-  expect_equal(ok, .Call(C("reconstruct_scores"), Xs, Ys, inner4, W, NULL, TRUE))
+  ok <- .Call(C("reconstruct_scores"), Xs, Ys, inner4, W, list(diag(2), diag(3)), TRUE,
+              c(2L, 3L), NULL)
+  expect_equal(ok, .Call(C("reconstruct_scores"), Xs, Ys, inner4, W, NULL, TRUE,
+                         c(2L, 3L), NULL))
 })
 
 test_that("ffi_ot_exact reports non-finite costs and infeasible masses by status", {

@@ -257,17 +257,25 @@ test_that("a reconstruction that is constant up to round-off is undefined, not s
   inner <- list(i = c(1L, 1L), j = 1:2, x = c(0.5, 0.5), start = c(0, 2))
   yt <- cbind(a, 0.1 - (a - 0.1))  # a + (0.2 - a): constant 0.2 with round-off
   xt <- cbind(rnorm(10))
-  got <- .Call(C, list(xt), list(yt), inner, matrix(1), NULL, TRUE)
+  got <- .Call(C, list(xt), list(yt), inner, matrix(1), NULL, TRUE, 1L, NULL)
   expect_gt(stats::sd(got$rebuilt[[1]]), 0)  # not exactly constant
   expect_true(is.na(got$units[[1]]))
   # ... while a small genuine variation (1e-6 of the level) is scored
   yt2 <- cbind(a, 0.2 - a + 1e-6 * xt[, 1])
-  got2 <- .Call(C, list(xt), list(yt2), inner, matrix(1), NULL, FALSE)
+  got2 <- .Call(C, list(xt), list(yt2), inner, matrix(1), NULL, FALSE, 1L, NULL)
   expect_equal(got2$units[[1]], 1, tolerance = 1e-6)
   # a truth column one ulp from constant is undefined too
   xt3 <- cbind(rep(c(0.3, 0.3 * (1 + 2^-52)), 5))
   expect_gt(stats::sd(xt3[, 1]), 0)
-  got3 <- .Call(C, list(xt3), list(cbind(a, a)), inner, matrix(1), NULL, FALSE)
+  got3 <- .Call(C, list(xt3), list(cbind(a, a)), inner, matrix(1), NULL, FALSE, 1L,
+                NULL)
   expect_true(is.na(got3$units[[1]]))
   expect_true(is.na(got3$layers))
+  # with row weights (the bootstrap of hot_inference()), the same rule on
+  # weighted norms: a resample of one distinct stimulus is undefined
+  w <- cbind(rep(1, 10), c(5, rep(0, 9)), c(2, 2, rep(0, 8)))
+  got4 <- .Call(C, list(xt), list(yt2), inner, matrix(1), NULL, FALSE, 1L, w)
+  expect_equal(got4$layers[1, 1], got2$layers, tolerance = 1e-12)
+  expect_true(is.na(got4$layers[1, 2]))
+  expect_equal(abs(got4$layers[1, 3]), 1)
 })

@@ -249,3 +249,32 @@ test_that("print and as.data.frame", {
   tt <- as.data.frame(inf, what = "tests")
   expect_equal(names(tt), c("test", "observed", "null_mean", "p_value", "n"))
 })
+
+test_that("hot_inference() refits no split the fit already solved", {
+  sim <- inf_problem()
+  fit <- inf_fit(sim, splits = 5)
+  env <- counting_namespace()
+  inf <- env$hot_inference(fit, sim$X, sim$Y, n_boot = 50, n_shuffle = 0,
+                           seed = 2, threads = 1, progress = FALSE)
+  expect_identical(sum(env$calls == "ffi_hot_split"), 0L)
+  expect_identical(inf$n_splits, 5L)
+  # a fit saved before the splits kept their plans: the others are refitted,
+  # and give the same intervals
+  old <- fit
+  old$splits <- lapply(old$splits, function(s) {
+    s[c("train", "test", "score", "layer_scores", "objective", "plan",
+        "baselines")]
+  })
+  env <- counting_namespace()
+  inf_old <- env$hot_inference(old, sim$X, sim$Y, n_boot = 50, n_shuffle = 0,
+                               seed = 2, threads = 1, progress = FALSE)
+  expect_identical(sum(env$calls == "ffi_hot_split"), 4L)
+  expect_equal(inf_old$intervals, inf$intervals, tolerance = 1e-12)
+  # the shuffle null refits through the internal fit, one engine call per
+  # split and shuffle, never through hot() and its checks
+  env <- counting_namespace()
+  invisible(env$hot_inference(fit, sim$X, sim$Y, n_boot = 0, n_shuffle = 3,
+                              seed = 2, threads = 1, progress = FALSE))
+  expect_identical(sum(env$calls == "ffi_hot_split"), 15L)
+  expect_identical(sum(env$calls == "ffi_nonfinite"), 2L)  # X and Y, once
+})

@@ -90,6 +90,11 @@ test_that("planted spurious units are the ones left out by unit_mass", {
   pr <- predict(fit, list(B1 = Y$B1))$A1
   expect_true(all(is.na(pr[, 21:25])))
   expect_false(anyNA(pr[, 1:20]))
+  st <- fit$standardise$target$B1
+  ys <- sweep(sweep(Y$B1, 2, st$center), 2, st$scale, "/")
+  expect_equal(unname(pr[, 1:20]),
+               unname((ys %*% t(Q[1:20, ])) / rep(rowSums(Q)[1:20], each = 200)),
+               tolerance = 1e-12)
 })
 
 test_that("a planted extra layer is the one left out by layer_mass, and the score says so", {
