@@ -104,8 +104,9 @@
 #' partial fit run in the same parallel pair loop (results do not depend on
 #' `threads`), each thread holding besides plain HOT's workspace the
 #' augmented `(n + 1) x (n' + 1)` problem (its cost and solver workspace);
-#' its reconstruction and scores are computed in R. It does not combine with
-#' `rotation` yet.
+#' its scores come from the same reconstruction kernel as plain HOT's (so a
+#' partial fit at full mass, e.g. with `reliability` alone, gives plain HOT's
+#' plan and scores bit for bit). It does not combine with `rotation` yet.
 #'
 #' `reliability = list(X = , Y = )` gives each unit's reliability (for
 #' example [noise_ceiling()] of repeated measurements; one entry per layer,

@@ -5,8 +5,10 @@
 #
 # The inner problems are solved in the C pair loop (src/pair_loop.c; the
 # kernel of src/ot_partial.c for a share < 1), the outer problem by the
-# exact partial or balanced solver, and the reconstruction and scores in R
-# (sparse plans times the held-out target layers).
+# exact partial or balanced solver, every weighting scored by the engine's
+# reconstruction kernel (src/reconstruct.c); what is partial-specific (the
+# share each unit sends, the layers without mass, the noise ceilings) is
+# computed here.
 
 # Share of the mass to move: a number in (0, 1].
 check_share <- function(x, arg) {
@@ -87,39 +89,27 @@ reconstruction_weights <- function(inner, W, n_source, n_target) {
   })
 }
 
-column_pearson <- function(A, B) {
-  A <- sweep(A, 2L, colMeans(A))
-  B <- sweep(B, 2L, colMeans(B))
-  saa <- colSums(A^2)
-  sbb <- colSums(B^2)
-  r <- colSums(A * B) / sqrt(saa * sbb)
-  r[!(saa > 0 & sbb > 0) | !is.finite(r)] <- NA_real_
-  r
-}
-
-# Held-out unit scores under layer weights W: a list per source layer of
-# list(score, sent, ceiling_xhat) (the reliability of the reconstruction
-# when the target reliabilities `rel_y` are given, else 1).
-partial_unit_scores <- function(Xt, Yt_all, inner, W, n_source, n_target,
-                                rel_y = NULL, with_ceiling = FALSE) {
+# Per source layer under layer weights W: the share of each unit's mass
+# that is sent (1 for every unit of balanced plans), and the reliability of
+# its reconstruction when the target reliabilities `rel_y` are given (else 1).
+unit_sent_and_ceiling <- function(Yt_all, inner, W, n_source, n_target,
+                                  rel_y = NULL) {
   rw <- reconstruction_weights(inner, W, n_source, n_target)
-  lapply(seq_along(Xt), function(l) {
+  lapply(seq_along(n_source), function(l) {
     Wl <- rw[[l]]$weights
-    xhat <- as.matrix(Yt_all %*% Matrix::t(Wl))
-    r <- column_pearson(xhat, Xt[[l]])
-    unsent <- rw[[l]]$sent < unsent_tol
-    r[unsent] <- NA_real_
-    rel_hat <- rep(1, length(r))
-    if (with_ceiling && !is.null(rel_y)) {
+    rel_hat <- rep(1, n_source[l])
+    if (!is.null(rel_y)) {
       # reconstruction = sum_j w_j y_j with independent noise of variance
       # (1 - rel_j) var(y_j) in every target unit
+      xhat <- as.matrix(Yt_all %*% Matrix::t(Wl))
       vy <- apply(Yt_all, 2L, stats::var)
       noise <- as.vector((Wl^2) %*% ((1 - rel_y) * vy))
       vx <- apply(xhat, 2L, stats::var)
       rel_hat <- 1 - noise / vx
       rel_hat[!is.finite(rel_hat) | rel_hat <= 0] <- NA_real_
     }
-    list(score = r, sent = rw[[l]]$sent, unsent = unsent, rel_hat = rel_hat)
+    list(sent = rw[[l]]$sent, unsent = rw[[l]]$sent < unsent_tol,
+         rel_hat = rel_hat)
   })
 }
 
@@ -192,24 +182,27 @@ score_split_partial <- function(X, Y, fit, sx, sy, test, perms, rel) {
     out[!sending] <- NA_real_
     out
   }
-  # the baselines and permutations: every pair's plan built once, each
-  # weighting rebuilds from the pairs it gives mass to
-  plans <- lapply(seq_len(L * M), function(k) {
+  # every weighting (the plan, the baselines, the permutations) scored by
+  # the engine's reconstruction kernel (src/reconstruct.c); units sending
+  # (almost) none of their mass under it are NA
+  sent_of_pair <- lapply(seq_len(L * M), function(k) {
     l <- (k - 1L) %% L + 1L
     m <- (k - 1L) %/% L + 1L
-    Q <- pair_plan(fit$inner, k, n_source[l], n_target[m])
-    list(tQ = Matrix::t(Q), sent = Matrix::rowSums(Q) * n_source[l])
+    Matrix::rowSums(pair_plan(fit$inner, k, n_source[l], n_target[m])) * n_source[l]
   })
+  kernel_inner <- list(as.integer(fit$inner$i), as.integer(fit$inner$j),
+                       as.double(fit$inner$x), as.double(fit$inner$start))
+  Xt_u <- unname(Xt)
+  Yt_u <- unname(Yt)
   scores_of <- function(W) {
+    res <- .Call(C_ffi_reconstruct_scores, Xt_u, Yt_u, kernel_inner,
+                 matrix(as.double(W), L), NULL, FALSE, as.integer(n_source), NULL)
     lapply(seq_len(L), function(l) {
-      xhat <- matrix(0, length(test), n_source[l])
       sent <- numeric(n_source[l])
       for (m in which(W[l, ] > 0)) {
-        k <- l + (m - 1L) * L
-        xhat <- xhat + W[l, m] * as.matrix(Yt[[m]] %*% plans[[k]]$tQ)
-        sent <- sent + W[l, m] * plans[[k]]$sent
+        sent <- sent + W[l, m] * sent_of_pair[[l + (m - 1L) * L]]
       }
-      r <- column_pearson(xhat, Xt[[l]])
+      r <- res$units[[l]]
       r[sent / max(sum(W[l, ]), .Machine$double.xmin) < unsent_tol] <- NA_real_
       r
     })
@@ -219,11 +212,11 @@ score_split_partial <- function(X, Y, fit, sx, sy, test, perms, rel) {
     W[cbind(seq_len(L), target)] <- 1 / L
     W
   }
-  main <- partial_unit_scores(Xt, Yt_all, fit$inner, fit$plan, n_source,
-                              n_target, rel_y, with_ceiling = TRUE)
+  main <- unit_sent_and_ceiling(Yt_all, fit$inner, fit$plan, n_source,
+                                n_target, rel_y)
   unit_label <- function(x, s) if (is.null(colnames(x))) s$keep else colnames(x)[s$keep]
-  units <- Map(function(u, x, s) stats::setNames(u$score, unit_label(x, s)),
-               main, X, sx)
+  units <- Map(function(r, x, s) stats::setNames(r, unit_label(x, s)),
+               scores_of(fit$plan), X, sx)
   names(units) <- names(X)
   # units of sending layers that send (almost) none of their mass: reported
   unsent <- do.call(rbind, c(lapply(which(sending), function(l) {
@@ -240,7 +233,7 @@ score_split_partial <- function(X, Y, fit, sx, sy, test, perms, rel) {
 
   # noise ceilings: sqrt(rel_x * rel_reconstruction) per source unit
   ceilings <- Map(function(u, l) {
-    rx <- if (is.null(rel_x)) rep(1, length(u$score)) else rel_x[[l]]
+    rx <- if (is.null(rel_x)) rep(1, length(u$sent)) else rel_x[[l]]
     rx[!is.finite(rx) | rx <= 0] <- NA_real_
     sqrt(rx * u$rel_hat)
   }, main, seq_len(L))
