@@ -40,7 +40,11 @@
 #' held-out stimuli, far below the threshold, so a reconstruction that is
 #' constant in exact arithmetic (terms that cancel, or no term at all) is
 #' undefined rather than scored from its round-off, while any variation
-#' above `1e-10` of the terms' size is scored.
+#' above `1e-10` of the terms' size is scored. The same rule, in the same
+#' compiled kernel, decides in the bootstrap of [hot_inference()] (with the
+#' norms weighted by the resample) and in
+#' `layer_similarity(metric = "linear")` (the terms of a prediction being
+#' the target units times their ridge coefficients).
 #'
 #' With `rotation = TRUE` (HOT+R, rotation-invariant HOT), each pair's cost
 #' is minimised over rotations too:
@@ -232,12 +236,37 @@ hot <- function(X, Y, rotation = FALSE, test = NULL, holdout = 0.2, splits = 1,
                 max_iter = 100, tol = 1e-8, threads = hot_threads(),
                 progress = interactive(), unit_mass = 1, layer_mass = 1,
                 reliability = NULL, min_reliability = NULL) {
-  call <- match.call()
+  hot_fit(prepare_systems(X, Y), rotation = rotation, test = test,
+          holdout = holdout, splits = splits, seed = seed, n_perm = n_perm,
+          constant = constant, max_iter = max_iter, tol = tol,
+          threads = threads, progress = progress, unit_mass = unit_mass,
+          layer_mass = layer_mass, reliability = reliability,
+          min_reliability = min_reliability, call = match.call())
+}
+
+# Systems validated once: checked, named, coerced layers of `X` and `Y` with
+# their common number of stimuli. hot() prepares them from user input;
+# callers that have checked their layers already (hot_trajectory(),
+# hot_many()) wrap them with checked_systems(), and hand either to hot_fit().
+prepare_systems <- function(X, Y) {
+  checked_systems(check_layers(X, "X"), check_layers(Y, "Y"))
+}
+
+checked_systems <- function(X, Y) {
+  structure(list(X = X, Y = Y, n_stimuli = check_same_stimuli(X, Y)),
+            class = "hot_systems")
+}
+
+# The internal fit: hot() on prepared systems (see prepare_systems()), with
+# the arguments of hot(); `call` is recorded in the fit.
+hot_fit <- function(sys, rotation = FALSE, test = NULL, holdout = 0.2,
+                    splits = 1, seed = NULL, n_perm = 100,
+                    constant = c("error", "drop"), max_iter = 100, tol = 1e-8,
+                    threads = hot_threads(), progress = interactive(),
+                    unit_mass = 1, layer_mass = 1, reliability = NULL,
+                    min_reliability = NULL, call = NULL) {
   constant <- match.arg(constant)
   rotation <- check_flag(rotation, "rotation")
-  X <- check_layers(X, "X")
-  Y <- check_layers(Y, "Y")
-  n_stimuli <- check_same_stimuli(X, Y)
   holdout <- check_number(holdout, "holdout", 0, 1, upper_open = TRUE)
   splits <- check_count(splits, "splits", 1)
   n_perm <- check_count(n_perm, "n_perm", 0)
@@ -246,7 +275,9 @@ hot <- function(X, Y, rotation = FALSE, test = NULL, holdout = 0.2, splits = 1,
   threads <- check_threads(threads)
   progress <- check_flag(progress, "progress")
   if (!is.null(seed)) seed <- check_number(seed, "seed")
-  check_hot_memory(X, Y, n_stimuli, threads, rotation, n_perm)
+  X <- sys$X
+  Y <- sys$Y
+  check_hot_memory(X, Y, sys$n_stimuli, threads, rotation, n_perm)
   # partial transport and noise ceilings: R/hot_partial.R
   unit_mass <- check_share(unit_mass, "unit_mass")
   layer_mass <- check_share(layer_mass, "layer_mass")
@@ -267,7 +298,7 @@ hot <- function(X, Y, rotation = FALSE, test = NULL, holdout = 0.2, splits = 1,
   }
 
   fits <- with_seed(seed, {
-    folds <- make_splits(n_stimuli, test, holdout, splits)
+    folds <- make_splits(sys$n_stimuli, test, holdout, splits)
     lapply(folds, function(f) {
       fit_split(X, Y, f$train, f$test, constant, n_perm, threads, progress,
                 rotation, max_iter, tol)

@@ -39,7 +39,7 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
   )
   layer_names <- list(source = names(X), target = names(Y))
   if (res$status == hot_split_status[["constant"]]) {
-    constant_failure(res, X, Y)
+    constant_failure(res, X, Y, constant)
   }
   if (res$status == hot_split_status[["pair"]]) {
     k <- which(res$inner$status != 0L)[1]
@@ -89,27 +89,15 @@ split_standardisation <- function(layers, center, scale, constant) {
 }
 
 # The first layer (of `X`, then of `Y`) whose constant training columns stop
-# the fit: all of its columns, or any with constant = "error".
-constant_failure <- function(res, X, Y) {
+# the fit: all of its columns, or any with constant = "error" (the error of
+# abort_constant(), R/standardise.R).
+constant_failure <- function(res, X, Y, constant) {
   for (s in list(list(X, res$constant_x, "X"), list(Y, res$constant_y, "Y"))) {
     for (l in seq_along(s[[1]])) {
       dropped <- which(s[[2]][[l]])
       if (!length(dropped)) next
-      name <- names(s[[1]])[l]
-      what <- paste0("layer `", name, "` of `", s[[3]], "`")
-      if (length(dropped) == ncol(s[[1]][[l]])) {
-        abort(what, " has only constant columns on the training stimuli",
-              arg = s[[3]], layer = name)
-      }
-      labels <- colnames(s[[1]][[l]])
-      labels <- if (is.null(labels)) dropped else labels[dropped]
-      abort(what, " has ", length(dropped), " column",
-            if (length(dropped) > 1) "s", " constant on the training stimuli (",
-            paste(utils::head(labels, 5), collapse = ", "),
-            if (length(dropped) > 5) ", ...",
-            "): correlation is undefined; remove ",
-            if (length(dropped) > 1) "them" else "it",
-            " or use `constant = \"drop\"`", arg = s[[3]], layer = name)
+      if (constant == "drop" && length(dropped) < ncol(s[[1]][[l]])) next
+      abort_constant(s[[1]][[l]], names(s[[1]])[l], s[[3]], dropped)
     }
   }
   abort("the engine reported constant columns that R cannot find; please ",

@@ -194,9 +194,13 @@ future_plan_is_parallel <- function() {
 # One fit of hot_many(); errors name the two systems. Keeps the fit small.
 hot_many_pair <- function(job, hot_args, seed, threads, keep_fits) {
   fit <- tryCatch(
-    do.call(hot, c(list(X = quote(job$X), Y = quote(job$Y), seed = seed,
-                        threads = threads, progress = FALSE),
-                   hot_args)),
+    do.call(hot_fit, c(list(sys = checked_systems(job$X, job$Y), seed = seed,
+                            threads = threads, progress = FALSE,
+                            call = as.call(c(list(quote(hot), X = quote(job$X),
+                                                  Y = quote(job$Y), seed = seed,
+                                                  threads = threads,
+                                                  progress = FALSE), hot_args))),
+                       hot_args)),
     error = function(e) {
       abort("hot() of `systems$", job$source, "` (source, `X`) against ",
             "`systems$", job$target, "` (target, `Y`) failed: ",

@@ -133,8 +133,9 @@ hot_trajectory <- function(A, B, ..., test = NULL, holdout = 0.2, seed = NULL,
       pair <- c(A$labels[[i]], B$labels[[j]])
       fit <- withCallingHandlers(
         tryCatch(
-          hot(A$checkpoints[[i]], B$checkpoints[[j]], test = shared$test,
-              holdout = shared$holdout, seed = seed, progress = FALSE, ...),
+          hot_fit(checked_systems(A$checkpoints[[i]], B$checkpoints[[j]]),
+                  test = shared$test, holdout = shared$holdout, seed = seed,
+                  progress = FALSE, ...),
           error = function(e) {
             abort("hot() failed on checkpoint pair (`", pair[1L], "`, `",
                   pair[2L], "`): ", conditionMessage(e))

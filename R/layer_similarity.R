@@ -112,7 +112,7 @@ layer_similarity <- function(X, Y,
   n_stimuli <- check_same_stimuli(X, Y)
   if (n_stimuli < 3L) {
     abort("`X` and `Y` need at least 3 stimuli (rows) for a layer ",
-          "similarity, not ", n_stimuli)
+          "similarity, not ", n_stimuli, arg = "X")
   }
   holdout <- check_number(holdout, "holdout", 0, 1, upper_open = TRUE)
   lambda <- check_number(lambda, "lambda", 0)
@@ -123,8 +123,8 @@ layer_similarity <- function(X, Y,
   dropped <- NULL
   sim <- switch(metric,
     soft_matching = {
-      fit <- hot(X, Y, holdout = 0, n_perm = 0, constant = constant,
-                 threads = threads, progress = FALSE)
+      fit <- hot_fit(checked_systems(X, Y), holdout = 0, n_perm = 0,
+                     constant = constant, threads = threads, progress = FALSE)
       dropped <- fit$dropped
       1 - fit$cost
     },
@@ -134,7 +134,8 @@ layer_similarity <- function(X, Y,
     linear = {
       if (is.null(test) && holdout == 0) {
         abort("`holdout` must be > 0 (or `test` given) for ",
-              "`metric = \"linear\"`: it is scored on held-out stimuli")
+              "`metric = \"linear\"`: it is scored on held-out stimuli",
+              arg = "holdout")
       }
       split <- with_seed(seed, make_splits(n_stimuli, test, holdout, 1L))[[1]]
       res <- similarity_linear(X, Y, split$train, split$test, lambda,
@@ -179,7 +180,7 @@ centred_layers <- function(layers, arg) {
     ss <- sum(xc^2)
     if (!(ss > 1e-24 * sum(x^2))) {
       abort("layer `", name, "` of `", arg, "` is constant over the stimuli: ",
-            "its similarity is undefined")
+            "its similarity is undefined", arg = arg, layer = name)
     }
     if (ncol(xc) > nrow(xc)) {
       s <- svd(xc, nu = nrow(xc), nv = 0L)
@@ -217,7 +218,7 @@ rdm_ranks <- function(layers, arg) {
     what <- paste0("layer `", name, "` of `", arg, "`")
     if (ncol(x) < 2L) {
       abort(what, " has 1 unit: RSA needs at least 2 units to correlate ",
-            "the response patterns of stimuli")
+            "the response patterns of stimuli", arg = arg, layer = name)
     }
     xc <- x - rowMeans(x)
     norms <- sqrt(rowSums(xc^2))
@@ -226,7 +227,8 @@ rdm_ranks <- function(layers, arg) {
       abort(what, " has ", length(flat), " stimul",
             if (length(flat) > 1) "i" else "us",
             " whose response pattern is constant over the units (first: row ",
-            flat[1], "): their RDM entries are undefined")
+            flat[1], "): their RDM entries are undefined", arg = arg,
+            layer = name)
     }
     xn <- xc / norms
     rdm <- 1 - tcrossprod(xn)
@@ -249,21 +251,25 @@ similarity_linear <- function(X, Y, train, test, lambda, constant) {
   Ytr <- standardise_layers(Y, train, sy)
   Yte <- standardise_layers(Y, test, sy)
   Xtr <- standardise_layers(X, train, sx)
-  Xte <- Map(function(x, s) x[test, s$keep, drop = FALSE], X, sx)
+  Xte <- standardise_layers(X, test, sx)
   L <- length(X)
   M <- length(Y)
   sim <- matrix(NA_real_, L, M)
   undefined <- list()
   for (m in seq_len(M)) {
-    # ridge hat map from training to held-out rows: B = V f(D) U' x,
-    # predictions Yte B, with f(d) = d / (d^2 + lambda)
+    # ridge coefficients from the training rows: beta = V f(D) U' x,
+    # predictions Yte beta, with f(d) = d / (d^2 + lambda)
     s <- svd(Ytr[[m]])
     f <- if (lambda > 0) s$d / (s$d^2 + lambda) else
       ifelse(s$d > max(dim(Ytr[[m]])) * .Machine$double.eps * s$d[1],
              1 / s$d, 0)
-    H <- Yte[[m]] %*% (s$v %*% (f * t(s$u)))
+    # the prediction of unit i is sum_j beta[j, i] Yte[, j]: the bound of the
+    # undefined rule (see ?hot) is sum_j |beta[j, i]| ||Yte[, j]||
+    norms <- sqrt(colSums(Yte[[m]]^2))
     for (l in seq_len(L)) {
-      r <- column_correlations(H %*% Xtr[[l]], Xte[[l]])
+      beta <- s$v %*% (f * crossprod(s$u, Xtr[[l]]))
+      r <- .Call(C_ffi_correlations, Yte[[m]] %*% beta, Xte[[l]],
+                 as.vector(crossprod(abs(beta), norms)))
       bad <- which(is.na(r))
       if (length(bad)) {
         undefined[[length(undefined) + 1L]] <- data.frame(
@@ -277,26 +283,15 @@ similarity_linear <- function(X, Y, train, test, lambda, constant) {
   undefined <- do.call(rbind, c(undefined, list(data.frame(
     source = character(0), target = character(0), unit = integer(0)))))
   if (nrow(undefined)) {
-    warning("held-out correlation is undefined for ", nrow(undefined),
-            " source unit prediction", if (nrow(undefined) > 1) "s",
-            " (constant on the held-out stimuli); they are left out of the ",
-            "means: see `attr(, \"undefined\")`", call. = FALSE)
+    warn("held-out correlation is undefined for ", nrow(undefined),
+         " source unit prediction", if (nrow(undefined) > 1) "s",
+         " (constant on the held-out stimuli, or in their prediction); they ",
+         "are left out of the means: see `attr(, \"undefined\")`",
+         class = "undefined", layer = unique(undefined$source))
   }
   list(similarity = sim, undefined = undefined,
        dropped = list(source = lapply(sx, `[[`, "dropped"),
                       target = lapply(sy, `[[`, "dropped")))
-}
-
-# Pearson correlation of the matching columns of a and b; NA where either
-# column is constant.
-column_correlations <- function(a, b) {
-  ac <- a - rep(colMeans(a), each = nrow(a))
-  bc <- b - rep(colMeans(b), each = nrow(b))
-  saa <- colSums(ac^2)
-  sbb <- colSums(bc^2)
-  r <- colSums(ac * bc) / sqrt(saa * sbb)
-  r[!(saa > 1e-24 * colSums(a^2)) | !(sbb > 1e-24 * colSums(b^2))] <- NA_real_
-  r
 }
 
 # --- methods ---------------------------------------------------------------

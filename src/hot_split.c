@@ -448,10 +448,7 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
     yn[m] = norm;
   }
   sj.ynorm = yn;
-  sj.sp.i = INTEGER(VECTOR_ELT(inner, 1));
-  sj.sp.j = INTEGER(VECTOR_ELT(inner, 2));
-  sj.sp.x = REAL(VECTOR_ELT(inner, 3));
-  sj.sp.start = REAL(VECTOR_ELT(inner, 4));
+  sj.sp = plans_from_list(inner, 1); /* after `cost` */
   sj.rot = kernel_rot;
   SEXP units = Rf_allocVector(VECSXP, L);
   SET_VECTOR_ELT(out, 12, units);

@@ -144,7 +144,7 @@ typedef struct {
   /* per pair k (L * M): plan storage and results */
   const R_xlen_t *cap_start;
   int *fi, *fj, *nnz, *status, *iterations, *converged;
-  double *fx, *cost, *pivots;
+  double *fx, *cost;
   /* optional per-pair outputs (NULL, or NULL entries): R (n_l x n_l) and the
    * objective trace (max_iter + 1) */
   double **rot_out, **trace_out;
@@ -193,6 +193,8 @@ typedef struct {
   const double **rot;       /* L * M rotations (NULL entries: none) or NULL */
 } score_job;
 
+/* the plans of a list whose elements first .. first + 3 are i, j, x, start */
+sparse_plans plans_from_list(SEXP list, int first);
 /* doubles of scratch that score_layer() needs for a layer of n units */
 size_t score_scratch_doubles(int T, int n, int rotated);
 /* Rebuilds layer l from weights W (L x M) and scores it: r (n_l) receives

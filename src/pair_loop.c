@@ -66,7 +66,6 @@ static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
       memcpy(job->rot_out[k], s->rot.R, sizeof(double) * (size_t) n * n);
   }
   job->status[k] = st;
-  job->pivots[k] = ot_pivots(p);
   if (st != OT_OPTIMAL) return;
   R_xlen_t at = job->cap_start[k];
   job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
@@ -101,7 +100,6 @@ typedef struct {
 static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
                         double scale, pair_scratch *s, const ot_partial *q) {
   job->status[k] = st;
-  job->pivots[k] = ot_pivots(p);
   job->nnz[k] = 0;
   job->cost[k] = NA_REAL;
   job->iterations[k] = 0;
@@ -202,7 +200,6 @@ void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
   job->iterations = (int *) R_alloc(LM, sizeof(int));
   job->converged = (int *) R_alloc(LM, sizeof(int));
   job->cost = (double *) R_alloc(LM, sizeof(double));
-  job->pivots = (double *) R_alloc(LM, sizeof(double));
   job->rot_out = NULL;
   job->trace_out = NULL;
   job->unit_mass = 1;

@@ -36,17 +36,33 @@ void column_norms(const double *Y, int T, int n, double *norm) {
   }
 }
 
+sparse_plans plans_from_list(SEXP list, int first) {
+  sparse_plans sp;
+  sp.i = INTEGER(VECTOR_ELT(list, first));
+  sp.j = INTEGER(VECTOR_ELT(list, first + 1));
+  sp.x = REAL(VECTOR_ELT(list, first + 2));
+  sp.start = REAL(VECTOR_ELT(list, first + 3));
+  return sp;
+}
+
 size_t score_scratch_doubles(int T, int n, int rotated) {
   size_t Tn = (size_t) T * (size_t) n;
   return Tn + 2 * (size_t) n + (rotated ? Tn + (size_t) n : 0);
 }
 
-/* Xhat (T x n_l); B (T x n_l) is scratch, used only for rotated pairs. */
-static void reconstruct_layer(const score_job *job, int l, const double *W,
-                              double *B, double *Xhat) {
+/* Layer l rebuilt under weights W, and/or the bounds of its columns:
+ * Xhat (T x n_l, or NULL) the reconstruction, bound (n_l, or NULL) the
+ * bound B of each column (see the rule at the top) from the norms `ynorm`
+ * of the target units.  One walk over the terms serves both, so that the
+ * bound is always that of the reconstruction.  Scratch for rotated pairs:
+ * B (T x n_l, with Xhat) and bound_B (n_l, with bound). */
+static void rebuild_layer(const score_job *job, int l, const double *W,
+                          const double *const *ynorm, double *B, double *bound_B,
+                          double *Xhat, double *bound) {
   const int L = job->L, M = job->M, T = job->T, n_l = job->nx[l];
   const sparse_plans *sp = &job->sp;
-  memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
+  if (Xhat) memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
+  if (bound) memset(bound, 0, sizeof(double) * (size_t) n_l);
   for (int m = 0; m < M; m++) {
     double w = W[l + (R_xlen_t) m * L];
     if (w == 0) continue;
@@ -55,48 +71,32 @@ static void reconstruct_layer(const score_job *job, int l, const double *W,
     /* without rotation, accumulate straight into Xhat; with it, B = Y (n Q)'
      * first and then Xhat += L w B R' */
     double s = R ? (double) n_l : (double) L * w * n_l;
-    double *dest = R ? B : Xhat;
-    if (R) memset(B, 0, sizeof(double) * (size_t) T * n_l);
+    double *dest = R ? B : Xhat, *dest_bound = R ? bound_B : bound;
+    if (R && Xhat) memset(B, 0, sizeof(double) * (size_t) T * n_l);
+    if (R && bound) memset(bound_B, 0, sizeof(double) * (size_t) n_l);
     for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++) {
       double c = s * sp->x[t];
-      double *out = dest + (R_xlen_t) (sp->i[t] - 1) * T;
-      const double *y = job->Y[m] + (R_xlen_t) (sp->j[t] - 1) * T;
-      for (int r = 0; r < T; r++) out[r] += c * y[r];
+      int i = sp->i[t] - 1, j = sp->j[t] - 1;
+      if (Xhat) {
+        double *out = dest + (R_xlen_t) i * T;
+        const double *y = job->Y[m] + (R_xlen_t) j * T;
+        for (int r = 0; r < T; r++) out[r] += c * y[r];
+      }
+      if (bound) dest_bound[i] += fabs(c) * ynorm[m][j];
     }
-    if (R && T > 0) {
-      const double alpha = (double) L * w, one = 1.0;
+    if (!R) continue;
+    const double alpha = (double) L * w;
+    if (Xhat && T > 0) {
+      const double one = 1.0;
       F77_CALL(dgemm)("N", "T", &T, &n_l, &n_l, &alpha, B, &T, R, &n_l, &one,
                       Xhat, &T FCONE FCONE);
     }
-  }
-}
-
-/* The bounds B of the columns of Xhat (see the rule at the top): the same
- * terms as reconstruct_layer(), with the norms `ynorm` of the target units;
- * bound_B (n_l) is scratch for rotated pairs. */
-static void layer_bound(const score_job *job, int l, const double *W,
-                        const double *const *ynorm, double *bound_B, double *bound) {
-  const int L = job->L, M = job->M, n_l = job->nx[l];
-  const sparse_plans *sp = &job->sp;
-  memset(bound, 0, sizeof(double) * (size_t) n_l);
-  for (int m = 0; m < M; m++) {
-    double w = W[l + (R_xlen_t) m * L];
-    if (w == 0) continue;
-    R_xlen_t k = l + (R_xlen_t) m * L;
-    const double *R = job->rot ? job->rot[k] : NULL;
-    double s = R ? (double) n_l : (double) L * w * n_l;
-    double *dest = R ? bound_B : bound;
-    if (R) memset(bound_B, 0, sizeof(double) * (size_t) n_l);
-    for (R_xlen_t t = (R_xlen_t) sp->start[k]; t < (R_xlen_t) sp->start[k + 1]; t++)
-      dest[sp->i[t] - 1] += fabs(s * sp->x[t]) * ynorm[m][sp->j[t] - 1];
-    if (R) {
-      const double alpha = fabs((double) L * w);
+    if (bound)
       for (int i = 0; i < n_l; i++) {
         double b = 0;
         for (int q = 0; q < n_l; q++) b += fabs(R[i + (R_xlen_t) q * n_l]) * bound_B[q];
-        bound[i] += alpha * b;
+        bound[i] += fabs(alpha) * b;
       }
-    }
   }
 }
 
@@ -211,8 +211,7 @@ double score_layer(const score_job *job, int l, const double *W, double *scratch
   double *B = xh + Tn, *bound_B = B + Tn;
   if (Xhat) xh = Xhat;
   if (!r) r = rr;
-  reconstruct_layer(job, l, W, job->rot ? B : NULL, xh);
-  layer_bound(job, l, W, job->ynorm, job->rot ? bound_B : NULL, bound);
+  rebuild_layer(job, l, W, job->ynorm, B, bound_B, xh, bound);
   int i = 0;
   for (; i + 4 <= n_l; i += 4) {
     const double *x4[4], *y4[4];
@@ -338,10 +337,7 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
   job.ynorm = yn;
   job.nx = nx;
   job.ny = ny;
-  job.sp.i = INTEGER(VECTOR_ELT(inner, 0));
-  job.sp.j = INTEGER(VECTOR_ELT(inner, 1));
-  job.sp.x = REAL(VECTOR_ELT(inner, 2));
-  job.sp.start = REAL(VECTOR_ELT(inner, 3));
+  job.sp = plans_from_list(inner, 0);
   job.rot = NULL;
   if (!Rf_isNull(rotations)) {
     const double **rot = (const double **) R_alloc((size_t) L * M, sizeof(double *));
@@ -363,8 +359,7 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
     SET_VECTOR_ELT(rebuilt, l, Xhat);
     xhat[l] = REAL(Xhat);
     if (!scored) {
-      reconstruct_layer(&job, l, REAL(W), job.rot ? scratch + 2 * (size_t) max_n : NULL,
-                        xhat[l]);
+      rebuild_layer(&job, l, REAL(W), NULL, scratch, NULL, xhat[l], NULL);
       continue;
     }
     SEXP r = Rf_allocVector(REALSXP, nx[l]);
@@ -390,7 +385,8 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
           ynw[m][j] = sqrt(s2);
         }
       for (int l = 0; l < L; l++) {
-        layer_bound(&job, l, REAL(W), (const double *const *) ynw, bound_B, bound);
+        rebuild_layer(&job, l, REAL(W), (const double *const *) ynw, NULL, bound_B,
+                      NULL, bound);
         for (int i = 0; i < nx[l]; i++)
           rr[i] = weighted_correlation(xhat[l] + (R_xlen_t) i * T0, bound[i],
                                        X[l] + (R_xlen_t) i * T0, w, T0);
@@ -406,4 +402,26 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
   SET_VECTOR_ELT(out, 2, keep ? rebuilt : R_NilValue);
   UNPROTECT(4);
   return out;
+}
+
+/* The correlation of the matching columns of a (predictions) and b (truth),
+ * T x n each, by the rule at the top: `bound` (n) is the bound B of each
+ * column of a (NULL: its norm, a prediction taken as one term).  The kernel
+ * of layer_similarity(metric = "linear"). */
+SEXP ffi_correlations(SEXP a, SEXP b, SEXP bound) {
+  if (!Rf_isReal(a) || !Rf_isMatrix(a) || !Rf_isReal(b) || !Rf_isMatrix(b) ||
+      Rf_nrows(a) != Rf_nrows(b) || Rf_ncols(a) != Rf_ncols(b))
+    Rf_error("`a` and `b` must be double matrices of the same size");
+  const int T = Rf_nrows(a), n = Rf_ncols(a);
+  if (!Rf_isNull(bound) && (!Rf_isReal(bound) || XLENGTH(bound) != n))
+    Rf_error("`bound` must be NULL or a double vector of length %d", n);
+  double *norm = (double *) R_alloc(n > 0 ? n : 1, sizeof(double));
+  if (Rf_isNull(bound)) column_norms(REAL(a), T, n, norm);
+  else for (int i = 0; i < n; i++) norm[i] = REAL(bound)[i];
+  SEXP r = PROTECT(Rf_allocVector(REALSXP, n));
+  for (int i = 0; i < n; i++)
+    REAL(r)[i] = unit_correlation(REAL(a) + (R_xlen_t) i * T, norm[i],
+                                  REAL(b) + (R_xlen_t) i * T, T);
+  UNPROTECT(1);
+  return r;
 }

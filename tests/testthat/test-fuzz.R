@@ -38,7 +38,7 @@ wrapper_error <- paste(
     "must be a non-empty list", "must be a double matrix", "has \\d+ rows",
     "must be a single", "must be a whole", "`pairs`", "`W` must",
     "`inner`", "`rotations", "`n_source`", "too many", "`(train|test|perms)`",
-    "`mode` must", "`weights` must", "`Xs"),
+    "`mode` must", "`weights` must", "`Xs", "`a` and `b` must", "`bound` must"),
   collapse = "|")
 
 # A valid set of arguments of every entry point, and a check of its answer.
@@ -73,6 +73,8 @@ entry_points <- list(
                         ok = function(r) length(r$rotations) == length(r$status)),
   reconstruct_scores = list(args = list(Xs, Ys, inner4, W, NULL, FALSE, c(2L, 3L), NULL),
                             ok = function(r) is.list(r) && length(r) == 3),
+  correlations = list(args = list(matrix(rnorm(8), 4, 2), matrix(rnorm(8), 4, 2), NULL),
+                      ok = function(r) is.double(r) && length(r) == 2L),
   sinkhorn = list(args = list(matrix(runif(6), 2, 3), c(0.5, 0.5), rep(1 / 3, 3), 0.1,
                               1e-9, 100L),
                   ok = function(r) is.list(r) && is.matrix(r$plan) && all(is.finite(r$plan)))

@@ -178,3 +178,18 @@ test_that("errors are classed and carry the argument, layer and pair", {
   expect_error(fail(2L, "x"), "infeasible", class = "hotalign_error_solver")
   expect_error(fail(99L, "x"), "solver failed", class = "hotalign_error_solver")
 })
+
+test_that("constant = \"drop\" names the layer that is entirely constant", {
+  set.seed(2)
+  X <- list(a = cbind(rnorm(30), 1), b = matrix(5, 30, 2))
+  Y <- list(c = matrix(rnorm(60), 30, 2))
+  err <- expect_error(hot(X, Y, constant = "drop", threads = 1, progress = FALSE),
+                      "layer `b` of `X` has only constant columns",
+                      class = "hotalign_error_input")
+  expect_identical(err$layer, "b")
+  expect_error(hot(X, Y, threads = 1, progress = FALSE),
+               "layer `a` of `X` has 1 column constant")
+  fit <- hot(X[1], Y, constant = "drop", threads = 1, progress = FALSE,
+             n_perm = 0)
+  expect_identical(fit$dropped$source$a, 2L)
+})

@@ -320,3 +320,20 @@ test_that("print, as.data.frame, as.matrix and plot", {
   expect_error(plot(s, plan = matrix(0, 3, 3)), "`plan` must be")
   expect_error(plot(s, plan = t(fit$plan)), "`plan` must be")
 })
+
+test_that("linear predictivity uses the undefined rule of ?hot (no round-off scores)", {
+  set.seed(3)
+  y <- rnorm(40)
+  X <- list(a = cbind(rnorm(40), rnorm(40)))
+  # the kernel: a prediction constant up to one ulp is undefined, a varying
+  # one is scored
+  C <- getFromNamespace("C_ffi_correlations", "hotalign")
+  a <- matrix(rep(0.2, 10), 10, 1) + c(0, 2^-54)  # constant up to one ulp
+  expect_true(is.na(.Call(C, a, matrix(rnorm(10), 10, 1), NULL)))
+  expect_equal(.Call(C, cbind(1:10 + 0), cbind(2 * (1:10)), NULL), 1)
+  expect_error(.Call(C, diag(2), diag(3), NULL), "`a` and `b` must")
+  expect_error(.Call(C, diag(2), diag(2), 1), "`bound` must")
+  s <- layer_similarity(X, list(b = cbind(y, rnorm(40))), metric = "linear",
+                        test = 31:40)
+  expect_true(all(is.finite(unclass(s))))
+})
