@@ -279,3 +279,31 @@ test_that("a reconstruction that is constant up to round-off is undefined, not s
   expect_true(is.na(got4$layers[1, 2]))
   expect_equal(abs(got4$layers[1, 3]), 1)
 })
+
+test_that("the one-pass engine gives the same bits for 1 and 2 threads, scores included", {
+  X <- make_system(widths = c(8, 12, 10), seed = 1)
+  Y <- make_system(widths = c(10, 6, 9, 7), seed = 2)
+  one <- hot(X, Y, seed = 4, n_perm = 40, splits = 2, threads = 1,
+             progress = FALSE)
+  two <- hot(X, Y, seed = 4, n_perm = 40, splits = 2, threads = 2,
+             progress = FALSE)
+  expect_identical(fit_content(one), fit_content(two))
+  r1 <- hot(X[1:2], Y[1:3], rotation = TRUE, max_iter = 5, seed = 4,
+            n_perm = 10, threads = 1, progress = FALSE)
+  r2 <- hot(X[1:2], Y[1:3], rotation = TRUE, max_iter = 5, seed = 4,
+            n_perm = 10, threads = 2, progress = FALSE)
+  expect_identical(fit_content(r1), fit_content(r2))
+})
+
+test_that("the perm-P null scored from the plan's row shifts equals explicit permuted plans", {
+  X <- make_system(widths = c(8, 12, 10), seed = 1)
+  Y <- make_system(widths = c(10, 6, 9, 7), seed = 2)
+  fit <- hot(X, Y, seed = 5, n_perm = 6, threads = 1, progress = FALSE)
+  perms <- getFromNamespace("perm_p_permutations", "hotalign")(3L, 6L)
+  expect_true(attr(perms, "exact"))
+  got <- vapply(perms, function(p) {
+    mean(ref_layer_scores(fit, X, Y, fit$plan[p, , drop = FALSE]))
+  }, 0)
+  expect_equal(fit$baselines$perm_p, mean(got), tolerance = 1e-12)
+  expect_equal(fit$baselines$perm_p_value, mean(got >= fit$score))
+})
