@@ -88,6 +88,55 @@
 #' anything is allocated; the option `hotalign.max_memory` (in bytes) sets
 #' a lower limit, e.g. on a shared machine.
 #'
+#' @section Partial transport and noise ceilings:
+#' With `unit_mass = s < 1`, every inner problem moves only the share `s` of
+#' its units' mass: the exact partial OT of [ot_exact()] (`mass`), so that
+#' units without a good counterpart (noisy voxels, units specific to one
+#' network) can be left out. `C[l, m]` is then the cost per unit of
+#' transported mass, `<K_lm, Q_lm> / s`, comparable to the balanced one.
+#' Each source unit is rebuilt from the mass it does send (renormalised per
+#' unit: the correlation score does not depend on the scale); a unit that
+#' sends less than 1e-6 of its mass under the layer plan is reported in
+#' `$unsent` (layer, unit, share sent) and left out of the scores, not scored
+#' as zero. With `layer_mass = t < 1` the outer problem moves only the
+#' share `t` of the layers' mass, so a layer without a counterpart (a
+#' network's classifier head against visual cortex) can be left out:
+#' `$layers_without_mass` lists the source and target layers that send or
+#' receive none, and the `score` (and the baselines) average over the source
+#' layers that send mass; `objective` is `<C, P> / t`. `unit_mass = 1,
+#' layer_mass = 1` is plain HOT, bit for bit. The inner problems of a
+#' partial fit run in the same parallel pair loop (results do not depend on
+#' `threads`), each thread holding besides plain HOT's workspace the
+#' augmented `(n + 1) x (n' + 1)` problem (its cost and solver workspace);
+#' its scores come from the same reconstruction kernel as plain HOT's (so a
+#' partial fit at full mass, e.g. with `reliability` alone, gives plain HOT's
+#' plan and scores bit for bit). It does not combine with `rotation` yet.
+#'
+#' `reliability = list(X = , Y = )` gives each unit's reliability (for
+#' example [noise_ceiling()] of repeated measurements; one entry per layer,
+#' a numeric vector or a `noise_ceiling()` data frame; either system may be
+#' left out). With `min_reliability`, units below it (and those with `NA`
+#' reliability) are removed before fitting, recorded in
+#' `$reliability_removed` (original column indices per layer). Beside
+#' `score`, the fit reports `score_corrected`: each source unit's held-out
+#' correlation divided by its noise ceiling, averaged as the score is,
+#' \deqn{ceiling_i = \sqrt{rel_{x,i} \; rel_{\hat x, i}},}{ceiling_i = sqrt(rel_x[i] * rel_xhat[i]),}
+#' the classical correction for attenuation, where `rel_x[i]` is the
+#' reliability of source unit `i` and `rel_xhat[i]` that of its
+#' reconstruction `xhat_i = sum_j w_ij y_j`, computed from the target
+#' reliabilities as `1 - sum_j w_ij^2 (1 - rel_j) var(y_j) / var(xhat_i)`
+#' on the held-out stimuli (noise independent across target units). A
+#' system without reliabilities counts as noiseless (`rel = 1`). It corrects
+#' for the measurement noise of the two sides at scoring time only; it does
+#' NOT correct for the noise's effect on the fitted plans (plans fitted on
+#' noisy data are worse than on clean data, so the corrected score tends to
+#' fall a little short of the noiseless one), for noise shared across units
+#' (the independence assumption), nor for the error of the reliability
+#' estimates themselves; units with a reliability <= 0 have no ceiling and
+#' are left out of it. Corrected values may exceed 1. `$ceilings` holds the
+#' per-unit ceilings and `$score_corrected_se` the standard error over
+#' splits.
+#'
 #' @param X,Y Named lists of numeric matrices, stimuli in rows (the same
 #'   stimuli, in the same order, in every layer of both systems), units in
 #'   columns. Data frames and integer matrices are converted; see
@@ -119,6 +168,14 @@
 #'   number; see [hot_threads()]. Results do not depend on it.
 #' @param progress Show a progress bar for long fits (needs the `cli`
 #'   package's progress bars, shown after 2 seconds).
+#' @param unit_mass Share of each inner problem's mass to transport, in
+#'   `(0, 1]` (see the section on partial transport).
+#' @param layer_mass Share of the outer (layer) problem's mass to transport,
+#'   in `(0, 1]`.
+#' @param reliability `NULL`, or `list(X = , Y = )` of per-unit
+#'   reliabilities (see the section): adds `score_corrected`.
+#' @param min_reliability `NULL` (keep every unit), or a number: units whose
+#'   reliability is below it are removed before fitting.
 #' @return An object of class `"hot"`: a list with `plan` and `cost` (`L x M`
 #'   matrices named by layer), `objective` (`sum(plan * cost)`), `score`,
 #'   `layer_scores`, `unit_scores`, `undefined` (units whose held-out
@@ -133,7 +190,11 @@
 #'   `standardise` and `dropped`; with HOT+R, `rotation$splits` holds each
 #'   split's rotations), `score_se`, `n_perm`, `perm_test` (how
 #'   many permutations the perm-P null used and whether it was exact), `seed`
-#'   and `call`.
+#'   and `call`. With `unit_mass`, `layer_mass` below 1 or `reliability`,
+#'   also `unit_mass`, `layer_mass`, `unsent`, `layers_without_mass`, and with
+#'   `reliability` `score_corrected`, `score_corrected_se`,
+#'   `layer_scores_corrected`, `ceilings`, `reliability_removed` and
+#'   `min_reliability`; the inner plans of a partial fit sum to `unit_mass`.
 #' @references Shah, S. and Khosla, M. (2025). Representational alignment
 #'   across model layers and brain regions with hierarchical optimal transport.
 #'   \doi{10.48550/arXiv.2510.01706}
@@ -154,14 +215,33 @@
 #' rotated <- hot(list(x = x), list(y = y), rotation = TRUE, seed = 1,
 #'                n_perm = 0, threads = 1)
 #' c(plain = plain$score, rotation = rotated$score)
+#'
+#' # partial HOT: a source layer without a counterpart is left out
+#' X <- c(sim$X[1:2], noise = list(matrix(rnorm(100 * 10), 100, 10)))
+#' part <- hot(X, sim$Y[1:4], layer_mass = 2 / 3, seed = 1, n_perm = 0,
+#'             threads = 1)
+#' part$layers_without_mass
+#'
+#' # noise ceilings from repeated measurements
+#' rep4 <- simulate_hierarchy(n_stimuli = 100, source_layers = 2,
+#'                            target_layers = 2, source_units = 10,
+#'                            target_units = 10, seed = 1, repeats = 4,
+#'                            repeat_noise = c(0.2, 2))
+#' rel <- lapply(rep4$repeats, function(sys) lapply(sys, noise_ceiling))
+#' nc <- hot(rep4$X, rep4$Y, reliability = rel, min_reliability = 0.3,
+#'           seed = 1, n_perm = 0, threads = 1)
+#' c(score = nc$score, corrected = nc$score_corrected)
 hot <- function(X, Y, rotation = FALSE, test = NULL, holdout = 0.2, splits = 1,
                 seed = NULL, n_perm = 100, constant = c("error", "drop"),
                 max_iter = 100, tol = 1e-8, threads = hot_threads(),
-                progress = interactive()) {
+                progress = interactive(), unit_mass = 1, layer_mass = 1,
+                reliability = NULL, min_reliability = NULL) {
   hot_fit(prepare_systems(X, Y), rotation = rotation, test = test,
           holdout = holdout, splits = splits, seed = seed, n_perm = n_perm,
           constant = constant, max_iter = max_iter, tol = tol,
-          threads = threads, progress = progress, call = match.call())
+          threads = threads, progress = progress, unit_mass = unit_mass,
+          layer_mass = layer_mass, reliability = reliability,
+          min_reliability = min_reliability, call = match.call())
 }
 
 # Systems validated once: checked, named, coerced layers of `X` and `Y` with
@@ -183,7 +263,8 @@ hot_fit <- function(sys, rotation = FALSE, test = NULL, holdout = 0.2,
                     splits = 1, seed = NULL, n_perm = 100,
                     constant = c("error", "drop"), max_iter = 100, tol = 1e-8,
                     threads = hot_threads(), progress = interactive(),
-                    call = NULL) {
+                    unit_mass = 1, layer_mass = 1, reliability = NULL,
+                    min_reliability = NULL, call = NULL) {
   constant <- match.arg(constant)
   rotation <- check_flag(rotation, "rotation")
   holdout <- check_number(holdout, "holdout", 0, 1, upper_open = TRUE)
@@ -197,6 +278,24 @@ hot_fit <- function(sys, rotation = FALSE, test = NULL, holdout = 0.2,
   X <- sys$X
   Y <- sys$Y
   check_hot_memory(X, Y, sys$n_stimuli, threads, rotation, n_perm)
+  # partial transport and noise ceilings: R/hot_partial.R
+  unit_mass <- check_share(unit_mass, "unit_mass")
+  layer_mass <- check_share(layer_mass, "layer_mass")
+  rel <- check_reliability(reliability, X, Y)
+  if (!is.null(min_reliability)) {
+    min_reliability <- check_number(min_reliability, "min_reliability", -1, 1)
+    if (is.null(rel)) abort("`min_reliability` needs `reliability`",
+                            arg = "min_reliability")
+  }
+  if (unit_mass < 1 || layer_mass < 1 || !is.null(rel)) {
+    if (rotation) {
+      abort("`rotation = TRUE` does not combine with `unit_mass`, ",
+            "`layer_mass` below 1 or `reliability` yet", arg = "rotation")
+    }
+    return(hot_partial(X, Y, test, holdout, splits, seed, n_perm, constant,
+                       unit_mass, layer_mass, rel, min_reliability, call,
+                       threads, progress))
+  }
 
   fits <- with_seed(seed, {
     folds <- make_splits(sys$n_stimuli, test, holdout, splits)

@@ -94,6 +94,12 @@ hot_inference <- function(fit, X, Y, n_boot = 1000, n_shuffle = 100,
     abort("`fit` must be a \"hot\" fit from hot(), not a ", class(fit)[1],
           arg = "fit")
   }
+  if (!is.null(fit$unit_mass)) {
+    # refits would be balanced HOT: not the fit's own null
+    abort("`fit` is a partial or noise-corrected fit (`unit_mass`, ",
+          "`layer_mass` or `reliability`): its inference is not supported yet",
+          arg = "fit")
+  }
   X <- check_layers(X, "X")
   Y <- check_layers(Y, "Y")
   check_same_stimuli(X, Y)

@@ -37,6 +37,7 @@ print.hot <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat(hot_fmt(x$score, digits), hot_se_text(x, digits),
       " on ", length(x$test), " held-out stimuli",
       if (n_splits > 1L) paste0(" x ", n_splits, " splits"), "\n", sep = "")
+  cat(partial_text(partial_summary(x), digits), sep = "")
   b <- x$baselines
   if (!is.null(b)) {
     cat("  baselines: pairwise best ", hot_fmt(b$pairwise_best, digits),
@@ -143,6 +144,7 @@ summary.hot <- function(object, ...) {
     dropped = object$dropped,
     undefined = undefined
   )
+  out$partial <- partial_summary(object)
   names(out$sizes$source) <- source_names
   names(out$sizes$target) <- target_names
   class(out) <- "summary.hot"
@@ -182,6 +184,7 @@ print.summary.hot <- function(x, digits = max(3L, getOption("digits") - 3L),
         " splits)", sep = "")
   }
   cat("\n")
+  cat(partial_text(x$partial, digits), sep = "")
 
   cat("\nPer source layer (held-out scores; dominant target and its share):\n")
   layers <- x$layers
@@ -189,7 +192,9 @@ print.summary.hot <- function(x, digits = max(3L, getOption("digits") - 3L),
   layers[num] <- lapply(layers[num], signif, digits = digits)
   print(layers, row.names = FALSE)
 
-  cat("\nLayer plan as shares of each source layer (L * plan; rows sum to 1):\n")
+  cat("\nLayer plan as shares of each source layer (L * plan; rows sum to ",
+      if (!is.null(x$partial) && x$partial$layer_mass < 1) "at most ", "1):\n",
+      sep = "")
   shares <- x$plan * nrow(x$plan)
   txt <- formatC(shares, digits = digits, format = "fg")
   txt[shares == 0] <- "."

@@ -53,7 +53,7 @@ predict.hot <- function(object, newdata, type = c("standardised", "original"),
   plan <- object$plan
   out <- hot_rebuild(object, unname(ys))
   for (l in seq_len(nrow(plan))) {
-    acc <- out[[l]]
+    acc <- partial_renormalise(object, l, out[[l]])  # R/hot_partial.R
     if (type == "original") {
       st <- hot_layer_stats(object, "source", l)
       acc <- sweep(sweep(acc, 2L, st$scale, "*"), 2L, st$center, "+")

@@ -37,6 +37,21 @@
 #' The correlation between a source unit and a noisy copy of it is
 #' `1 / (1 + noise^2)`.
 #'
+#' @section Repeats:
+#' `noise` is part of each unit's own, stable response. With `repeats > 1`
+#' (or `repeat_noise > 0`), every unit is also measured `repeats` times with
+#' independent measurement noise of standard deviation `sigma[u]` per repeat,
+#' and `X`, `Y` are the means over the repeats (what a fit would use). Its
+#' true reliability (the share of the variance of the mean that is stable
+#' response) is
+#' \deqn{\frac{1 + noise^2}{1 + noise^2 + \sigma_u^2 / repeats}.}{(1 + noise^2) / (1 + noise^2 + sigma[u]^2 / repeats).}
+#' `repeat_noise` is one `sigma` for every unit, or a range `c(low, high)`
+#' from which each unit's `sigma` is drawn uniformly, so that some units are
+#' much less reliable than others. The repeat noise is drawn after
+#' everything else, so the stable responses are those of the same call
+#' without repeats (and the default, `repeats = 1, repeat_noise = 0`, draws
+#' nothing more).
+#'
 #' @param n_stimuli Number of stimuli (rows of every layer), a whole number of
 #'   at least 2.
 #' @param source_layers Number of layers of system A.
@@ -52,6 +67,11 @@
 #'   previous one, in `[0, 1)`.
 #' @param seed `NULL` (use the current random state) or a whole number; the
 #'   random state of the session is restored afterwards when a seed is given.
+#' @param repeats Number of repeated measurements of every unit, a positive
+#'   whole number (see the section).
+#' @param repeat_noise Standard deviation of the measurement noise of one
+#'   repeat: one non-negative number, or a range `c(low, high)` to draw one
+#'   per unit.
 #'
 #' @return A list with
 #'   * `X`: named list (`"A1"`, `"A2"`, ...) of `n_stimuli x source_units[l]`
@@ -68,6 +88,16 @@
 #'
 #' Unit columns are named `"A1_1"`, `"A1_2"`, ..., `"B1_1"`, ...
 #'
+#' With repeats (`repeats > 1` or `repeat_noise > 0`) the list also has
+#'   * `repeats`: `list(X = , Y = )`, per layer an array
+#'     `n_stimuli x units x repeats` of the single measurements (input of
+#'     [noise_ceiling()]);
+#'   * `noiseless`: `list(X = , Y = )`, the stable responses (without
+#'     measurement noise);
+#'   * `reliability`: `list(X = , Y = )`, per layer the true reliability of
+#'     every unit's mean over the repeats (named by unit);
+#'   * `repeat_sd`: `list(X = , Y = )`, per layer every unit's `sigma`.
+#'
 #' @seealso [hot()], [hot_example]
 #' @export
 #' @examples
@@ -81,10 +111,19 @@
 #' j <- 1
 #' i <- sim$unit_source$B1[j]
 #' cor(sim$Y$B1[, j], sim$X$A1[, i])
+#'
+#' # 4 repeats, measurement noise of sd 0.2 to 3 per unit
+#' rep4 <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
+#'                            target_layers = 4, source_units = 10,
+#'                            target_units = 8, seed = 1, repeats = 4,
+#'                            repeat_noise = c(0.2, 3))
+#' dim(rep4$repeats$X$A1)
+#' round(rep4$reliability$X$A1, 2)
 simulate_hierarchy <- function(n_stimuli = 200, source_layers = 4,
                                target_layers = 8, source_units = 30,
                                target_units = 20, noise = 0.5,
-                               inheritance = 0.25, seed = NULL) {
+                               inheritance = 0.25, seed = NULL,
+                               repeats = 1, repeat_noise = 0) {
   n_stimuli <- sim_check_whole(n_stimuli, "n_stimuli", min = 2)
   source_layers <- sim_check_whole(source_layers, "source_layers", min = 1)
   target_layers <- sim_check_whole(target_layers, "target_layers", min = 1)
@@ -105,6 +144,13 @@ simulate_hierarchy <- function(n_stimuli = 200, source_layers = 4,
   }
   if (!is.null(seed)) {
     seed <- sim_check_whole(seed, "seed", min = -.Machine$integer.max)
+  }
+  repeats <- sim_check_whole(repeats, "repeats", min = 1)
+  if (!is.numeric(repeat_noise) || !(length(repeat_noise) %in% 1:2) ||
+      any(!is.finite(repeat_noise)) || any(repeat_noise < 0) ||
+      (length(repeat_noise) == 2L && repeat_noise[1] > repeat_noise[2])) {
+    abort("`repeat_noise` must be one non-negative number or a range ",
+          "c(low, high) with 0 <= low <= high", arg = "repeat_noise")
   }
 
   # block of target layers re-encoding each source layer
@@ -182,7 +228,36 @@ simulate_hierarchy <- function(n_stimuli = 200, source_layers = 4,
   names(unit_source) <- target_names
   names(block) <- target_names
 
-  list(X = X, Y = Y, truth = truth, block = block, unit_source = unit_source)
+  out <- list(X = X, Y = Y, truth = truth, block = block,
+              unit_source = unit_source)
+  if (repeats > 1L || any(repeat_noise > 0)) {
+    stable_var <- 1 + noise^2
+    measure <- function(layers) {
+      lapply(layers, function(x) {
+        n_u <- ncol(x)
+        sigma <- if (length(repeat_noise) == 1L) rep(repeat_noise, n_u) else
+          stats::runif(n_u, repeat_noise[1], repeat_noise[2])
+        reps <- array(stats::rnorm(length(x) * repeats), c(dim(x), repeats))
+        reps <- sweep(reps, 2L, sigma, "*") + as.vector(x)
+        dimnames(reps) <- list(NULL, colnames(x), NULL)
+        names(sigma) <- colnames(x)
+        list(repeats = reps, sigma = sigma,
+             mean = rowMeans(reps, dims = 2L),
+             reliability = stable_var / (stable_var + sigma^2 / repeats))
+      })
+    }
+    mx <- measure(X)
+    my <- measure(Y)
+    pick <- function(m, what) lapply(m, `[[`, what)
+    out$noiseless <- list(X = X, Y = Y)
+    out$X <- pick(mx, "mean")
+    out$Y <- pick(my, "mean")
+    out$repeats <- list(X = pick(mx, "repeats"), Y = pick(my, "repeats"))
+    out$reliability <- list(X = pick(mx, "reliability"),
+                            Y = pick(my, "reliability"))
+    out$repeat_sd <- list(X = pick(mx, "sigma"), Y = pick(my, "sigma"))
+  }
+  out
 }
 
 # --- helpers (private) -------------------------------------------------------

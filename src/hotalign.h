@@ -148,6 +148,10 @@ typedef struct {
   /* optional per-pair outputs (NULL, or NULL entries): R (n_l x n_l) and the
    * objective trace (max_iter + 1) */
   double **rot_out, **trace_out;
+  /* share of each pair's mass to move: 1 (balanced, set by pair_job_setup)
+   * or < 1, the exact partial OT of ot_partial.c (pair_job_set_unit_mass();
+   * costs are then per unit of moved mass, plans sum to unit_mass) */
+  double unit_mass;
 } pair_job;
 
 /* The masses of an n x m problem: uniform 1/n, 1/m, held as the integers
@@ -167,6 +171,10 @@ size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int rotation, int lwork);
 void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
                   const char *label);
 SEXP pair_job_plans(const pair_job *job);
+/* partial inner problems (0 < s < 1; not with rotation): call after
+ * pair_job_setup(), before pair_job_run(); reallocates the plan storage for
+ * the at most n + n' + 1 non-zeros of a partial vertex */
+void pair_job_set_unit_mass(pair_job *job, double s);
 
 /* -------------------------------------------------------------- reconstruct.c
  * The one reconstruction-and-correlation kernel (see the top of the file for
@@ -226,5 +234,33 @@ int cost_kernel_mode_arg(SEXP mode);
 int hot_threads_default(void);
 /* threads for a region of `tasks` independent tasks (tasks < 1: no cap) */
 int hot_threads_for(int requested, double tasks);
+
+/* ---------------------------------------------------------------- ot_partial.c
+ * Exact partial OT:  min <C, Q>  s.t.  Q >= 0, Q 1 <= a, Q' 1 <= b,
+ * sum Q = mass  (0 < mass <= min(sum a, sum b), checked by the caller), by
+ * the balanced problem with one dummy row and column (see ot_partial.c for
+ * the reduction and its invariants).  Usage: q = ot_partial_init(work, ...);
+ * while (ot_run(q->ot, budget) == OT_RUNNING) ...; ot_partial_extract(q, ...).
+ * No R API: safe inside OpenMP regions. */
+typedef struct ot_partial {
+  int n, m;          /* real sizes; the solver sees (n + 1) x (m + 1) */
+  double mass, big;  /* mass to move; cost of the dummy-dummy cell */
+  double tiny;       /* flows at or below it are round-off zeros */
+  double *C, *a, *b; /* augmented cost (column-major, leading dim n + 1), masses */
+  int *fi, *fj;      /* extraction scratch (n + m + 2 each) */
+  double *fx, *duals;
+  ot_problem *ot;    /* the balanced solver on the augmented problem */
+} ot_partial;
+
+size_t ot_partial_workspace_bytes(int n, int m);
+ot_partial *ot_partial_init(void *work, int n, int m, const double *C,
+                            const double *a, const double *b, double mass);
+/* Writes the real arcs with positive flow (at most n + m + 1: capacity of
+ * fi, fj, fx) 0-based, the duals alpha (n, <= 0), beta (m, <= 0) and lambda
+ * (of the total mass), *cost = <C, Q> and *dummy_flow the dummy-dummy flow
+ * (0 at an exact optimum).  Returns the number of real non-zeros. */
+int ot_partial_extract(const ot_partial *q, int *fi, int *fj, double *fx,
+                       double *alpha, double *beta, double *lambda,
+                       double *cost, double *dummy_flow);
 
 #endif

@@ -22,6 +22,8 @@ SEXP ffi_hot_split(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, S
 SEXP ffi_hot_memory(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_ot_workspace(SEXP, SEXP);
 SEXP ffi_correlations(SEXP, SEXP, SEXP);
+SEXP ffi_ot_partial(SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_inner_plans_partial(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 void cost_kernel_init(void); /* correlation_cost.c */
 void runtime_init(void);     /* threads.c */
 
@@ -43,6 +45,8 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_hot_memory", (DL_FUNC) &ffi_hot_memory, 6},
   {"ffi_ot_workspace", (DL_FUNC) &ffi_ot_workspace, 2},
   {"ffi_correlations", (DL_FUNC) &ffi_correlations, 3},
+  {"ffi_ot_partial", (DL_FUNC) &ffi_ot_partial, 4},
+  {"ffi_inner_plans_partial", (DL_FUNC) &ffi_inner_plans_partial, 6},
   {NULL, NULL, 0}
 };
 

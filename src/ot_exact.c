@@ -63,3 +63,56 @@ SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   UNPROTECT(6);
   return out;
 }
+
+/* ot_exact(mass = s): the partial problem through the kernel of
+ * ot_partial.c.  R has checked 0 < s <= min(sum a, sum b). */
+SEXP ffi_ot_partial(SEXP cost, SEXP a, SEXP b, SEXP mass) {
+  if (!Rf_isReal(cost) || !Rf_isMatrix(cost) || !Rf_isReal(a) || !Rf_isReal(b) ||
+      !Rf_isReal(mass) || Rf_length(mass) != 1 || !(REAL(mass)[0] > 0))
+    Rf_error("ffi_ot_partial: `cost` must be a double matrix, `a`, `b` doubles, "
+             "`mass` one positive double");
+  int n = Rf_nrows(cost), m = Rf_ncols(cost);
+  if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
+    Rf_error("ffi_ot_partial: sizes of `cost` (%d x %d), `a` and `b` disagree", n, m);
+  void *work = R_alloc(ot_partial_workspace_bytes(n, m), 1);
+  ot_partial *q = ot_partial_init(work, n, m, REAL(cost), REAL(a), REAL(b),
+                                  REAL(mass)[0]);
+  double budget = ot_slice_pivots(n + 1, m + 1);
+  int status;
+  while ((status = ot_run(q->ot, budget)) == OT_RUNNING) R_CheckUserInterrupt();
+
+  int cap = n + m + 1;
+  int *fi = (int *) R_alloc(cap, sizeof(int)), *fj = (int *) R_alloc(cap, sizeof(int));
+  double *fx = (double *) R_alloc(cap, sizeof(double));
+  SEXP u = PROTECT(Rf_allocVector(REALSXP, n));
+  SEXP v = PROTECT(Rf_allocVector(REALSXP, m));
+  double obj = NA_REAL, lambda = NA_REAL, t = NA_REAL;
+  int nnz = 0;
+  if (status == OT_OPTIMAL)
+    nnz = ot_partial_extract(q, fi, fj, fx, REAL(u), REAL(v), &lambda, &obj, &t);
+
+  SEXP ri = PROTECT(Rf_allocVector(INTSXP, nnz));
+  SEXP rj = PROTECT(Rf_allocVector(INTSXP, nnz));
+  SEXP rx = PROTECT(Rf_allocVector(REALSXP, nnz));
+  for (int k = 0; k < nnz; k++) {
+    INTEGER(ri)[k] = fi[k] + 1;
+    INTEGER(rj)[k] = fj[k] + 1;
+    REAL(rx)[k] = fx[k];
+  }
+  const char *names[] = {"i", "j", "x", "u", "v", "lambda", "cost", "pivots",
+                         "status", "dummy_flow", "big", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, ri);
+  SET_VECTOR_ELT(out, 1, rj);
+  SET_VECTOR_ELT(out, 2, rx);
+  SET_VECTOR_ELT(out, 3, u);
+  SET_VECTOR_ELT(out, 4, v);
+  SET_VECTOR_ELT(out, 5, Rf_ScalarReal(lambda));
+  SET_VECTOR_ELT(out, 6, Rf_ScalarReal(obj));
+  SET_VECTOR_ELT(out, 7, Rf_ScalarReal(ot_pivots(q->ot)));
+  SET_VECTOR_ELT(out, 8, Rf_ScalarInteger(status));
+  SET_VECTOR_ELT(out, 9, Rf_ScalarReal(t));
+  SET_VECTOR_ELT(out, 10, Rf_ScalarReal(q->big));
+  UNPROTECT(6);
+  return out;
+}

@@ -94,10 +94,11 @@ typedef struct {
   int cols;      /* columns of the cost matrix computed so far */
   ot_problem *p; /* the solver, once the cost matrix is complete */
   double scale;  /* mass scale of the pair's plan (see uniform_masses()) */
+  ot_partial *q; /* the partial problem around p (unit_mass < 1), else NULL */
 } pair_slot;
 
 static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
-                        double scale, pair_scratch *s) {
+                        double scale, pair_scratch *s, const ot_partial *q) {
   job->status[k] = st;
   job->nnz[k] = 0;
   job->cost[k] = NA_REAL;
@@ -105,6 +106,13 @@ static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
   job->converged[k] = NA_LOGICAL;
   if (st != OT_OPTIMAL) return;
   R_xlen_t at = job->cap_start[k];
+  if (q) {
+    double lambda, moved_cost, dummy;
+    job->nnz[k] = ot_partial_extract(q, job->fi + at, job->fj + at, job->fx + at,
+                                     s->u, s->v, &lambda, &moved_cost, &dummy);
+    job->cost[k] = moved_cost / job->unit_mass;
+    return;
+  }
   job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
                            s->u, s->v, job->cost + k);
 }
@@ -135,8 +143,17 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
     slot->cols += c;
     spent += per_col * c;
     if (slot->cols < nm) return spent;
-    slot->scale = uniform_masses(n, nm, s->a, s->b);
-    slot->p = ot_init(s->work, n, nm, s->K, s->a, s->b);
+    if (job->unit_mass < 1) {
+      /* partial: masses 1/n, 1/n' (the moved share is not an integer) */
+      for (int i = 0; i < n; i++) s->a[i] = 1.0 / n;
+      for (int j = 0; j < nm; j++) s->b[j] = 1.0 / nm;
+      slot->scale = 1;
+      slot->q = ot_partial_init(s->work, n, nm, s->K, s->a, s->b, job->unit_mass);
+      slot->p = slot->q->ot;
+    } else {
+      slot->scale = uniform_masses(n, nm, s->a, s->b);
+      slot->p = ot_init(s->work, n, nm, s->K, s->a, s->b);
+    }
   }
   double block = sqrt((double) n * nm);
   if (block < 10) block = 10;
@@ -146,7 +163,7 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
   int st = ot_run(slot->p, budget);
   spent += (ot_pivots(slot->p) - before + 1) * block;
   if (st == OT_RUNNING) return spent;
-  finish_pair(job, k, slot->p, st, slot->scale, s);
+  finish_pair(job, k, slot->p, st, slot->scale, s, slot->q);
   *finished = 1;
   return spent;
 }
@@ -185,6 +202,20 @@ void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
   job->cost = (double *) R_alloc(LM, sizeof(double));
   job->rot_out = NULL;
   job->trace_out = NULL;
+  job->unit_mass = 1;
+}
+
+void pair_job_set_unit_mass(pair_job *job, double s) {
+  const int L = job->L, LM = L * job->M;
+  R_xlen_t *cap_start = (R_xlen_t *) R_alloc((size_t) LM + 1, sizeof(R_xlen_t));
+  cap_start[0] = 0;
+  for (int k = 0; k < LM; k++)
+    cap_start[k + 1] = cap_start[k] + job->nx[k % L] + job->ny[k / L] + 1;
+  job->cap_start = cap_start;
+  job->fi = (int *) R_alloc(cap_start[LM], sizeof(int));
+  job->fj = (int *) R_alloc(cap_start[LM], sizeof(int));
+  job->fx = (double *) R_alloc(cap_start[LM], sizeof(double));
+  job->unit_mass = s;
 }
 
 /* the job of two checked lists of standardised layers, with the automatic
@@ -238,6 +269,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
   if (nth > ntodo) nth = ntodo;
   pair_scratch *scratch = (pair_scratch *) R_alloc(nth, sizeof(pair_scratch));
   size_t work_bytes = ot_workspace_bytes(max_n, max_m);
+  if (job->unit_mass < 1) work_bytes = ot_partial_workspace_bytes(max_n, max_m);
   for (int t = 0; t < nth; t++) {
     scratch[t].K = (double *) R_alloc(max_nm, sizeof(double));
     advise_huge_pages(scratch[t].K, sizeof(double) * (size_t) max_nm);
@@ -263,6 +295,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
   for (int t = 0; t < nth; t++) {
     slots[t].k = -1;
     slots[t].p = NULL;
+    slots[t].q = NULL;
   }
   int next = 0, done = 0;
   while (done < ntodo) {
@@ -283,6 +316,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
           slot->k = todo[take];
           slot->cols = 0;
           slot->p = NULL;
+          slot->q = NULL;
         }
         int finished;
         advance_pair(job, slot, scratch + t, STEP_WORK, &finished);
@@ -374,6 +408,34 @@ SEXP ffi_inner_plans(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress, SEXP rotatio
   pair_job_run(&job, todo, LM, nth, Rf_asLogical(progress) == 1,
             rot ? "inner OT with rotation" : "inner OT");
 
+  return pair_job_plans(&job);
+}
+
+/* The inner problems of the partial path of hot() (R/hot_partial.R): the
+ * result of ffi_inner_plans() without rotation, each pair moving the share
+ * unit_mass in (0, 1] of its mass (plans sum to it, costs per unit of moved
+ * mass; 1 is the balanced pair loop), with the cost kernel `kernel` (0 auto,
+ * 1 BLAS, 2 internal: the option hotalign.cost_kernel). */
+SEXP ffi_inner_plans_partial(SEXP Xs, SEXP Ys, SEXP threads, SEXP progress,
+                             SEXP unit_mass, SEXP kernel) {
+  int T = check_layer_list(Xs, "Xs", -1);
+  check_layer_list(Ys, "Ys", T);
+  if ((double) XLENGTH(Xs) * (double) XLENGTH(Ys) > INT_MAX - 1)
+    Rf_error("too many layer pairs");
+  double s = Rf_isReal(unit_mass) && XLENGTH(unit_mass) == 1 ? REAL(unit_mass)[0] : -1;
+  if (!(s > 0 && s <= 1)) Rf_error("`unit_mass` must be a single double in (0, 1]");
+  int mode = check_whole(kernel, "kernel", COST_AUTO);
+  if (mode > COST_INTERNAL) Rf_error("`kernel` must be 0, 1 or 2");
+  const int L = Rf_length(Xs), M = Rf_length(Ys), LM = L * M;
+  const int nth = hot_threads_for(Rf_asInteger(threads), (double) LM);
+  pair_job job;
+  setup_job(&job, Xs, Ys, 0, 0, 0);
+  job.kernel = cost_kernel_resolve(mode);
+  if (s < 1) pair_job_set_unit_mass(&job, s);
+  int *todo = (int *) R_alloc(LM, sizeof(int));
+  for (int k = 0; k < LM; k++) todo[k] = k;
+  pair_job_run(&job, todo, LM, nth, Rf_asLogical(progress) == 1,
+               s < 1 ? "partial inner OT" : "inner OT");
   return pair_job_plans(&job);
 }
 
