@@ -152,11 +152,8 @@ test_that("the certificate rejects a feasible but suboptimal partial plan", {
 })
 
 test_that("partial ot_exact() agrees with POT's partial_wasserstein", {
-  py <- Sys.which("python3")
-  skip_if(py == "", "python3 is absent")
-  has_pot <- suppressWarnings(system2(py, c("-c", shQuote("import ot")),
-                                      stdout = FALSE, stderr = FALSE)) == 0
-  skip_if_not(has_pot, "POT (python3 -c 'import ot') is absent")
+  py <- python_with("ot.partial")
+  skip_if(!nzchar(py), "no Python with POT (python3-pot)")
   set.seed(133)
   n <- 7
   m <- 9

@@ -188,15 +188,6 @@ test_that("bad rows and cols are refused before reading", {
 
 # --- against numpy itself, when the system Python has it ----------------------
 
-numpy_python <- function() {
-  py <- "/usr/bin/python3"
-  if (!file.exists(py)) py <- Sys.which("python3")
-  if (!nzchar(py)) return("")
-  ok <- suppressWarnings(system2(py, c("-c", shQuote("import numpy")),
-                                 stdout = FALSE, stderr = FALSE))
-  if (identical(ok, 0L)) py else ""
-}
-
 # runs a Python script with numpy in `dir`
 run_numpy <- function(py, dir, script) {
   file <- file.path(dir, "make.py")
@@ -209,7 +200,7 @@ run_numpy <- function(py, dir, script) {
 }
 
 test_that("files written by numpy read as numpy sees them", {
-  py <- numpy_python()
+  py <- python_with("numpy")
   skip_if(!nzchar(py), "no Python with numpy")
   dir <- tempfile("numpy")
   dir.create(dir)
