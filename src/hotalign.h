@@ -111,6 +111,8 @@ typedef struct {
   /* 1 when the last Procrustes matrix had numerically deficient row rank
    * (its polar factor, hence the next iterate, is then not unique) */
   int rank_deficient;
+  /* bound on the change of any cost entry from the dropped directions */
+  double dropped_bound;
   /* state of the resumable descent (rotation_begin / _step / _finish) */
   int n, m, T, nnz, it, max_iter, phase, conv, status, lw;
   double obj, tol;

@@ -156,6 +156,7 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->r = 0;
   ws->pnnz = -1;
   ws->rank_deficient = 0;
+  ws->dropped_bound = 0;
   ws->n = ws->m = ws->T = ws->nnz = ws->it = ws->max_iter = ws->phase = 0;
   ws->conv = 0;
   ws->status = OT_OPTIMAL;
@@ -187,6 +188,44 @@ static int eigen_sym(rotation_scratch *ws, int k, double *H, double *Z) {
                    &liw, &info FCONE FCONE FCONE);
   if (info != 0 || nfound != k) return info < 0 ? ROT_SVD_ARGUMENT : ROT_SVD_NO_CONVERGENCE;
   return OT_OPTIMAL;
+}
+
+/* Drops the basis directions k that are round-off on both counts (the
+ * centring direction when T < n, exactly collinear units): by (1) direction
+ * k changes any entry of K_R by at most e_k = 1/2 |lam_k| + max_j |B0[k, j]|
+ * (|W_ki| <= 1), hence the objective of any plan by at most e_k.  Directions
+ * are dropped, smallest lam first, while the sum of their e_k stays at most
+ * ROT_DROP_BOUND (absolute; the costs are O(1)), so the descent's costs are
+ * those of the full space to within ROT_DROP_BOUND; the sum is kept in
+ * ws->dropped_bound.  Without the rows, B has full row rank whenever the
+ * data allow. */
+#define ROT_DROP_BOUND 1e-12
+static void drop_null_directions(rotation_scratch *ws, int n, int m) {
+  const int r = ws->r;
+  ws->dropped_bound = 0;
+  if (r <= 1) return;
+  /* lam is ascending (dsyevr): candidates are the first directions */
+  double total = 0;
+  int drop = 0;
+  for (int k = 0; k < r - 1; k++) {
+    double e = 0.5 * fabs(ws->lam[k]);
+    for (int j = 0; j < m; j++) {
+      double b = fabs(ws->B0[k + (R_xlen_t) j * r]);
+      if (b > e - 0.5 * fabs(ws->lam[k])) e = 0.5 * fabs(ws->lam[k]) + b;
+    }
+    if (!(total + e <= ROT_DROP_BOUND)) break;
+    total += e;
+    drop++;
+  }
+  if (drop == 0) return;
+  const int keep = r - drop;
+  memmove(ws->V, ws->V + (size_t) n * drop, sizeof(double) * (size_t) n * keep);
+  memmove(ws->lam, ws->lam + drop, sizeof(double) * keep);
+  for (int j = 0; j < m; j++)
+    for (int k = 0; k < keep; k++)
+      ws->B0[k + (R_xlen_t) j * keep] = ws->B0[drop + k + (R_xlen_t) j * r];
+  ws->r = keep;
+  ws->dropped_bound = total;
 }
 
 /* The basis V, lam and B0 = V'A of the pair (see the top of the file).
@@ -227,6 +266,7 @@ static int setup_basis(const double *Xs, int T, int n, int m, const double *K,
     tn_product(ws->M, P, T, n, T, ws->V);
   }
   tn_product(ws->V, ws->A, n, ws->r, m, ws->B0);
+  drop_null_directions(ws, n, m);
   return OT_OPTIMAL;
 }
 
@@ -334,6 +374,7 @@ int rotation_begin(ot_problem *p, const double *Xs, const double *Ys, int T,
   ws->status = OT_OPTIMAL;
   ws->pnnz = -1;
   ws->rank_deficient = 0;
+  ws->dropped_bound = 0;
   ws->r = 0;
   double obj;
   ws->nnz = ot_extract(p, 1.0 / ((double) n * m), ws->fi, ws->fj, ws->fx, ws->u,
@@ -616,7 +657,8 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   const char *names[] = {"trace", "iterations", "converged", "status", "cost",
                          "R", "W", "V", "lam", "r", "plan_i", "plan_j", "plan_x",
                          "R_from_plan", "from_plan_status", "lower_bound",
-                         "applied", "apply_status", "rank_deficient", "steps", ""};
+                         "applied", "apply_status", "rank_deficient", "steps",
+                         "dropped_bound", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, trace);
   SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(its));
@@ -638,6 +680,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   SET_VECTOR_ELT(out, 17, Rf_ScalarInteger(cst));
   SET_VECTOR_ELT(out, 18, Rf_ScalarLogical(rank_def));
   SET_VECTOR_ELT(out, 19, Rf_ScalarInteger(steps));
+  SET_VECTOR_ELT(out, 20, Rf_ScalarReal(ws.dropped_bound));
   UNPROTECT(11);
   return out;
 }
