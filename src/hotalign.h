@@ -173,8 +173,8 @@ int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k
 
 /* A rotation-invariant lower bound of the pair's HOT+R objective, from the
  * basis set up by rotation_begin():  tr(G)/(2n) + 1/2 - ||Xs'Ys||_* / sqrt(n m),
- * with a certified round-off margin (see rotation.c).  work: r * r + the
- * scratch's work (uses ws->U, ws->S). */
+ * with a certified round-off margin (see rotation.c); -Inf when it cannot
+ * be computed in the scratch.  Overwrites ws->A and ws->S. */
 double rotation_lower_bound(rotation_scratch *ws);
 
 /* ------------------------------------------------------------------ memory.c

@@ -534,34 +534,32 @@ int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k
  *   C >= tr(G) / (2n) + 1/2 - ||A||_* / sqrt(n m),
  * which does not depend on R (rotation-invariant) and bounds the descent's
  * objective, which is <K_R, Q> at a feasible (R, Q).  ||A||_* = ||B0||_*
- * (A = V B0, V orthonormal) is sum sqrt(mu_k) over the eigenvalues of
- * B0 B0' (r x r).  Round-off: the computed eigenvalues are within
- * delta = 4 (m + r + 10) eps (||B0||_F^2 + 1) of the exact ones (forming
- * B0 B0' and the backward-stable eigensolver), and sqrt(mu + delta) <=
- * sqrt(mu) + sqrt(delta), so sum sqrt(max(mu_k + delta, 0)) over-estimates
- * the nuclear norm; ROT_BOUND_MARGIN covers the O(n eps) errors of V, B0,
- * tr(G) and of the descent's own objective. */
+ * (A = V B0 up to the dropped directions, V orthonormal), from the
+ * singular values of B0 (r x m, dgesdd values only, backward stable: each
+ * within O(max(r, m) eps s_max), over-estimated by that much);
+ * ROT_BOUND_MARGIN covers the O(n eps) errors of V, B0, tr(G), the dropped
+ * directions (<= ROT_DROP_BOUND) and the descent's own objective. */
 double rotation_lower_bound(rotation_scratch *ws) {
   const int n = ws->n, m = ws->m, r = ws->r;
   if (r <= 0) return R_NegInf;
-  double trG = 0, fro = 0;
+  double trG = 0;
   for (int k = 0; k < r; k++) trG += ws->lam[k];
-  R_xlen_t rm = (R_xlen_t) r * m;
-  for (R_xlen_t e = 0; e < rm; e++) fro += ws->B0[e] * ws->B0[e];
-  /* C = B0 B0' = (B0')' (B0') through the kernel; B0' into ws->A */
-  transpose(ws->B0, r, m, ws->A);
-  tn_product(ws->A, ws->A, m, r, r, ws->U);
-  int nfound = 0, il = 1, info = 0, lw = ws->lw, liw = 10 * r;
-  double vl = 0, abstol = 0;
-  F77_CALL(dsyevr)("N", "A", "U", &r, ws->U, &r, &vl, &vl, &il, &il, &abstol,
-                   &nfound, ws->S, ws->VT, &r, ws->isuppz, ws->work, &lw,
-                   ws->iwork, &liw, &info FCONE FCONE FCONE);
+  /* singular values of B0 (r x m, copied into ws->A), values only */
+  const int mn = r < m ? r : m, mx = r < m ? m : r;
+  double size = 0, dummy = 0;
+  int info = 0, query = -1, lw = ws->lw, one = 1;
+  F77_CALL(dgesdd)("N", &r, &m, &dummy, &r, &dummy, &dummy, &one, &dummy, &one,
+                   &size, &query, ws->iwork, &info FCONE);
+  if (info != 0 || !(size <= lw) || 8 * (size_t) mn > 10 * (size_t) n)
+    return R_NegInf;
+  memcpy(ws->A, ws->B0, sizeof(double) * (size_t) r * m);
+  F77_CALL(dgesdd)("N", &r, &m, ws->A, &r, ws->S, &dummy, &one, &dummy, &one,
+                   ws->work, &lw, ws->iwork, &info FCONE);
   if (info != 0) return R_NegInf;
-  double delta = 4.0 * (m + r + 10) * DBL_EPSILON * (fro + 1.0), nuc = 0;
-  for (int k = 0; k < nfound; k++) {
-    double mu = ws->S[k] + delta;
-    if (mu > 0) nuc += sqrt(mu);
-  }
+  double nuc = 0;
+  for (int k = 0; k < mn; k++) nuc += ws->S[k];
+  /* each computed singular value is within c mx eps s_max of the exact one */
+  nuc += 8.0 * mn * mx * DBL_EPSILON * ws->S[0];
   return trG / (2.0 * n) + 0.5 - nuc / sqrt((double) n * m) - ROT_BOUND_MARGIN;
 }
 
