@@ -100,10 +100,11 @@ typedef struct {
   int *iwork, *fi, *fj;
   int lwork;
   /* the subspace form (see the top of rotation.c): basis V (n x r) with
-   * V'GV = diag(lam), B0 = V'A (r x m), W = V'R (r x n), r = min(n, T) */
+   * V'GV = diag(lam), B0 = V'A (r x m), W = V'R (r x n), r <= min(n, T);
+   * ident = 1 (n <= T): V = I, ws->V holds G and lam = diag(G) */
   double *V, *lam, *B0, *W, *tau, *sgn;
   int *isuppz;
-  int r;
+  int r, ident;
   /* the plan from which W (and R) was computed: pnnz entries, -1 if none */
   double *pfx;
   int *pfi, *pfj;

@@ -25,7 +25,9 @@
  * ---- The subspace form (what is computed) -------------------------------
  * Let V (n x r) have orthonormal columns spanning a space that contains the
  * row space of Xs, with V' G V = diag(lam):
- *   n <= T:  r = n, V, lam = the eigenvectors and eigenvalues of G (dsyevr);
+ *   n <= T:  r = n, V = I: then W = R and lam is replaced by G itself
+ *            (kept in ws->V; ws->lam = diag(G)): diag(R'GR) costs one n^3
+ *            product per iteration, cheaper than a dsyevr of G per pair;
  *   n >  T:  r = T, Xs' = Q1 Rq (Householder QR), Rq Rq' = P diag(lam) P'
  *            (dsyevr, T x T), V = Q1 P: then V'GV = P'Rq Rq'P = diag(lam).
  * Invariants: (I1) Xs = Xs V V' (the rows of Xs lie in span V), hence
@@ -154,6 +156,7 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->pfj = ws->pfi + n + m;
   ws->isuppz = ws->pfj + n + m;
   ws->r = 0;
+  ws->ident = 0;
   ws->pnnz = -1;
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
@@ -235,11 +238,13 @@ static int setup_basis(const double *Xs, int T, int n, int m, const double *K,
   R_xlen_t nm = (R_xlen_t) n * m;
   for (R_xlen_t e = 0; e < nm; e++) ws->A[e] = 1.0 - K[e];
   int st;
-  if (n <= T) {
+  ws->ident = n <= T;
+  if (ws->ident) { /* V = I: G into ws->V, B0 = A */
     ws->r = n;
-    tn_product(Xs, Xs, T, n, n, ws->G);
-    st = eigen_sym(ws, n, ws->G, ws->V);
-    if (st != OT_OPTIMAL) return st;
+    tn_product(Xs, Xs, T, n, n, ws->V);
+    for (int k = 0; k < n; k++) ws->lam[k] = ws->V[k + (R_xlen_t) k * n];
+    memcpy(ws->B0, ws->A, sizeof(double) * (size_t) nm);
+    return OT_OPTIMAL;
   } else {
     ws->r = T;
     int info = 0, lw = ws->lw;
@@ -304,7 +309,15 @@ static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
 /* (a) the rotated cost (1) into K */
 static void rotated_cost(rotation_scratch *ws, int n, int m, double *K) {
   const int r = ws->r;
-  for (int i = 0; i < n; i++) {
+  if (ws->ident) { /* (R'GR)_ii = sum_k R_ki (G R)_ki, G R into ws->U */
+    tn_product(ws->V, ws->W, n, n, n, ws->U);
+    for (int i = 0; i < n; i++) {
+      const double *w = ws->W + (R_xlen_t) i * n, *gw = ws->U + (R_xlen_t) i * n;
+      double s = 0;
+      for (int k = 0; k < n; k++) s += w[k] * gw[k];
+      ws->d[i] = 0.5 * s - 0.5;
+    }
+  } else for (int i = 0; i < n; i++) {
     const double *w = ws->W + (R_xlen_t) i * r;
     double s = 0;
     for (int k = 0; k < r; k++) s += ws->lam[k] * w[k] * w[k];
@@ -321,6 +334,10 @@ static void rotated_cost(rotation_scratch *ws, int n, int m, double *K) {
 static int form_rotation(rotation_scratch *ws, int n) {
   const int r = ws->r;
   double *R = ws->R;
+  if (ws->ident) {
+    memcpy(R, ws->W, sizeof(double) * (size_t) n * n);
+    return OT_OPTIMAL;
+  }
   if (r == n) {
     transpose(ws->V, n, n, ws->G);
     tn_product(ws->G, ws->W, n, n, n, R);
@@ -376,6 +393,7 @@ int rotation_begin(ot_problem *p, const double *Xs, const double *Ys, int T,
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
   ws->r = 0;
+  ws->ident = 0;
   double obj;
   ws->nnz = ot_extract(p, 1.0 / ((double) n * m), ws->fi, ws->fj, ws->fx, ws->u,
                        ws->v, &obj);
@@ -617,7 +635,12 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   if (r > 0 && ws.it > 0) memcpy(REAL(W), ws.W, sizeof(double) * (size_t) r * n);
   else for (R_xlen_t e = 0; e < XLENGTH(W); e++) REAL(W)[e] = NA_REAL;
   SEXP V = PROTECT(Rf_allocMatrix(REALSXP, n, r));
-  if (r > 0) memcpy(REAL(V), ws.V, sizeof(double) * (size_t) n * r);
+  if (ws.ident) { /* V = I (ws.V holds G) */
+    memset(REAL(V), 0, sizeof(double) * (size_t) n * r);
+    for (int i = 0; i < n; i++) REAL(V)[i + (R_xlen_t) i * n] = 1.0;
+  } else if (r > 0) {
+    memcpy(REAL(V), ws.V, sizeof(double) * (size_t) n * r);
+  }
   SEXP lam = PROTECT(Rf_allocVector(REALSXP, r));
   if (r > 0) memcpy(REAL(lam), ws.lam, sizeof(double) * r);
   const int pn = ws.pnnz > 0 ? ws.pnnz : 0;
