@@ -105,6 +105,11 @@ typedef struct {
   double *V, *lam, *B0, *W, *tau, *sgn;
   int *isuppz;
   int r, ident;
+  /* 1 (the default of rotation_scratch_init): rotation_finish() and
+   * rotation_from_plan() form the dense ws->R; 0: with r < n only the compact
+   * factors (ws->R is then left as it was), saving 8 n^2 r flops per pair
+   * when the caller keeps no dense rotation */
+  int form_R;
   /* the plan from which W (and R) was computed: pnnz entries, -1 if none */
   double *pfx;
   int *pfi, *pfj;

@@ -157,6 +157,7 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->isuppz = ws->pfj + n + m;
   ws->r = 0;
   ws->ident = 0;
+  ws->form_R = 1;
   ws->pnnz = -1;
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
@@ -356,6 +357,7 @@ static int form_rotation(rotation_scratch *ws, int n) {
     double dw = Hw[k + (R_xlen_t) k * n] < 0 ? -1.0 : 1.0;
     ws->sgn[k] = dv * dw;
   }
+  if (!ws->form_R) return OT_OPTIMAL; /* the compact form only */
   memset(R, 0, sizeof(double) * (size_t) n * n);
   for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
   F77_CALL(dormqr)("L", "T", &n, &n, &r, Hw, &n, tauW, R, &n, ws->work, &lw,
@@ -585,9 +587,10 @@ double rotation_lower_bound(rotation_scratch *ws) {
  * ffi_rotation_parts(Xs, Ys, max_iter, tol, budget, Z): one pair through the
  * resumable form with `budget` pivots per step; returns the trace, R, the
  * basis and W, the recorded plan, R recomputed from it, the lower bound and
- * Z R' through the compact form. */
+ * Z R' through the compact form; form_dense = FALSE: the compact form only
+ * (R is then NULL when r < n). */
 SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
-                        SEXP Z) {
+                        SEXP Z, SEXP form_dense) {
   if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||
       Rf_nrows(Xs) != Rf_nrows(Ys) || !Rf_isReal(Z) || !Rf_isMatrix(Z) ||
       Rf_ncols(Z) != Rf_ncols(Xs))
@@ -607,6 +610,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                                                 sizeof(double)),
                         (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
                         n, m, nm, lwork);
+  ws.form_R = Rf_asLogical(form_dense) != 0;
   SEXP trace = PROTECT(Rf_allocVector(REALSXP, (iters > 0 ? iters : 0) + 1));
   for (R_xlen_t e = 0; e < XLENGTH(trace); e++) REAL(trace)[e] = NA_REAL;
   correlation_cost(REAL(Xs), REAL(Ys), T, n, m, K);
@@ -629,8 +633,9 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
     if (st == OT_OPTIMAL) st = fst;
   }
   const int r = ws.r;
-  SEXP R = PROTECT(Rf_allocMatrix(REALSXP, n, n));
-  memcpy(REAL(R), ws.R, sizeof(double) * (size_t) n * n);
+  const int dense = ws.form_R || ws.ident || ws.it == 0;
+  SEXP R = PROTECT(dense ? Rf_allocMatrix(REALSXP, n, n) : R_NilValue);
+  if (dense) memcpy(REAL(R), ws.R, sizeof(double) * (size_t) n * n);
   SEXP W = PROTECT(Rf_allocMatrix(REALSXP, r, n));
   if (r > 0 && ws.it > 0) memcpy(REAL(W), ws.W, sizeof(double) * (size_t) r * n);
   else for (R_xlen_t e = 0; e < XLENGTH(W); e++) REAL(W)[e] = NA_REAL;

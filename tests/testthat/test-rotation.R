@@ -409,6 +409,11 @@ test_that("the compact rotation applies Z R' as the dense R does", {
     expect_identical(got$apply_status, 0L)
     expect_equal(got$applied, Z %*% t(got$R), tolerance = 1e-12,
                  label = paste("Z R' at", paste(sh, collapse = " x ")))
+    # without the dense R (form_R = 0) the compact form is the same
+    compact <- c_parts(d$Xs, d$Ys, max_iter = 20, tol = 1e-10, Z = Z, form_dense = FALSE)
+    expect_identical(compact$applied, got$applied)
+    expect_identical(compact$trace, got$trace)
+    if (sh[2] > sh[1]) expect_null(compact$R)
   }
 })
 
