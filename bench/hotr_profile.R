@@ -25,7 +25,7 @@ for (sh in shapes) {
   A <- crossprod(Xs, Ys)
   R <- rand_orthogonal(n)
   G <- crossprod(Xs)
-  M <- A %*% t(A[, seq_len(n)])
+  M <- tcrossprod(A)
   W <- R[seq_len(r), , drop = FALSE]
   B0 <- A[seq_len(r), , drop = FALSE]
   K <- 0.5 * colSums((Xs %*% R)^2) + 0.5 - crossprod(R, A)
