@@ -46,15 +46,18 @@
  * both give the same K_R, the same exact OT, the same Q: the iterates (Q and
  * W = V'R) and the objective trace are those of the full-space descent.  An
  * iteration costs O(r n m + r^2 n) instead of O(n^2 m + n^3).
- * Rank and ties: directions with lam_k = 0 (the centring, T < n) are kept
- * (no truncation, so (I1) holds to round-off): their rows of B0 are round-off
- * and by (1) their rows of W do not change K_R.  When B itself has deficient
- * row rank (e.g. fewer targets m than r), the maximiser W is not unique, in
- * the full space no more than here: both descents are valid and monotone but
- * may part; ws->rank_deficient records it (singular value ratio below
- * r eps).  Ties of the exact OT are broken by the deterministic simplex.
+ * Rank and ties: no direction is truncated on a threshold of lam alone.  A
+ * direction with lam_k = 0 (the centring when T <= n) has round-off rows of
+ * B0 too, and by (1) its row of W cannot change K_R; such directions are
+ * dropped only when their certified effect on every cost entry sums to at
+ * most 1e-12 (drop_null_directions), so (I1) holds to that bound.  When B
+ * itself has deficient row rank below the numerical rank of Xs (e.g. fewer
+ * targets m than r), the maximiser W is not unique, in the full space no
+ * more than here: both descents are valid and monotone but may part;
+ * ws->rank_deficient records it.  Ties of the exact OT are broken by the
+ * deterministic simplex, so reruns are bit-identical.
  *
- * The final R (n x n) is formed once: r = n, R = V W; r < n, R = H_V D H_W'
+ * The final R (n x n) is formed once: V = I, R = W; r < n, R = H_V D H_W'
  * from the Householder QRs V = H_V [Dv; 0], W' = H_W [Dw; 0] (Dv, Dw = diag
  * of +-1) and D = Dv Dw on the first r coordinates, the identity elsewhere:
  * then R is orthogonal and R W' = V, so V'R = W (a deterministic choice of
@@ -339,11 +342,7 @@ static int form_rotation(rotation_scratch *ws, int n) {
     memcpy(R, ws->W, sizeof(double) * (size_t) n * n);
     return OT_OPTIMAL;
   }
-  if (r == n) {
-    transpose(ws->V, n, n, ws->G);
-    tn_product(ws->G, ws->W, n, n, n, R);
-    return OT_OPTIMAL;
-  }
+  /* not V = I: n > T >= r */
   int info = 0, lw = ws->lw;
   double *Hv = ws->G, *Hw = ws->M, *tauV = ws->tau, *tauW = ws->tau + n;
   memcpy(Hv, ws->V, sizeof(double) * (size_t) n * r);
