@@ -52,7 +52,7 @@ if (task == "hot") {
   lb <- matrix(NA_real_, L, M)
   t <- el(for (l in seq_len(L)) for (m in seq_len(M)) {
     res <- .Call(hotalign:::C_ffi_rotation_parts, d$Xs[[l]], d$Ys[[m]], 1L, 0,
-                 0, matrix(0, 0, ncol(d$Xs[[l]])), FALSE)
+                 0, matrix(0, 0, ncol(d$Xs[[l]])), FALSE, FALSE)
     lb[l, m] <- res$lower_bound
   })
   out$bound <- lb

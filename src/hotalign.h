@@ -156,6 +156,16 @@ int rotation_begin(ot_problem *p, const double *Xs, const double *Ys, int T,
                    int n, int m, int max_iter, double tol, int lwork, double *K,
                    rotation_scratch *ws, double *trace);
 int rotation_step(ot_problem *p, double *K, rotation_scratch *ws, double budget);
+/* The source layer's basis once per layer (rotation_basis_doubles(n, T)
+ * doubles; ws: any scratch sized for n), then rotation_begin_basis() in place
+ * of rotation_begin() for each of its pairs: bit for bit the same descent,
+ * without the per-pair QR / eigendecomposition of the source. */
+size_t rotation_basis_doubles(int n, int T);
+int rotation_basis(const double *Xs, int T, int n, int lwork, rotation_scratch *ws,
+                   double *basis);
+int rotation_begin_basis(ot_problem *p, const double *basis, int T, int n, int m,
+                         int max_iter, double tol, int lwork, double *K,
+                         rotation_scratch *ws, double *trace);
 int rotation_finish(rotation_scratch *ws, double *objective, int *iterations,
                     int *converged);
 

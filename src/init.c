@@ -11,7 +11,7 @@ SEXP ffi_nonfinite(SEXP);
 SEXP ffi_correlation_cost(SEXP, SEXP);
 SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
@@ -29,7 +29,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 2},
   {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
-  {"ffi_rotation_parts", (DL_FUNC) &ffi_rotation_parts, 7},
+  {"ffi_rotation_parts", (DL_FUNC) &ffi_rotation_parts, 8},
   {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 5},
   {"ffi_reconstruct", (DL_FUNC) &ffi_reconstruct, 5},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},

@@ -237,18 +237,14 @@ static void drop_null_directions(rotation_scratch *ws, int n, int m) {
 
 /* The basis V, lam and B0 = V'A of the pair (see the top of the file).
  * On entry K = 1 - Xs'Ys; ws->A receives A. */
-static int setup_basis(const double *Xs, int T, int n, int m, const double *K,
-                       rotation_scratch *ws) {
-  R_xlen_t nm = (R_xlen_t) n * m;
-  for (R_xlen_t e = 0; e < nm; e++) ws->A[e] = 1.0 - K[e];
+/* the source layer's part: ident, r, V (or G), lam */
+static int layer_basis(const double *Xs, int T, int n, rotation_scratch *ws) {
   int st;
   ws->ident = n <= T;
-  if (ws->ident) { /* V = I: G into ws->V, B0 = A */
+  if (ws->ident) { /* V = I: G into ws->V */
     ws->r = n;
     tn_product(Xs, Xs, T, n, n, ws->V);
     for (int k = 0; k < n; k++) ws->lam[k] = ws->V[k + (R_xlen_t) k * n];
-    memcpy(ws->B0, ws->A, sizeof(double) * (size_t) nm);
-    return OT_OPTIMAL;
   } else {
     ws->r = T;
     int info = 0, lw = ws->lw;
@@ -274,8 +270,48 @@ static int setup_basis(const double *Xs, int T, int n, int m, const double *K,
     transpose(Q1, n, T, ws->M); /* T x n */
     tn_product(ws->M, P, T, n, T, ws->V);
   }
+  return OT_OPTIMAL;
+}
+
+/* the pair's part: A = 1 - K, B0 = V'A (= A when V = I), the drops */
+static void pair_basis(rotation_scratch *ws, int n, int m, const double *K) {
+  R_xlen_t nm = (R_xlen_t) n * m;
+  for (R_xlen_t e = 0; e < nm; e++) ws->A[e] = 1.0 - K[e];
+  ws->dropped_bound = 0;
+  if (ws->ident) {
+    memcpy(ws->B0, ws->A, sizeof(double) * (size_t) nm);
+    return;
+  }
   tn_product(ws->V, ws->A, n, ws->r, m, ws->B0);
   drop_null_directions(ws, n, m);
+}
+
+static int setup_basis(const double *Xs, int T, int n, int m, const double *K,
+                       rotation_scratch *ws) {
+  int st = layer_basis(Xs, T, n, ws);
+  if (st != OT_OPTIMAL) return st;
+  pair_basis(ws, n, m, K);
+  return OT_OPTIMAL;
+}
+
+/* The basis depends on the source layer only: computed once per layer and
+ * passed to rotation_begin_basis(), it gives every pair of that source bit
+ * for bit what rotation_begin() computes itself.  Layout: V (or G when
+ * n <= T: n x n) then lam; r = min(n, T) columns. */
+size_t rotation_basis_doubles(int n, int T) {
+  size_t r = (size_t) (n <= T ? n : (T > 0 ? T : 0));
+  return (size_t) n * r + r;
+}
+
+int rotation_basis(const double *Xs, int T, int n, int lwork, rotation_scratch *ws,
+                   double *basis) {
+  if (T <= 0) return OT_OPTIMAL;
+  ws->lw = lwork;
+  int st = layer_basis(Xs, T, n, ws);
+  if (st != OT_OPTIMAL) return st;
+  size_t nr = (size_t) n * ws->r;
+  memcpy(basis, ws->V, sizeof(double) * nr);
+  memcpy(basis + nr, ws->lam, sizeof(double) * ws->r);
   return OT_OPTIMAL;
 }
 
@@ -375,10 +411,10 @@ static void set_identity(rotation_scratch *ws, int n) {
   for (int i = 0; i < n; i++) ws->R[i + (R_xlen_t) i * n] = 1.0;
 }
 
-int rotation_begin(ot_problem *p, const double *Xs, const double *Ys, int T,
-                   int n, int m, int max_iter, double tol, int lwork, double *K,
-                   rotation_scratch *ws, double *trace) {
-  (void) Ys; /* A = Xs'Ys comes from K = 1 - Xs'Ys */
+/* rotation_begin() with the basis from Xs, or (Xs NULL) copied from `basis` */
+static int begin_common(ot_problem *p, const double *Xs, const double *basis,
+                        int T, int n, int m, int max_iter, double tol, int lwork,
+                        double *K, rotation_scratch *ws, double *trace) {
   ws->n = n;
   ws->m = m;
   ws->T = T;
@@ -404,8 +440,30 @@ int rotation_begin(ot_problem *p, const double *Xs, const double *Ys, int T,
     ws->max_iter = 0;
     return OT_OPTIMAL;
   }
-  ws->status = setup_basis(Xs, T, n, m, K, ws);
-  return ws->status;
+  if (Xs) {
+    ws->status = setup_basis(Xs, T, n, m, K, ws);
+    return ws->status;
+  }
+  ws->ident = n <= T;
+  ws->r = ws->ident ? n : T;
+  size_t nr = (size_t) n * ws->r;
+  memcpy(ws->V, basis, sizeof(double) * nr);
+  memcpy(ws->lam, basis + nr, sizeof(double) * ws->r);
+  pair_basis(ws, n, m, K);
+  return ws->status = OT_OPTIMAL;
+}
+
+int rotation_begin(ot_problem *p, const double *Xs, const double *Ys, int T,
+                   int n, int m, int max_iter, double tol, int lwork, double *K,
+                   rotation_scratch *ws, double *trace) {
+  (void) Ys; /* A = Xs'Ys comes from K = 1 - Xs'Ys */
+  return begin_common(p, Xs, NULL, T, n, m, max_iter, tol, lwork, K, ws, trace);
+}
+
+int rotation_begin_basis(ot_problem *p, const double *basis, int T, int n, int m,
+                         int max_iter, double tol, int lwork, double *K,
+                         rotation_scratch *ws, double *trace) {
+  return begin_common(p, NULL, basis, T, n, m, max_iter, tol, lwork, K, ws, trace);
 }
 
 int rotation_step(ot_problem *p, double *K, rotation_scratch *ws, double budget) {
@@ -587,9 +645,11 @@ double rotation_lower_bound(rotation_scratch *ws) {
  * resumable form with `budget` pivots per step; returns the trace, R, the
  * basis and W, the recorded plan, R recomputed from it, the lower bound and
  * Z R' through the compact form; form_dense = FALSE: the compact form only
- * (R is then NULL when r < n). */
+ * (R is then NULL when r < n); shared_basis = TRUE: the basis computed
+ * first in another scratch (rotation_basis) and passed on
+ * (rotation_begin_basis). */
 SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
-                        SEXP Z, SEXP form_dense) {
+                        SEXP Z, SEXP form_dense, SEXP shared_basis) {
   if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||
       Rf_nrows(Xs) != Rf_nrows(Ys) || !Rf_isReal(Z) || !Rf_isMatrix(Z) ||
       Rf_ncols(Z) != Rf_ncols(Xs))
@@ -620,8 +680,21 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   double obj = NA_REAL, bound = NA_REAL;
   int its = 0, conv = 0;
   if (st == OT_OPTIMAL) {
-    st = rotation_begin(p, REAL(Xs), REAL(Ys), T, n, m, iters, tl, lwork, K, &ws,
-                        REAL(trace));
+    if (Rf_asLogical(shared_basis) == 1) {
+      rotation_scratch wb;
+      rotation_scratch_init(&wb, (double *) R_alloc(rotation_scratch_doubles(n, m, nm, lwork),
+                                                    sizeof(double)),
+                            (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
+                            n, m, nm, lwork);
+      double *basis = (double *) R_alloc(rotation_basis_doubles(n, T), sizeof(double));
+      st = rotation_basis(REAL(Xs), T, n, lwork, &wb, basis);
+      if (st == OT_OPTIMAL)
+        st = rotation_begin_basis(p, basis, T, n, m, iters, tl, lwork, K, &ws,
+                                  REAL(trace));
+    } else {
+      st = rotation_begin(p, REAL(Xs), REAL(Ys), T, n, m, iters, tl, lwork, K, &ws,
+                          REAL(trace));
+    }
     if (st == OT_OPTIMAL && ws.r > 0) bound = rotation_lower_bound(&ws);
     while (st == OT_OPTIMAL || st == OT_RUNNING) {
       st = rotation_step(p, K, &ws, bud);

@@ -30,11 +30,14 @@ c_descent <- function(Xs, Ys, max_iter, tol, threads = 1L) {
 # the engine uses: R, the basis V (n x r) and W = V'R, the recorded plan, R
 # recomputed from it (rotation_from_plan), the lower bound and Z R' through
 # the compact form.
-# form_dense = FALSE: only the compact form (R is NULL when r < n).
-c_parts <- function(Xs, Ys, max_iter, tol, budget = 0, Z = NULL, form_dense = TRUE) {
+# form_dense = FALSE: only the compact form (R is NULL when r < n);
+# shared_basis = TRUE: the source's basis computed on its own first
+# (rotation_basis) and passed to rotation_begin_basis.
+c_parts <- function(Xs, Ys, max_iter, tol, budget = 0, Z = NULL, form_dense = TRUE,
+                    shared_basis = FALSE) {
   if (is.null(Z)) Z <- matrix(0, 0, ncol(Xs))
   res <- .Call(hotalign:::C_ffi_rotation_parts, Xs, Ys, as.integer(max_iter),
-               as.double(tol), as.double(budget), Z, form_dense)
+               as.double(tol), as.double(budget), Z, form_dense, shared_basis)
   res$trace <- res$trace[!is.na(res$trace)]
   res
 }

@@ -369,6 +369,10 @@ test_that("the resumable descent is bit-identical for any pivot budget", {
       expect_identical(sliced$R, whole$R)
       expect_identical(sliced$plan_x, whole$plan_x)
     }
+    # a basis computed once for the source layer gives the same descent
+    shared <- c_parts(d$Xs, d$Ys, max_iter = 30, tol = 1e-12, shared_basis = TRUE)
+    expect_identical(shared$trace, whole$trace)
+    expect_identical(shared$R, whole$R)
     # and the resumable form is the pair loop's descent
     loop <- c_descent(d$Xs, d$Ys, max_iter = 30, tol = 1e-12)
     expect_identical(loop$trace, whole$trace)
