@@ -106,6 +106,33 @@ typedef struct {
   double *G, *R, *M, *U, *VT, *A, *S, *d, *u, *v, *fx, *work;
   int *iwork, *fi, *fj;
   int lwork;
+  /* the subspace form (see the top of rotation.c): basis V (n x r) with
+   * V'GV = diag(lam), B0 = V'A (r x m), W = V'R (r x n), r <= min(n, T);
+   * ident = 1 (n <= T): V = I, ws->V holds G and lam = diag(G) */
+  double *V, *lam, *B0, *W, *tau, *sgn;
+  int *isuppz;
+  int r, ident;
+  /* 1 (the default of rotation_scratch_init): rotation_finish() and
+   * rotation_from_plan() form the dense ws->R; 0: with r < n only the compact
+   * factors (ws->R is then left as it was), saving 8 n^2 r flops per pair
+   * when the caller keeps no dense rotation */
+  int form_R;
+  /* the plan from which W (and R) was computed: pnnz entries, -1 if none */
+  double *pfx;
+  int *pfi, *pfj;
+  int pnnz;
+  /* 1 when the last Procrustes matrix had numerically deficient row rank
+   * (its polar factor, hence the next iterate, is then not unique) */
+  int rank_deficient;
+  /* bound on the change of any cost entry from the dropped directions */
+  double dropped_bound;
+  /* state of the resumable descent (rotation_begin / _step / _finish) */
+  int n, m, T, nnz, it, max_iter, phase, conv, status, lw;
+  double obj, tol;
+  double *trace;
+  /* COST_BLAS or COST_INTERNAL: the products go through correlation_cost();
+   * rotation_scratch_init() sets the automatic choice, callers may override */
+  int kernel;
 } rotation_scratch;
 
 /* dgesdd workspace (doubles) for an n x n SVD with jobz = "S"; -1 if the
@@ -205,6 +232,53 @@ double score_layer(const score_job *job, int l, const double *W, double *scratch
                    double *r, double *Xhat);
 /* the norm of each column of a T x n matrix */
 void column_norms(const double *Y, int T, int n, double *norm);
+/* The same descent, resumable, so that a caller can check for interrupts
+ * between slices of work: rotation_begin() takes the arguments of
+ * rotation_descent(); rotation_step() does at most one iteration, with at
+ * most `budget` simplex pivots (budget <= 0: no limit), and returns
+ * OT_RUNNING while the descent goes on, OT_OPTIMAL once it has stopped, or a
+ * failure status; rotation_finish() forms ws->R and the results.  The three
+ * give bit for bit the result of rotation_descent(), for any budgets. */
+int rotation_begin(ot_problem *p, const double *Xs, const double *Ys, int T,
+                   int n, int m, int max_iter, double tol, int lwork, double *K,
+                   rotation_scratch *ws, double *trace);
+int rotation_step(ot_problem *p, double *K, rotation_scratch *ws, double budget);
+/* The source layer's basis once per layer (rotation_basis_doubles(n, T)
+ * doubles; ws: any scratch sized for n), then rotation_begin_basis() in place
+ * of rotation_begin() for each of its pairs: bit for bit the same descent,
+ * without the per-pair QR / eigendecomposition of the source. */
+size_t rotation_basis_doubles(int n, int T);
+int rotation_basis(const double *Xs, int T, int n, int lwork, rotation_scratch *ws,
+                   double *basis);
+int rotation_begin_basis(ot_problem *p, const double *basis, int T, int n, int m,
+                         int max_iter, double tol, int lwork, double *K,
+                         rotation_scratch *ws, double *trace);
+int rotation_finish(rotation_scratch *ws, double *objective, int *iterations,
+                    int *converged);
+
+/* Recomputes R (ws->R, and its compact form) from a recorded plan (fi, fj,
+ * fx: the ws->pfi, pfj, pfx, pnnz the descent left) by one Procrustes step:
+ * bit-identical to the descent's R, so that no descent runs twice.  K is
+ * n x m workspace (overwritten). */
+int rotation_from_plan(const double *Xs, const double *Ys, int T, int n, int m,
+                       int lwork, const int *fi, const int *fj, const double *fx,
+                       int nnz, double *K, rotation_scratch *ws);
+
+/* Compact R after rotation_finish() / rotation_from_plan(): r = n, R itself
+ * (n x n); r < n, the Householder factors of V and W' (2 n r + 3 r doubles),
+ * O(n T) per pair.  rotation_compact_apply() computes Z (k x n) := Z R'
+ * (the reconstruction Y (nQ)' R'), work: rotation_compact_work(n, k). */
+size_t rotation_compact_doubles(int n, int r);
+void rotation_compact_store(const rotation_scratch *ws, double *out);
+size_t rotation_compact_work(int n, int k);
+int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k,
+                           double *work);
+
+/* A rotation-invariant lower bound of the pair's HOT+R objective, from the
+ * basis set up by rotation_begin():  tr(G)/(2n) + 1/2 - ||Xs'Ys||_* / sqrt(n m),
+ * with a certified round-off margin (see rotation.c); -Inf when it cannot
+ * be computed in the scratch.  Overwrites ws->A and ws->S. */
+double rotation_lower_bound(rotation_scratch *ws);
 
 /* ------------------------------------------------------------------ memory.c
  * Advice to back the whole 2 MiB pages of [ptr, ptr + bytes) with huge pages

@@ -284,6 +284,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
       int *ints = (int *) R_alloc(rotation_scratch_ints(max_n, max_m), sizeof(int));
       rotation_scratch_init(&scratch[t].rot, dbl, ints, max_n, max_m, max_nm,
                             max_lwork);
+      scratch[t].rot.kernel = job->kernel;
     }
   }
 

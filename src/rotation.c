@@ -1,13 +1,14 @@
 /* Rotation-invariant HOT (HOT+R) for one layer pair.
  *
- * For standardised training data Xs (T x n) and Ys (T x n') the pair cost is
+ * For standardised training data Xs (T x n) and Ys (T x n'; m = n' below)
+ * the pair cost is
  *
- *   C = min_{R in O(n), Q in U(1/n, 1/n')} sum_ij Q_ij 1/2 ||(Xs R)_i - ys_j||^2
+ *   C = min_{R in O(n), Q in U(1/n, 1/m)} sum_ij Q_ij 1/2 ||(Xs R)_i - ys_j||^2
  *
  * solved by block-coordinate descent from R = I, so that the first step is
  * the plain HOT solve the caller has already made:
- *   (b) Q fixed: orthogonal Procrustes, U S V' = svd(M), M = A (n Q)',
- *       R = U V', where A = Xs' Ys;
+ *   (b) Q fixed: orthogonal Procrustes, R = polar factor of M = A (n Q)',
+ *       A = Xs' Ys;
  *   (a) R fixed: exact OT for Q on
  *       K_R[i, j] = 1/2 (R' G R)[i, i] + 1/2 - (R' A)[i, j],  G = Xs' Xs,
  *       warm-started from the previous basis (the cost buffer is overwritten
@@ -21,6 +22,51 @@
  * that an objective at zero (a perfect alignment) does not chase round-off
  * to max_iter.
  *
+ * ---- The subspace form (what is computed) -------------------------------
+ * Let V (n x r) have orthonormal columns spanning a space that contains the
+ * row space of Xs, with V' G V = diag(lam):
+ *   n <= T:  r = n, V = I: then W = R and lam is replaced by G itself
+ *            (kept in ws->V; ws->lam = diag(G)): diag(R'GR) costs one n^3
+ *            product per iteration, cheaper than a dsyevr of G per pair;
+ *   n >  T:  r = T, Xs' = Q1 Rq (Householder QR), Rq Rq' = P diag(lam) P'
+ *            (dsyevr, T x T), V = Q1 P: then V'GV = P'Rq Rq'P = diag(lam).
+ * Invariants: (I1) Xs = Xs V V' (the rows of Xs lie in span V), hence
+ * (I2) A = V V' A and G = V diag(lam) V'.  With W = V'R (r x n; W W' = I_r)
+ * and B0 = V'A (r x m):
+ *   (R'GR)_ii = (W' diag(lam) W)_ii = sum_k lam_k W_ki^2,   R'A = W' B0,
+ * so K_R depends on R only through W:
+ *   K_R[i, j] = 1/2 sum_k lam_k W_ki^2 + 1/2 - (W' B0)[i, j].          (1)
+ * Procrustes: tr(R'M) with M = A (nQ)' = V B, B = B0 (nQ)' (r x n), and
+ * tr(R'M) = tr(W'B).  Every R in O(n) gives a W with orthonormal rows and
+ * every such W is V'R for some R, so maximising tr(R'M) over R is
+ * maximising tr(W'B) over W with W W' = I_r: W = Ub Vb' for the thin SVD
+ * B = Ub Sb Vb' (unique when B has full row rank r: then W = (BB')^(-1/2) B).
+ * The full-space maximiser R* = polar(M) has V'R* = W (M = (V Ub) Sb Vb' is
+ * an SVD of M, so R* = V Ub Vb' + (any map of the complements)), so by (1)
+ * both give the same K_R, the same exact OT, the same Q: the iterates (Q and
+ * W = V'R) and the objective trace are those of the full-space descent.  An
+ * iteration costs O(r n m + r^2 n) instead of O(n^2 m + n^3).
+ * Rank and ties: no direction is truncated on a threshold of lam alone.  A
+ * direction with lam_k = 0 (the centring when T <= n) has round-off rows of
+ * B0 too, and by (1) its row of W cannot change K_R; such directions are
+ * dropped only when their certified effect on every cost entry sums to at
+ * most 1e-12 (drop_null_directions), so (I1) holds to that bound.  When B
+ * itself has deficient row rank below the numerical rank of Xs (e.g. fewer
+ * targets m than r), the maximiser W is not unique, in the full space no
+ * more than here: both descents are valid and monotone but may part;
+ * ws->rank_deficient records it.  Ties of the exact OT are broken by the
+ * deterministic simplex, so reruns are bit-identical.
+ *
+ * The final R (n x n) is formed once: V = I, R = W; r < n, R = H_V D H_W'
+ * from the Householder QRs V = H_V [Dv; 0], W' = H_W [Dw; 0] (Dv, Dw = diag
+ * of +-1) and D = Dv Dw on the first r coordinates, the identity elsewhere:
+ * then R is orthogonal and R W' = V, so V'R = W (a deterministic choice of
+ * the free complement).  The compact form keeps only H_V, H_W, D: O(n r).
+ *
+ * Products go through correlation_cost() (the internal blocked kernel under
+ * the reference BLAS, dgemm under an optimised one): C = X'Y is computed as
+ * 1 - (1 - X'Y), exact up to one extra rounding of size eps max(1, |c|).
+ *
  * Pure C on caller-provided workspace: runs inside the OpenMP region of
  * pair_loop.c.  Its result depends only on its inputs and on `lwork`, which
  * the callers compute from n alone (rotation_lwork), so it is the same for
@@ -33,29 +79,54 @@
 #include "hotalign.h"
 
 #define ROT_NOISE (1024 * DBL_EPSILON)
+/* absolute margin of the lower bound for round-off (see rotation_lower_bound) */
+#define ROT_BOUND_MARGIN 1e-9
+/* dormqr blocking of rotation_compact_apply: nb <= 64 plus its T matrix */
+#define ROT_ORM_NB 64
+#define ROT_ORM_TSIZE 4160
 
 int rotation_lwork(int n) {
-  /* workspace query: only work[0] is written */
-  double dummy = 0, size = 0;
-  int idummy = 0, info = 0, query = -1;
+  /* workspace queries: only work[0] (and iwork[0]) are written */
+  double dummy = 0, size = 0, best = 1;
+  int idummy = 0, info = 0, query = -1, nfound = 0, il = 1;
+  double vl = 0, abstol = 0;
   F77_CALL(dgesdd)("S", &n, &n, &dummy, &n, &dummy, &dummy, &n, &dummy, &n,
                    &size, &query, &idummy, &info FCONE);
-  if (info != 0 || !(size >= 1) || size > 2147483647.0) return -1;
-  return (int) ceil(size);
+  if (info != 0 || !(size >= 1)) return -1;
+  if (size > best) best = size;
+  F77_CALL(dsyevr)("V", "A", "U", &n, &dummy, &n, &vl, &vl, &il, &il, &abstol,
+                   &nfound, &dummy, &dummy, &n, &idummy, &size, &query, &idummy,
+                   &query, &info FCONE FCONE FCONE);
+  if (info != 0 || !(size >= 1) || idummy > 10 * n) return -1;
+  if (size > best) best = size;
+  F77_CALL(dgeqrf)(&n, &n, &dummy, &n, &dummy, &size, &query, &info);
+  if (info != 0) return -1;
+  if (size > best) best = size;
+  F77_CALL(dorgqr)(&n, &n, &n, &dummy, &n, &dummy, &size, &query, &info);
+  if (info != 0) return -1;
+  if (size > best) best = size;
+  F77_CALL(dormqr)("L", "T", &n, &n, &n, &dummy, &n, &dummy, &dummy, &n, &size,
+                   &query, &info FCONE FCONE);
+  if (info != 0) return -1;
+  if (size > best) best = size;
+  if (best > 2147483647.0) return -1;
+  return (int) ceil(best);
 }
 
 size_t rotation_scratch_doubles(int n, int m, R_xlen_t nm, int lwork) {
   size_t nn = (size_t) n * (size_t) n;
-  return 5 * nn                           /* G, R, M, U, VT (n x n) */
-         + (size_t) nm                    /* A (n x n') */
+  return 7 * nn                           /* G, R, M, U, VT, V, W (n x n) */
+         + 2 * (size_t) nm                /* A, B0 (n x n') */
          + 3 * (size_t) n + (size_t) m    /* S, d, u (n); v (n') */
-         + (size_t) n + (size_t) m        /* fx (n + n' - 1, rounded up) */
-         + (size_t) lwork;                /* dgesdd work */
+         + 2 * ((size_t) n + (size_t) m)  /* fx, pfx (n + n' - 1, rounded up) */
+         + 4 * (size_t) n                 /* lam, tau (2 n), sgn */
+         + (size_t) lwork;                /* LAPACK work */
 }
 
 size_t rotation_scratch_ints(int n, int m) {
-  return 8 * (size_t) n                   /* dgesdd iwork */
-         + 2 * ((size_t) n + (size_t) m); /* fi, fj */
+  return 10 * (size_t) n                  /* dgesdd (8 n) / dsyevr (10 n) iwork */
+         + 4 * ((size_t) n + (size_t) m)  /* fi, fj, pfi, pfj */
+         + 2 * (size_t) n;                /* isuppz */
 }
 
 void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
@@ -66,93 +137,649 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->M = ws->R + nn;
   ws->U = ws->M + nn;
   ws->VT = ws->U + nn;
-  ws->A = ws->VT + nn;
-  ws->S = ws->A + nm;
+  ws->V = ws->VT + nn;
+  ws->W = ws->V + nn;
+  ws->A = ws->W + nn;
+  ws->B0 = ws->A + nm;
+  ws->S = ws->B0 + nm;
   ws->d = ws->S + n;
   ws->u = ws->d + n;
   ws->v = ws->u + n;
   ws->fx = ws->v + m;
-  ws->work = ws->fx + n + m;
+  ws->pfx = ws->fx + n + m;
+  ws->lam = ws->pfx + n + m;
+  ws->tau = ws->lam + n;
+  ws->sgn = ws->tau + 2 * (size_t) n;
+  ws->work = ws->sgn + n;
   ws->lwork = lwork;
   ws->iwork = ints;
-  ws->fi = ws->iwork + 8 * (size_t) n;
+  ws->fi = ws->iwork + 10 * (size_t) n;
   ws->fj = ws->fi + n + m;
+  ws->pfi = ws->fj + n + m;
+  ws->pfj = ws->pfi + n + m;
+  ws->isuppz = ws->pfj + n + m;
+  ws->r = 0;
+  ws->ident = 0;
+  ws->form_R = 1;
+  ws->pnnz = -1;
+  ws->rank_deficient = 0;
+  ws->dropped_bound = 0;
+  ws->n = ws->m = ws->T = ws->nnz = ws->it = ws->max_iter = ws->phase = 0;
+  ws->conv = 0;
+  ws->status = OT_OPTIMAL;
+  ws->lw = lwork;
+  ws->obj = ws->tol = 0;
+  ws->trace = NULL;
+  ws->kernel = cost_kernel_resolve(COST_AUTO);
+}
+
+/* C (a x b, leading dimension a) = X' Y for X (k x a), Y (k x b) through the
+ * cost kernel: C = 1 - (1 - X'Y) */
+static void tn_product(const double *X, const double *Y, int k, int a, int b,
+                       double *C, int kernel) {
+  correlation_cost(X, Y, k, a, b, C, kernel);
+  R_xlen_t ab = (R_xlen_t) a * b;
+  for (R_xlen_t e = 0; e < ab; e++) C[e] = 1.0 - C[e];
+}
+
+/* out (b x a) = in' for in (a x b) */
+static void transpose(const double *in, int a, int b, double *out) {
+  for (int j = 0; j < b; j++)
+    for (int i = 0; i < a; i++) out[j + (R_xlen_t) i * b] = in[i + (R_xlen_t) j * a];
+}
+
+static int eigen_sym(rotation_scratch *ws, int k, double *H, double *Z) {
+  int nfound = 0, il = 1, info = 0, lw = ws->lw, liw = 10 * (k > 0 ? k : 1);
+  double vl = 0, abstol = 0;
+  F77_CALL(dsyevr)("V", "A", "U", &k, H, &k, &vl, &vl, &il, &il, &abstol,
+                   &nfound, ws->lam, Z, &k, ws->isuppz, ws->work, &lw, ws->iwork,
+                   &liw, &info FCONE FCONE FCONE);
+  if (info != 0 || nfound != k) return info < 0 ? ROT_SVD_ARGUMENT : ROT_SVD_NO_CONVERGENCE;
+  return OT_OPTIMAL;
+}
+
+/* Drops the basis directions k that are round-off on both counts (the
+ * centring direction when T < n, exactly collinear units): by (1) direction
+ * k changes any entry of K_R by at most e_k = 1/2 |lam_k| + max_j |B0[k, j]|
+ * (|W_ki| <= 1), hence the objective of any plan by at most e_k.  Directions
+ * are dropped, smallest lam first, while the sum of their e_k stays at most
+ * ROT_DROP_BOUND (absolute; the costs are O(1)), so the descent's costs are
+ * those of the full space to within ROT_DROP_BOUND; the sum is kept in
+ * ws->dropped_bound.  Without the rows, B has full row rank whenever the
+ * data allow. */
+#define ROT_DROP_BOUND 1e-12
+static void drop_null_directions(rotation_scratch *ws, int n, int m) {
+  const int r = ws->r;
+  ws->dropped_bound = 0;
+  if (r <= 1) return;
+  /* lam is ascending (dsyevr): candidates are the first directions */
+  double total = 0;
+  int drop = 0;
+  for (int k = 0; k < r - 1; k++) {
+    double e = 0.5 * fabs(ws->lam[k]);
+    for (int j = 0; j < m; j++) {
+      double b = fabs(ws->B0[k + (R_xlen_t) j * r]);
+      if (b > e - 0.5 * fabs(ws->lam[k])) e = 0.5 * fabs(ws->lam[k]) + b;
+    }
+    if (!(total + e <= ROT_DROP_BOUND)) break;
+    total += e;
+    drop++;
+  }
+  if (drop == 0) return;
+  const int keep = r - drop;
+  memmove(ws->V, ws->V + (size_t) n * drop, sizeof(double) * (size_t) n * keep);
+  memmove(ws->lam, ws->lam + drop, sizeof(double) * keep);
+  for (int j = 0; j < m; j++)
+    for (int k = 0; k < keep; k++)
+      ws->B0[k + (R_xlen_t) j * keep] = ws->B0[drop + k + (R_xlen_t) j * r];
+  ws->r = keep;
+  ws->dropped_bound = total;
+}
+
+/* The basis V, lam and B0 = V'A of the pair (see the top of the file).
+ * On entry K = 1 - Xs'Ys; ws->A receives A. */
+/* the source layer's part: ident, r, V (or G), lam */
+static int layer_basis(const double *Xs, int T, int n, rotation_scratch *ws) {
+  int st;
+  ws->ident = n <= T;
+  if (ws->ident) { /* V = I: G into ws->V */
+    ws->r = n;
+    tn_product(Xs, Xs, T, n, n, ws->V, ws->kernel);
+    for (int k = 0; k < n; k++) ws->lam[k] = ws->V[k + (R_xlen_t) k * n];
+  } else {
+    ws->r = T;
+    int info = 0, lw = ws->lw;
+    double *Q1 = ws->G, *H = ws->U, *P = ws->VT;
+    transpose(Xs, T, n, Q1); /* n x T */
+    F77_CALL(dgeqrf)(&n, &T, Q1, &n, ws->tau, ws->work, &lw, &info);
+    if (info != 0) return ROT_SVD_ARGUMENT;
+    /* H = Rq Rq' (T x T), Rq upper triangular in Q1[0:T, 0:T] */
+    for (int b = 0; b < T; b++) {
+      for (int a = 0; a <= b; a++) {
+        double s = 0;
+        for (int k = b; k < T; k++)
+          s += Q1[a + (R_xlen_t) k * n] * Q1[b + (R_xlen_t) k * n];
+        H[a + (R_xlen_t) b * T] = s;
+        H[b + (R_xlen_t) a * T] = s;
+      }
+    }
+    F77_CALL(dorgqr)(&n, &T, &T, Q1, &n, ws->tau, ws->work, &lw, &info);
+    if (info != 0) return ROT_SVD_ARGUMENT;
+    st = eigen_sym(ws, T, H, P);
+    if (st != OT_OPTIMAL) return st;
+    /* V = Q1 P through the kernel: V = (Q1')' P */
+    transpose(Q1, n, T, ws->M); /* T x n */
+    tn_product(ws->M, P, T, n, T, ws->V, ws->kernel);
+  }
+  return OT_OPTIMAL;
+}
+
+/* the pair's part: A = 1 - K, B0 = V'A (= A when V = I), the drops */
+static void pair_basis(rotation_scratch *ws, int n, int m, const double *K) {
+  R_xlen_t nm = (R_xlen_t) n * m;
+  for (R_xlen_t e = 0; e < nm; e++) ws->A[e] = 1.0 - K[e];
+  ws->dropped_bound = 0;
+  if (ws->ident) {
+    memcpy(ws->B0, ws->A, sizeof(double) * (size_t) nm);
+    return;
+  }
+  tn_product(ws->V, ws->A, n, ws->r, m, ws->B0, ws->kernel);
+  drop_null_directions(ws, n, m);
+}
+
+static int setup_basis(const double *Xs, int T, int n, int m, const double *K,
+                       rotation_scratch *ws) {
+  int st = layer_basis(Xs, T, n, ws);
+  if (st != OT_OPTIMAL) return st;
+  pair_basis(ws, n, m, K);
+  return OT_OPTIMAL;
+}
+
+/* The basis depends on the source layer only: computed once per layer and
+ * passed to rotation_begin_basis(), it gives every pair of that source bit
+ * for bit what rotation_begin() computes itself.  Layout: V (or G when
+ * n <= T: n x n) then lam; r = min(n, T) columns. */
+size_t rotation_basis_doubles(int n, int T) {
+  size_t r = (size_t) (n <= T ? n : (T > 0 ? T : 0));
+  return (size_t) n * r + r;
+}
+
+int rotation_basis(const double *Xs, int T, int n, int lwork, rotation_scratch *ws,
+                   double *basis) {
+  if (T <= 0) return OT_OPTIMAL;
+  ws->lw = lwork;
+  int st = layer_basis(Xs, T, n, ws);
+  if (st != OT_OPTIMAL) return st;
+  size_t nr = (size_t) n * ws->r;
+  memcpy(basis, ws->V, sizeof(double) * nr);
+  memcpy(basis + nr, ws->lam, sizeof(double) * ws->r);
+  return OT_OPTIMAL;
+}
+
+/* (b) Procrustes from the plan (fi, fj, fx): W = polar(B0 (nQ)') */
+static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
+                      const double *fx, int nnz) {
+  const int r = ws->r;
+  double *B = ws->M;
+  memset(B, 0, sizeof(double) * (size_t) r * (size_t) n);
+  for (int t = 0; t < nnz; t++) {
+    double c = (double) n * fx[t];
+    double *col = B + (R_xlen_t) fi[t] * r;
+    const double *b0 = ws->B0 + (R_xlen_t) fj[t] * r;
+    for (int k = 0; k < r; k++) col[k] += c * b0[k];
+  }
+  int info = 0, lw = ws->lw;
+  F77_CALL(dgesdd)("S", &r, &n, B, &r, ws->S, ws->U, &r, ws->VT, &r, ws->work,
+                   &lw, ws->iwork, &info FCONE);
+  if (info < 0) return ROT_SVD_ARGUMENT;
+  if (info > 0) return ROT_SVD_NO_CONVERGENCE;
+  /* rank(B) below the numerical rank of Xs: the polar factor is not unique
+   * on directions that do change K_R (the lam_k = 0 ones never do) */
+  int rank_x = 0, rank_b = 0;
+  double lam_max = 0;
+  for (int k = 0; k < r; k++) if (ws->lam[k] > lam_max) lam_max = ws->lam[k];
+  for (int k = 0; k < r; k++) rank_x += ws->lam[k] > 16.0 * n * DBL_EPSILON * lam_max;
+  for (int k = 0; k < r; k++) rank_b += ws->S[k] > 16.0 * r * DBL_EPSILON * ws->S[0];
+  ws->rank_deficient = rank_b < rank_x;
+  /* W = Ub Vb' = (Ub')' Vb' */
+  transpose(ws->U, r, r, ws->G);
+  tn_product(ws->G, ws->VT, r, r, n, ws->W, ws->kernel);
+  return OT_OPTIMAL;
+}
+
+/* (a) the rotated cost (1) into K */
+static void rotated_cost(rotation_scratch *ws, int n, int m, double *K) {
+  const int r = ws->r;
+  if (ws->ident) { /* (R'GR)_ii = sum_k R_ki (G R)_ki, G R into ws->U */
+    tn_product(ws->V, ws->W, n, n, n, ws->U, ws->kernel);
+    for (int i = 0; i < n; i++) {
+      const double *w = ws->W + (R_xlen_t) i * n, *gw = ws->U + (R_xlen_t) i * n;
+      double s = 0;
+      for (int k = 0; k < n; k++) s += w[k] * gw[k];
+      ws->d[i] = 0.5 * s - 0.5;
+    }
+  } else for (int i = 0; i < n; i++) {
+    const double *w = ws->W + (R_xlen_t) i * r;
+    double s = 0;
+    for (int k = 0; k < r; k++) s += ws->lam[k] * w[k] * w[k];
+    ws->d[i] = 0.5 * s - 0.5;
+  }
+  correlation_cost(ws->W, ws->B0, r, n, m, K, ws->kernel); /* 1 - W'B0 */
+  for (int j = 0; j < m; j++) {
+    double *kj = K + (R_xlen_t) j * n;
+    for (int i = 0; i < n; i++) kj[i] += ws->d[i];
+  }
+}
+
+/* R (n x n) from V and W, and the compact factors (see the top) */
+static int form_rotation(rotation_scratch *ws, int n) {
+  const int r = ws->r;
+  double *R = ws->R;
+  if (ws->ident) {
+    memcpy(R, ws->W, sizeof(double) * (size_t) n * n);
+    return OT_OPTIMAL;
+  }
+  /* not V = I: n > T >= r */
+  int info = 0, lw = ws->lw;
+  double *Hv = ws->G, *Hw = ws->M, *tauV = ws->tau, *tauW = ws->tau + n;
+  memcpy(Hv, ws->V, sizeof(double) * (size_t) n * r);
+  transpose(ws->W, r, n, Hw); /* W' (n x r) */
+  F77_CALL(dgeqrf)(&n, &r, Hv, &n, tauV, ws->work, &lw, &info);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  F77_CALL(dgeqrf)(&n, &r, Hw, &n, tauW, ws->work, &lw, &info);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  for (int k = 0; k < r; k++) {
+    double dv = Hv[k + (R_xlen_t) k * n] < 0 ? -1.0 : 1.0;
+    double dw = Hw[k + (R_xlen_t) k * n] < 0 ? -1.0 : 1.0;
+    ws->sgn[k] = dv * dw;
+  }
+  if (!ws->form_R) return OT_OPTIMAL; /* the compact form only */
+  memset(R, 0, sizeof(double) * (size_t) n * n);
+  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
+  F77_CALL(dormqr)("L", "T", &n, &n, &r, Hw, &n, tauW, R, &n, ws->work, &lw,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  for (int c = 0; c < n; c++)
+    for (int k = 0; k < r; k++) R[k + (R_xlen_t) c * n] *= ws->sgn[k];
+  F77_CALL(dormqr)("L", "N", &n, &n, &r, Hv, &n, tauV, R, &n, ws->work, &lw,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  return OT_OPTIMAL;
+}
+
+static void set_identity(rotation_scratch *ws, int n) {
+  memset(ws->R, 0, sizeof(double) * (size_t) n * n);
+  for (int i = 0; i < n; i++) ws->R[i + (R_xlen_t) i * n] = 1.0;
+}
+
+/* rotation_begin() with the basis from Xs, or (Xs NULL) copied from `basis` */
+static int begin_common(ot_problem *p, const double *Xs, const double *basis,
+                        int T, int n, int m, int max_iter, double tol, int lwork,
+                        double *K, rotation_scratch *ws, double *trace) {
+  ws->n = n;
+  ws->m = m;
+  ws->T = T;
+  ws->lw = lwork;
+  ws->max_iter = max_iter;
+  ws->tol = tol;
+  ws->trace = trace;
+  ws->it = 0;
+  ws->phase = 0;
+  ws->conv = 0;
+  ws->status = OT_OPTIMAL;
+  ws->pnnz = -1;
+  ws->rank_deficient = 0;
+  ws->dropped_bound = 0;
+  ws->r = 0;
+  ws->ident = 0;
+  double obj;
+  ws->nnz = ot_extract(p, 1.0 / ((double) n * m), ws->fi, ws->fj, ws->fx, ws->u,
+                       ws->v, &obj);
+  ws->obj = obj;
+  if (trace) trace[0] = obj;
+  if (max_iter <= 0 || T <= 0) {
+    ws->max_iter = 0;
+    return OT_OPTIMAL;
+  }
+  if (Xs) {
+    ws->status = setup_basis(Xs, T, n, m, K, ws);
+    return ws->status;
+  }
+  ws->ident = n <= T;
+  ws->r = ws->ident ? n : T;
+  size_t nr = (size_t) n * ws->r;
+  memcpy(ws->V, basis, sizeof(double) * nr);
+  memcpy(ws->lam, basis + nr, sizeof(double) * ws->r);
+  pair_basis(ws, n, m, K);
+  return ws->status = OT_OPTIMAL;
+}
+
+int rotation_begin(ot_problem *p, const double *Xs, const double *Ys, int T,
+                   int n, int m, int max_iter, double tol, int lwork, double *K,
+                   rotation_scratch *ws, double *trace) {
+  (void) Ys; /* A = Xs'Ys comes from K = 1 - Xs'Ys */
+  return begin_common(p, Xs, NULL, T, n, m, max_iter, tol, lwork, K, ws, trace);
+}
+
+int rotation_begin_basis(ot_problem *p, const double *basis, int T, int n, int m,
+                         int max_iter, double tol, int lwork, double *K,
+                         rotation_scratch *ws, double *trace) {
+  return begin_common(p, NULL, basis, T, n, m, max_iter, tol, lwork, K, ws, trace);
+}
+
+int rotation_step(ot_problem *p, double *K, rotation_scratch *ws, double budget) {
+  const int n = ws->n, m = ws->m;
+  if (ws->status != OT_OPTIMAL) return ws->status;
+  if (ws->conv || ws->it >= ws->max_iter) return OT_OPTIMAL;
+  if (ws->phase == 0) {
+    ws->it++;
+    /* record the plan this iteration's rotation comes from */
+    memcpy(ws->pfi, ws->fi, sizeof(int) * (size_t) ws->nnz);
+    memcpy(ws->pfj, ws->fj, sizeof(int) * (size_t) ws->nnz);
+    memcpy(ws->pfx, ws->fx, sizeof(double) * (size_t) ws->nnz);
+    ws->pnnz = ws->nnz;
+    int st = procrustes(ws, n, ws->fi, ws->fj, ws->fx, ws->nnz);
+    if (st != OT_OPTIMAL) return ws->status = st;
+    rotated_cost(ws, n, m, K);
+    ot_restart(p);
+    ws->phase = 1;
+  }
+  int st = ot_run(p, budget);
+  if (st == OT_RUNNING) return OT_RUNNING;
+  ws->phase = 0;
+  if (st != OT_OPTIMAL) return ws->status = st;
+  double next;
+  ws->nnz = ot_extract(p, 1.0 / ((double) n * m), ws->fi, ws->fj, ws->fx, ws->u,
+                       ws->v, &next);
+  if (ws->trace) ws->trace[ws->it] = next;
+  double decrease = ws->obj - next, prev = ws->obj;
+  ws->obj = next;
+  if (!(decrease > ws->tol * fabs(prev) + ROT_NOISE)) {
+    ws->conv = 1;
+    return OT_OPTIMAL;
+  }
+  return ws->it >= ws->max_iter ? OT_OPTIMAL : OT_RUNNING;
+}
+
+int rotation_finish(rotation_scratch *ws, double *objective, int *iterations,
+                    int *converged) {
+  *objective = ws->obj;
+  *iterations = ws->it;
+  *converged = ws->conv;
+  if (ws->status != OT_OPTIMAL) return ws->status;
+  if (ws->it == 0) {
+    set_identity(ws, ws->n);
+    return OT_OPTIMAL;
+  }
+  return ws->status = form_rotation(ws, ws->n);
 }
 
 int rotation_descent(ot_problem *p, const double *Xs, const double *Ys, int T,
                      int n, int m, int max_iter, double tol, int lwork,
                      double *K, rotation_scratch *ws, double *objective,
                      double *trace, int *iterations, int *converged) {
-  const R_xlen_t nn = (R_xlen_t) n * n;
-  const double mass_scale = 1.0 / ((double) n * m);
-  const double one = 1.0, zero = 0.0, minus_one = -1.0;
-  double *R = ws->R, *M = ws->M, *U = ws->U, *VT = ws->VT, *G = ws->G;
-  double *A = ws->A;
-
-  memset(R, 0, sizeof(double) * (size_t) nn);
-  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
-  *iterations = 0;
-  *converged = 0;
-  double obj;
-  int nnz = ot_extract(p, mass_scale, ws->fi, ws->fj, ws->fx, ws->u, ws->v, &obj);
-  *objective = obj;
-  if (trace) trace[0] = obj;
-  if (max_iter <= 0) return OT_OPTIMAL;
-
-  /* G = Xs' Xs (upper triangle), A = Xs' Ys: once per pair */
-  F77_CALL(dsyrk)("U", "T", &n, &T, &one, Xs, &T, &zero, G, &n FCONE FCONE);
-  F77_CALL(dgemm)("T", "N", &n, &m, &T, &one, Xs, &T, Ys, &T, &zero, A, &n
-                  FCONE FCONE);
-
-  for (int it = 1; it <= max_iter; it++) {
-    /* (b) Procrustes: M = A (n Q)', column i gathers the targets of unit i */
-    memset(M, 0, sizeof(double) * (size_t) nn);
-    for (int t = 0; t < nnz; t++) {
-      double c = (double) n * ws->fx[t];
-      double *col = M + (R_xlen_t) ws->fi[t] * n;
-      const double *a = A + (R_xlen_t) ws->fj[t] * n;
-      for (int r = 0; r < n; r++) col[r] += c * a[r];
-    }
-    int info = 0;
-    F77_CALL(dgesdd)("S", &n, &n, M, &n, ws->S, U, &n, VT, &n, ws->work, &lwork,
-                     ws->iwork, &info FCONE);
-    if (info < 0) return ROT_SVD_ARGUMENT;
-    if (info > 0) return ROT_SVD_NO_CONVERGENCE;
-    F77_CALL(dgemm)("N", "N", &n, &n, &n, &one, U, &n, VT, &n, &zero, R, &n
-                    FCONE FCONE);
-
-    /* (a) the rotated cost: d_i = (R' G R)[i, i] through U := G R */
-    F77_CALL(dsymm)("L", "U", &n, &n, &one, G, &n, R, &n, &zero, U, &n
-                    FCONE FCONE);
-    for (int i = 0; i < n; i++) {
-      const double *ri = R + (R_xlen_t) i * n, *gi = U + (R_xlen_t) i * n;
-      double s = 0;
-      for (int k = 0; k < n; k++) s += ri[k] * gi[k];
-      ws->d[i] = 0.5 * s + 0.5;
-    }
-    for (int j = 0; j < m; j++) {
-      double *kj = K + (R_xlen_t) j * n;
-      for (int i = 0; i < n; i++) kj[i] = ws->d[i];
-    }
-    F77_CALL(dgemm)("T", "N", &n, &m, &n, &minus_one, R, &n, A, &n, &one, K, &n
-                    FCONE FCONE);
-
-    /* exact OT for Q, warm-started from the previous basis */
-    ot_restart(p);
-    int st = ot_run(p, 0);
-    if (st != OT_OPTIMAL) return st;
-    double next;
-    nnz = ot_extract(p, mass_scale, ws->fi, ws->fj, ws->fx, ws->u, ws->v, &next);
-    if (trace) trace[it] = next;
-    *iterations = it;
-    double decrease = obj - next;
-    double prev = obj;
-    obj = next;
-    if (!(decrease > tol * fabs(prev) + ROT_NOISE)) {
-      *converged = 1;
-      break;
-    }
+  int st = rotation_begin(p, Xs, Ys, T, n, m, max_iter, tol, lwork, K, ws, trace);
+  while (st == OT_OPTIMAL || st == OT_RUNNING) {
+    st = rotation_step(p, K, ws, 0);
+    if (st == OT_OPTIMAL) break;
   }
-  *objective = obj;
+  int fst = rotation_finish(ws, objective, iterations, converged);
+  return st != OT_OPTIMAL ? st : fst;
+}
+
+int rotation_from_plan(const double *Xs, const double *Ys, int T, int n, int m,
+                       int lwork, const int *fi, const int *fj, const double *fx,
+                       int nnz, double *K, rotation_scratch *ws) {
+  ws->n = n;
+  ws->m = m;
+  ws->T = T;
+  ws->lw = lwork;
+  ws->status = OT_OPTIMAL;
+  if (nnz < 0 || T <= 0) { /* no Procrustes step was made: R = I */
+    ws->r = 0;
+    ws->it = 0;
+    set_identity(ws, n);
+    return OT_OPTIMAL;
+  }
+  correlation_cost(Xs, Ys, T, n, m, K, ws->kernel);
+  int st = setup_basis(Xs, T, n, m, K, ws);
+  if (st != OT_OPTIMAL) return ws->status = st;
+  st = procrustes(ws, n, fi, fj, fx, nnz);
+  if (st != OT_OPTIMAL) return ws->status = st;
+  ws->it = 1;
+  return ws->status = form_rotation(ws, n);
+}
+
+/* ---- the compact form ------------------------------------------------- */
+
+size_t rotation_compact_doubles(int n, int r) {
+  if (r <= 0 || r >= n) return (size_t) n * n;
+  return 2 * (size_t) n * r + 3 * (size_t) r;
+}
+
+void rotation_compact_store(const rotation_scratch *ws, double *out) {
+  const int n = ws->n, r = ws->r;
+  if (ws->it == 0 || r <= 0 || r >= n) {
+    memcpy(out, ws->R, sizeof(double) * (size_t) n * n);
+    return;
+  }
+  size_t nr = (size_t) n * r;
+  memcpy(out, ws->G, sizeof(double) * nr);
+  memcpy(out + nr, ws->M, sizeof(double) * nr);
+  memcpy(out + 2 * nr, ws->tau, sizeof(double) * r);
+  memcpy(out + 2 * nr + r, ws->tau + n, sizeof(double) * r);
+  memcpy(out + 2 * nr + 2 * r, ws->sgn, sizeof(double) * r);
+}
+
+size_t rotation_compact_work(int n, int k) {
+  return (size_t) k * n + (size_t) ROT_ORM_NB * k + ROT_ORM_TSIZE;
+}
+
+int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k,
+                           double *work) {
+  if (k <= 0) return OT_OPTIMAL;
+  if (r <= 0 || r >= n) { /* dense R: Z := Z R' */
+    const double one = 1.0, zero = 0.0;
+    F77_CALL(dgemm)("N", "T", &k, &n, &n, &one, Z, &k, compact, &n, &zero, work,
+                    &k FCONE FCONE);
+    memcpy(Z, work, sizeof(double) * (size_t) k * n);
+    return OT_OPTIMAL;
+  }
+  size_t nr = (size_t) n * r;
+  const double *Hv = compact, *Hw = compact + nr, *tauV = compact + 2 * nr,
+               *tauW = tauV + r, *sgn = tauW + r;
+  int info = 0, lw = ROT_ORM_NB * k + ROT_ORM_TSIZE;
+  /* R' = H_W D H_V':  Z R' = ((Z H_W) D) H_V' */
+  F77_CALL(dormqr)("R", "N", &k, &n, &r, Hw, &n, tauW, Z, &k, work, &lw,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  for (int c = 0; c < r; c++) {
+    double *z = Z + (R_xlen_t) c * k;
+    for (int t = 0; t < k; t++) z[t] *= sgn[c];
+  }
+  F77_CALL(dormqr)("R", "T", &k, &n, &r, Hv, &n, tauV, Z, &k, work, &lw,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
   return OT_OPTIMAL;
+}
+
+/* ---- the lower bound ----------------------------------------------------
+ * For any R in O(n) and Q in U(1/n, 1/m):
+ *   <K_R, Q> = 1/2 sum_i (1/n) (R'GR)_ii + 1/2 - tr(R' A Q')
+ *            = tr(G) / (2n) + 1/2 - tr(R' A Q'),
+ * and tr(R' A Q') <= ||A Q'||_* <= ||A||_* ||Q||_2 (von Neumann), with
+ * ||Q||_2 <= sqrt(||Q||_1 ||Q||_inf) = sqrt((1/m)(1/n)).  Hence
+ *   C >= tr(G) / (2n) + 1/2 - ||A||_* / sqrt(n m),
+ * which does not depend on R (rotation-invariant) and bounds the descent's
+ * objective, which is <K_R, Q> at a feasible (R, Q).  ||A||_* = ||B0||_*
+ * (A = V B0 up to the dropped directions, V orthonormal), from the
+ * singular values of B0 (r x m, dgesdd values only, backward stable: each
+ * within O(max(r, m) eps s_max), over-estimated by that much);
+ * ROT_BOUND_MARGIN covers the O(n eps) errors of V, B0, tr(G), the dropped
+ * directions (<= ROT_DROP_BOUND) and the descent's own objective. */
+double rotation_lower_bound(rotation_scratch *ws) {
+  const int n = ws->n, m = ws->m, r = ws->r;
+  if (r <= 0) return R_NegInf;
+  double trG = 0;
+  for (int k = 0; k < r; k++) trG += ws->lam[k];
+  /* singular values of B0 (r x m, copied into ws->A), values only */
+  const int mn = r < m ? r : m, mx = r < m ? m : r;
+  double size = 0, dummy = 0;
+  int info = 0, query = -1, lw = ws->lw, one = 1;
+  F77_CALL(dgesdd)("N", &r, &m, &dummy, &r, &dummy, &dummy, &one, &dummy, &one,
+                   &size, &query, ws->iwork, &info FCONE);
+  if (info != 0 || !(size <= lw) || 8 * (size_t) mn > 10 * (size_t) n)
+    return R_NegInf;
+  memcpy(ws->A, ws->B0, sizeof(double) * (size_t) r * m);
+  F77_CALL(dgesdd)("N", &r, &m, ws->A, &r, ws->S, &dummy, &one, &dummy, &one,
+                   ws->work, &lw, ws->iwork, &info FCONE);
+  if (info != 0) return R_NegInf;
+  double nuc = 0;
+  for (int k = 0; k < mn; k++) nuc += ws->S[k];
+  /* each computed singular value is within c mx eps s_max of the exact one */
+  nuc += 8.0 * mn * mx * DBL_EPSILON * ws->S[0];
+  return trG / (2.0 * n) + 0.5 - nuc / sqrt((double) n * m) - ROT_BOUND_MARGIN;
+}
+
+/* ---- test entry point ---------------------------------------------------
+ * ffi_rotation_parts(Xs, Ys, max_iter, tol, budget, Z): one pair through the
+ * resumable form with `budget` pivots per step; returns the trace, R, the
+ * basis and W, the recorded plan, R recomputed from it, the lower bound and
+ * Z R' through the compact form; form_dense = FALSE: the compact form only
+ * (R is then NULL when r < n); shared_basis = TRUE: the basis computed
+ * first in another scratch (rotation_basis) and passed on
+ * (rotation_begin_basis). */
+SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
+                        SEXP Z, SEXP form_dense, SEXP shared_basis) {
+  if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||
+      Rf_nrows(Xs) != Rf_nrows(Ys) || !Rf_isReal(Z) || !Rf_isMatrix(Z) ||
+      Rf_ncols(Z) != Rf_ncols(Xs))
+    Rf_error("ffi_rotation_parts: expected double matrices Xs, Ys (equal rows) and Z (ncol(Xs) columns)");
+  const int T = Rf_nrows(Xs), n = Rf_ncols(Xs), m = Rf_ncols(Ys), k = Rf_nrows(Z);
+  const int iters = Rf_asInteger(max_iter);
+  const double tl = Rf_asReal(tol), bud = Rf_asReal(budget);
+  const R_xlen_t nm = (R_xlen_t) n * m;
+  int lwork = rotation_lwork(n);
+  if (lwork < 0) Rf_error("ffi_rotation_parts: LAPACK workspace query failed");
+  double *K = (double *) R_alloc(nm, sizeof(double));
+  double *a = (double *) R_alloc(n, sizeof(double));
+  double *b = (double *) R_alloc(m, sizeof(double));
+  void *work = R_alloc(ot_workspace_bytes(n, m), 1);
+  rotation_scratch ws;
+  rotation_scratch_init(&ws, (double *) R_alloc(rotation_scratch_doubles(n, m, nm, lwork),
+                                                sizeof(double)),
+                        (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
+                        n, m, nm, lwork);
+  ws.form_R = Rf_asLogical(form_dense) != 0;
+  SEXP trace = PROTECT(Rf_allocVector(REALSXP, (iters > 0 ? iters : 0) + 1));
+  for (R_xlen_t e = 0; e < XLENGTH(trace); e++) REAL(trace)[e] = NA_REAL;
+  correlation_cost(REAL(Xs), REAL(Ys), T, n, m, K, ws.kernel);
+  for (int i = 0; i < n; i++) a[i] = m;
+  for (int j = 0; j < m; j++) b[j] = n;
+  ot_problem *p = ot_init(work, n, m, K, a, b);
+  int st = ot_run(p, 0), steps = 0;
+  double obj = NA_REAL, bound = NA_REAL;
+  int its = 0, conv = 0;
+  if (st == OT_OPTIMAL) {
+    if (Rf_asLogical(shared_basis) == 1) {
+      rotation_scratch wb;
+      rotation_scratch_init(&wb, (double *) R_alloc(rotation_scratch_doubles(n, m, nm, lwork),
+                                                    sizeof(double)),
+                            (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
+                            n, m, nm, lwork);
+      double *basis = (double *) R_alloc(rotation_basis_doubles(n, T), sizeof(double));
+      st = rotation_basis(REAL(Xs), T, n, lwork, &wb, basis);
+      if (st == OT_OPTIMAL)
+        st = rotation_begin_basis(p, basis, T, n, m, iters, tl, lwork, K, &ws,
+                                  REAL(trace));
+    } else {
+      st = rotation_begin(p, REAL(Xs), REAL(Ys), T, n, m, iters, tl, lwork, K, &ws,
+                          REAL(trace));
+    }
+    if (st == OT_OPTIMAL && ws.r > 0) bound = rotation_lower_bound(&ws);
+    while (st == OT_OPTIMAL || st == OT_RUNNING) {
+      st = rotation_step(p, K, &ws, bud);
+      steps++;
+      if (st == OT_OPTIMAL) break;
+    }
+    int fst = rotation_finish(&ws, &obj, &its, &conv);
+    if (st == OT_OPTIMAL) st = fst;
+  }
+  const int r = ws.r;
+  const int dense = ws.form_R || ws.ident || ws.it == 0;
+  SEXP R = PROTECT(dense ? Rf_allocMatrix(REALSXP, n, n) : R_NilValue);
+  if (dense) memcpy(REAL(R), ws.R, sizeof(double) * (size_t) n * n);
+  SEXP W = PROTECT(Rf_allocMatrix(REALSXP, r, n));
+  if (r > 0 && ws.it > 0) memcpy(REAL(W), ws.W, sizeof(double) * (size_t) r * n);
+  else for (R_xlen_t e = 0; e < XLENGTH(W); e++) REAL(W)[e] = NA_REAL;
+  SEXP V = PROTECT(Rf_allocMatrix(REALSXP, n, r));
+  if (ws.ident) { /* V = I (ws.V holds G) */
+    memset(REAL(V), 0, sizeof(double) * (size_t) n * r);
+    for (int i = 0; i < n; i++) REAL(V)[i + (R_xlen_t) i * n] = 1.0;
+  } else if (r > 0) {
+    memcpy(REAL(V), ws.V, sizeof(double) * (size_t) n * r);
+  }
+  SEXP lam = PROTECT(Rf_allocVector(REALSXP, r));
+  if (r > 0) memcpy(REAL(lam), ws.lam, sizeof(double) * r);
+  const int pn = ws.pnnz > 0 ? ws.pnnz : 0;
+  SEXP pi = PROTECT(Rf_allocVector(INTSXP, pn)), pj = PROTECT(Rf_allocVector(INTSXP, pn)),
+       px = PROTECT(Rf_allocVector(REALSXP, pn));
+  for (int t = 0; t < pn; t++) {
+    INTEGER(pi)[t] = ws.pfi[t] + 1;
+    INTEGER(pj)[t] = ws.pfj[t] + 1;
+    REAL(px)[t] = ws.pfx[t];
+  }
+  /* Z R' through the compact form of the descent's R */
+  SEXP applied = PROTECT(Rf_duplicate(Z));
+  int cst = OT_OPTIMAL;
+  if (st == OT_OPTIMAL) {
+    size_t cd = rotation_compact_doubles(n, ws.it > 0 ? r : 0);
+    double *compact = (double *) R_alloc(cd, sizeof(double));
+    rotation_compact_store(&ws, compact);
+    double *cw = (double *) R_alloc(rotation_compact_work(n, k), sizeof(double));
+    cst = rotation_compact_apply(compact, n, ws.it > 0 ? r : 0, REAL(applied), k, cw);
+  }
+  int rank_def = ws.rank_deficient;
+  /* R again from the recorded plan, in a fresh scratch */
+  SEXP R2 = PROTECT(Rf_allocMatrix(REALSXP, n, n));
+  int fst2 = OT_OPTIMAL;
+  if (st == OT_OPTIMAL) {
+    rotation_scratch ws2;
+    rotation_scratch_init(&ws2, (double *) R_alloc(rotation_scratch_doubles(n, m, nm, lwork),
+                                                   sizeof(double)),
+                          (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
+                          n, m, nm, lwork);
+    fst2 = rotation_from_plan(REAL(Xs), REAL(Ys), T, n, m, lwork, ws.pfi, ws.pfj,
+                              ws.pfx, ws.pnnz, K, &ws2);
+    memcpy(REAL(R2), ws2.R, sizeof(double) * (size_t) n * n);
+  }
+  const char *names[] = {"trace", "iterations", "converged", "status", "cost",
+                         "R", "W", "V", "lam", "r", "plan_i", "plan_j", "plan_x",
+                         "R_from_plan", "from_plan_status", "lower_bound",
+                         "applied", "apply_status", "rank_deficient", "steps",
+                         "dropped_bound", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, trace);
+  SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(its));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarLogical(conv));
+  SET_VECTOR_ELT(out, 3, Rf_ScalarInteger(st));
+  SET_VECTOR_ELT(out, 4, Rf_ScalarReal(obj));
+  SET_VECTOR_ELT(out, 5, R);
+  SET_VECTOR_ELT(out, 6, W);
+  SET_VECTOR_ELT(out, 7, V);
+  SET_VECTOR_ELT(out, 8, lam);
+  SET_VECTOR_ELT(out, 9, Rf_ScalarInteger(r));
+  SET_VECTOR_ELT(out, 10, pi);
+  SET_VECTOR_ELT(out, 11, pj);
+  SET_VECTOR_ELT(out, 12, px);
+  SET_VECTOR_ELT(out, 13, R2);
+  SET_VECTOR_ELT(out, 14, Rf_ScalarInteger(fst2));
+  SET_VECTOR_ELT(out, 15, Rf_ScalarReal(bound));
+  SET_VECTOR_ELT(out, 16, applied);
+  SET_VECTOR_ELT(out, 17, Rf_ScalarInteger(cst));
+  SET_VECTOR_ELT(out, 18, Rf_ScalarLogical(rank_def));
+  SET_VECTOR_ELT(out, 19, Rf_ScalarInteger(steps));
+  SET_VECTOR_ELT(out, 20, Rf_ScalarReal(ws.dropped_bound));
+  UNPROTECT(11);
+  return out;
 }

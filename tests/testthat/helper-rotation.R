@@ -24,3 +24,28 @@ c_descent <- function(Xs, Ys, max_iter, tol, threads = 1L) {
        trace = trace[!is.na(trace)])
 }
 
+
+# The C descent through its resumable form (rotation_begin / _step /
+# _finish, at most `budget` pivots per step; 0 = no limit), with the parts
+# the engine uses: R, the basis V (n x r) and W = V'R, the recorded plan, R
+# recomputed from it (rotation_from_plan), the lower bound and Z R' through
+# the compact form.
+# form_dense = FALSE: only the compact form (R is NULL when r < n);
+# shared_basis = TRUE: the source's basis computed on its own first
+# (rotation_basis) and passed to rotation_begin_basis.
+c_parts <- function(Xs, Ys, max_iter, tol, budget = 0, Z = NULL, form_dense = TRUE,
+                    shared_basis = FALSE) {
+  if (is.null(Z)) Z <- matrix(0, 0, ncol(Xs))
+  res <- .Call(hotalign:::C_ffi_rotation_parts, Xs, Ys, as.integer(max_iter),
+               as.double(tol), as.double(budget), Z, form_dense, shared_basis)
+  res$trace <- res$trace[!is.na(res$trace)]
+  res
+}
+
+# The rotation-invariant lower bound, straight from its formula:
+# tr(G) / (2n) + 1/2 - ||Xs'Ys||_* / sqrt(n m).
+ref_lower_bound <- function(Xs, Ys) {
+  n <- ncol(Xs)
+  m <- ncol(Ys)
+  sum(Xs^2) / (2 * n) + 0.5 - sum(svd(crossprod(Xs, Ys))$d) / sqrt(n * m)
+}

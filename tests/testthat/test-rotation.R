@@ -302,3 +302,159 @@ test_that("HOT+R with one unit, one layer and no held-out stimuli", {
   print_out <- capture.output(print(fit))
   expect_match(print_out[1], "HOT\\+R")
 })
+
+# ---- the subspace form and the engine's parts (issue 11) -----------------------
+
+# wide layers: more units than stimuli, targets partly rotated copies
+wide_pair <- function(T, n, m, seed, k = 5) {
+  set.seed(seed)
+  Z <- matrix(stats::rnorm(T * k), T, k)
+  x <- Z %*% matrix(stats::rnorm(k * n), k, n) + matrix(stats::rnorm(T * n), T, n)
+  y <- Z %*% matrix(stats::rnorm(k * m), k, m) + matrix(stats::rnorm(T * m), T, m)
+  list(Xs = std_cols(x), Ys = std_cols(y))
+}
+
+test_that("subspace descent (n > T) has the full-space reference's objective trace", {
+  # the reference works in the full space (n x n SVD); the C descent in the
+  # r <= T dimensional row space of Xs: same costs K_R, same plans, same trace
+  for (sh in list(c(20, 60, 80), c(12, 40, 25), c(40, 150, 120), c(30, 31, 50))) {
+    T <- sh[1]; n <- sh[2]; m <- sh[3]
+    d <- wide_pair(T, n, m, seed = sum(sh))
+    ref <- ref_descent(d$Xs, d$Ys, max_iter = 40, tol = 1e-10)
+    got <- c_parts(d$Xs, d$Ys, max_iter = 40, tol = 1e-10)
+    label <- paste0("T ", T, ", ", n, " x ", m)
+    expect_identical(got$status, 0L, label = label)
+    expect_lte(got$r, T)
+    expect_false(got$rank_deficient, label = label)
+    expect_identical(got$iterations, ref$iterations, label = label)
+    expect_equal(got$trace, ref$trace, tolerance = 1e-9, label = label)
+    expect_equal(got$cost, ref$cost, tolerance = 1e-9, label = label)
+    # R itself is not unique (rank(A) < n) but Xs R is: Xs R = Xs V W
+    expect_equal(d$Xs %*% got$R, d$Xs %*% ref$R, tolerance = 1e-7, label = label)
+    # invariants: R orthogonal, V orthonormal, V'R = W, Xs = Xs V V'
+    expect_equal(crossprod(got$R), diag(n), tolerance = 1e-12)
+    expect_equal(crossprod(got$V), diag(got$r), tolerance = 1e-12)
+    expect_equal(crossprod(got$V, got$R), got$W, tolerance = 1e-12)
+    expect_equal(d$Xs %*% got$V %*% t(got$V), d$Xs, tolerance = 1e-12)
+    expect_equal(got$lam, colSums((d$Xs %*% got$V)^2), tolerance = 1e-12)
+    expect_lte(got$dropped_bound, 1e-12)
+    # the final cost is exactly the OT of K_R for this R
+    K <- 0.5 * colSums((d$Xs %*% got$R)^2) + 0.5 - crossprod(d$Xs %*% got$R, d$Ys)
+    expect_equal(ot_exact(K)$cost, got$cost, tolerance = 1e-10, label = label)
+  }
+})
+
+test_that("rank-deficient Procrustes matrices (fewer targets than r) stay valid descents", {
+  d <- wide_pair(T = 30, n = 50, m = 6, seed = 21)
+  got <- c_parts(d$Xs, d$Ys, max_iter = 50, tol = 0)
+  expect_identical(got$status, 0L)
+  expect_true(got$rank_deficient)
+  expect_true(all(diff(got$trace) <= 1e-14))
+  expect_lte(got$cost, got$trace[1])
+  expect_equal(crossprod(got$R), diag(50), tolerance = 1e-12)
+  # the cost is the exact OT of its R, whichever polar factor was chosen
+  XR <- d$Xs %*% got$R
+  K <- 0.5 * colSums(XR^2) + 0.5 - crossprod(XR, d$Ys)
+  expect_equal(ot_exact(K)$cost, got$cost, tolerance = 1e-10)
+})
+
+test_that("the resumable descent is bit-identical for any pivot budget", {
+  for (sh in list(c(40, 25, 30), c(20, 60, 45))) {
+    d <- wide_pair(sh[1], sh[2], sh[3], seed = 31 + sh[2])
+    whole <- c_parts(d$Xs, d$Ys, max_iter = 30, tol = 1e-12)
+    for (budget in c(1, 7)) {
+      sliced <- c_parts(d$Xs, d$Ys, max_iter = 30, tol = 1e-12, budget = budget)
+      expect_gt(sliced$steps, whole$steps)
+      expect_identical(sliced$trace, whole$trace)
+      expect_identical(sliced$R, whole$R)
+      expect_identical(sliced$plan_x, whole$plan_x)
+    }
+    # a basis computed once for the source layer gives the same descent
+    shared <- c_parts(d$Xs, d$Ys, max_iter = 30, tol = 1e-12, shared_basis = TRUE)
+    expect_identical(shared$trace, whole$trace)
+    expect_identical(shared$R, whole$R)
+    # and the resumable form is the pair loop's descent
+    loop <- c_descent(d$Xs, d$Ys, max_iter = 30, tol = 1e-12)
+    expect_identical(loop$trace, whole$trace)
+    expect_identical(loop$R, whole$R)
+  }
+})
+
+test_that("rotation_from_plan recomputes the descent's R bit for bit", {
+  for (sh in list(c(40, 25, 30), c(20, 60, 45), c(15, 15, 4))) {
+    d <- wide_pair(sh[1], sh[2], sh[3], seed = 41 + sh[2])
+    got <- c_parts(d$Xs, d$Ys, max_iter = 30, tol = 1e-10)
+    expect_identical(got$from_plan_status, 0L)
+    expect_identical(got$R_from_plan, got$R)
+    # the recorded plan is a transport plan of the uniform marginals
+    n <- ncol(d$Xs); m <- ncol(d$Ys)
+    Q <- matrix(0, n, m)
+    Q[cbind(got$plan_i, got$plan_j)] <- got$plan_x
+    expect_equal(rowSums(Q), rep(1 / n, n), tolerance = 1e-14)
+    expect_equal(colSums(Q), rep(1 / m, m), tolerance = 1e-14)
+    # R is the Procrustes solution of that plan (unique: n <= T and n <= m)
+    if (n <= sh[1] && n <= m) {
+      s <- svd(crossprod(d$Xs, d$Ys) %*% t(n * Q))
+      expect_equal(got$R, s$u %*% t(s$v), tolerance = 1e-9)
+    }
+  }
+  # max_iter = 0: no plan recorded, R = I again
+  d <- wide_pair(20, 8, 9, seed = 49)
+  got <- c_parts(d$Xs, d$Ys, max_iter = 0, tol = 1e-8)
+  expect_length(got$plan_i, 0)
+  expect_identical(got$R_from_plan, diag(8))
+})
+
+test_that("the compact rotation applies Z R' as the dense R does", {
+  for (sh in list(c(40, 25, 30), c(20, 60, 45), c(10, 200, 30))) {
+    d <- wide_pair(sh[1], sh[2], sh[3], seed = 51 + sh[2])
+    Z <- matrix(stats::rnorm(7 * sh[2]), 7)
+    got <- c_parts(d$Xs, d$Ys, max_iter = 20, tol = 1e-10, Z = Z)
+    expect_identical(got$apply_status, 0L)
+    expect_equal(got$applied, Z %*% t(got$R), tolerance = 1e-12,
+                 label = paste("Z R' at", paste(sh, collapse = " x ")))
+    # without the dense R (form_R = 0) the compact form is the same
+    compact <- c_parts(d$Xs, d$Ys, max_iter = 20, tol = 1e-10, Z = Z, form_dense = FALSE)
+    expect_identical(compact$applied, got$applied)
+    expect_identical(compact$trace, got$trace)
+    if (sh[2] > sh[1]) expect_null(compact$R)
+  }
+})
+
+test_that("the lower bound is the formula and never exceeds the descent's objective", {
+  set.seed(61)
+  for (rep in 1:12) {
+    T <- sample(8:60, 1); n <- sample(2:70, 1); m <- sample(2:70, 1)
+    d <- wide_pair(T, n, m, seed = 600 + rep, k = sample(1:6, 1))
+    got <- c_parts(d$Xs, d$Ys, max_iter = 100, tol = 0)
+    label <- paste0("T ", T, ", ", n, " x ", m)
+    # the C bound is the formula lowered by its round-off margin (1e-9 + a
+    # few eps): below the reference, by less than 1e-8
+    gap <- ref_lower_bound(d$Xs, d$Ys) - got$lower_bound
+    expect_gte(gap, 0, label = label)
+    expect_lt(gap, 1e-8, label = label)
+    expect_lte(got$lower_bound, got$cost)
+  }
+  # the tight case: a signed permutation of the source (exactly standardised)
+  # has cost 0, and so does the bound, to its round-off margin
+  d <- wide_pair(40, 10, 10, seed = 62)
+  P0 <- diag(sample(c(-1, 1), 10, TRUE))[, sample(10)]
+  got <- c_parts(d$Xs, d$Xs %*% P0, max_iter = 100, tol = 0)
+  expect_lt(abs(got$cost), 1e-12)
+  expect_lte(got$lower_bound, got$cost)
+  expect_gt(got$lower_bound, -1e-8)
+})
+
+test_that("HOT+R on wide layers (more units than stimuli) is thread-independent", {
+  set.seed(71)
+  Z <- matrix(stats::rnorm(40 * 4), 40, 4)
+  X <- list(a = Z %*% matrix(stats::rnorm(4 * 90), 4) + matrix(stats::rnorm(40 * 90), 40),
+            b = matrix(stats::rnorm(40 * 30), 40))
+  Y <- list(c = (X$a %*% rand_orthogonal(90))[, 1:70], d = Z %*% matrix(stats::rnorm(4 * 50), 4))
+  one <- hot(X, Y, rotation = TRUE, seed = 7, n_perm = 5, threads = 1)
+  two <- hot(X, Y, rotation = TRUE, seed = 7, n_perm = 5, threads = 2)
+  expect_identical(one$cost, two$cost)
+  expect_identical(one$plan, two$plan)
+  expect_identical(one$layer_scores, two$layer_scores)
+  expect_gt(one$score, hot(X, Y, seed = 7, n_perm = 5, threads = 1)$score)
+})
