@@ -48,3 +48,7 @@ with_blas_single_thread <- function(code) {
   if (!is.na(old) && old != 1L) on.exit(.Call(C_ffi_blas_threads, old), add = TRUE)
   code
 }
+
+# TRUE in a process forked (parallel::mclapply, future's multicore) after
+# hotalign was loaded: OpenMP regions then run on one thread (src/fork.c).
+in_forked_child <- function() .Call(C_ffi_in_forked_child)

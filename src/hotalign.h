@@ -138,5 +138,7 @@ int check_whole(SEXP x, const char *what, int min);
 
 /* ----------------------------------------------------------------- threads.c */
 int hot_threads_clamp(int requested);
+/* fork.c: 1 in a process forked after hotalign was loaded (OpenMP unsafe) */
+int hot_in_forked_child(void);
 
 #endif

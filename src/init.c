@@ -19,6 +19,8 @@ SEXP ffi_blas_threads(SEXP);
 SEXP ffi_cost_kernel(SEXP);
 SEXP ffi_sinkhorn(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 void cost_kernel_init(void); /* correlation_cost.c */
+SEXP ffi_in_forked_child(void);
+void hot_fork_init(void); /* fork.c */
 
 static const R_CallMethodDef call_methods[] = {
   {"ffi_ot_exact", (DL_FUNC) &ffi_ot_exact, 5},
@@ -35,6 +37,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},
   {"ffi_cost_kernel", (DL_FUNC) &ffi_cost_kernel, 1},
   {"ffi_sinkhorn", (DL_FUNC) &ffi_sinkhorn, 6},
+  {"ffi_in_forked_child", (DL_FUNC) &ffi_in_forked_child, 0},
   {NULL, NULL, 0}
 };
 
@@ -43,4 +46,5 @@ void attribute_visible R_init_hotalign(DllInfo *dll) {
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
   cost_kernel_init();
+  hot_fork_init();
 }

@@ -33,6 +33,7 @@ static int threads_available(void) {
 }
 
 int hot_threads_clamp(int requested) {
+  if (hot_in_forked_child()) return 1; /* fork.c: no OpenMP pool in a child */
   int avail = threads_available();
   if (requested < 1) requested = 1;
   return requested < avail ? requested : avail;
