@@ -11,15 +11,27 @@ check_flag <- function(x, arg) {
   x
 }
 
-# A single whole number >= min
+# A single whole number >= min that fits an R integer (< 2^31)
 check_count <- function(x, arg, min = 0) {
   ok <- is.numeric(x) && length(x) == 1L && is.finite(x) && x == round(x) &&
-    x >= min
+    x >= min && x <= .Machine$integer.max
   if (!ok) {
-    abort("`", arg, "` must be a whole number >= ", min, ", not ",
-          describe(x))
+    abort("`", arg, "` must be a whole number in [", min, ", ",
+          .Machine$integer.max, "], not ", describe(x), arg = arg)
   }
   as.integer(x)
+}
+
+# A random seed as set.seed() takes it: a whole number in the integer range
+check_seed <- function(seed, arg = "seed") {
+  ok <- is.numeric(seed) && length(seed) == 1L && is.finite(seed) &&
+    seed == round(seed) && abs(seed) <= .Machine$integer.max
+  if (!ok) {
+    abort("`", arg, "` must be NULL or a whole number in [-",
+          .Machine$integer.max, ", ", .Machine$integer.max, "], not ",
+          describe(seed), arg = arg)
+  }
+  as.double(seed)
 }
 
 check_number <- function(x, arg, lower = -Inf, upper = Inf,
@@ -120,8 +132,9 @@ check_same_stimuli <- function(X, Y) {
 
 check_threads <- function(threads, what = "`threads`") {
   if (!is.numeric(threads) || length(threads) != 1L || !is.finite(threads) ||
-      threads != round(threads) || threads < 1) {
-    abort(what, " must be a positive whole number, not ", describe(threads))
+      threads != round(threads) || threads < 1 || threads > max_threads()) {
+    abort(what, " must be a whole number in [1, ", max_threads(), "], not ",
+          describe(threads))
   }
   as.integer(threads)
 }

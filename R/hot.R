@@ -151,7 +151,7 @@ hot <- function(X, Y, rotation = FALSE, test = NULL, holdout = 0.2, splits = 1,
   tol <- check_number(tol, "tol", 0)
   threads <- check_threads(threads)
   progress <- check_flag(progress, "progress")
-  if (!is.null(seed)) seed <- check_number(seed, "seed")
+  if (!is.null(seed)) seed <- check_seed(seed)
   check_hot_memory(X, Y, n_stimuli, threads, rotation, n_perm)
 
   fits <- with_seed(seed, {
@@ -166,8 +166,10 @@ hot <- function(X, Y, rotation = FALSE, test = NULL, holdout = 0.2, splits = 1,
 
 # Working memory of hot(), in bytes (see the Memory section of ?hot).
 hot_memory_bytes <- function(widths_x, widths_y, n_stimuli, threads) {
-  max_pair <- max(outer(as.double(widths_x), as.double(widths_y)))
-  pairs_nnz <- sum(outer(as.double(widths_x), as.double(widths_y), "+"))
+  # no outer(): L x M can be huge (46341 x 46341 one-unit layers)
+  max_pair <- max(as.double(widths_x)) * max(as.double(widths_y))
+  pairs_nnz <- length(widths_y) * sum(as.double(widths_x)) +
+    length(widths_x) * sum(as.double(widths_y))
   threads * (9 * max_pair + 520 * (max(widths_x) + max(widths_y))) +
     8 * as.double(n_stimuli) * (sum(as.double(widths_x)) + sum(as.double(widths_y))) +
     16 * pairs_nnz
@@ -349,7 +351,7 @@ score_split <- function(X, Y, fit, sx, sy, test, perms, rotations = NULL) {
 # `n_perm` of them (L! <= n_perm) all are used, identity included, and the test
 # is exact; otherwise `n_perm` are drawn at random.
 perm_p_permutations <- function(L, n_perm) {
-  if (n_perm > 0 && L <= 7L && factorial(L) <= n_perm) {
+  if (n_perm > 0 && L <= 8L && factorial(L) <= n_perm) {
     perms <- all_permutations(L)
     return(structure(lapply(seq_len(nrow(perms)), function(k) perms[k, ]),
                      exact = TRUE))

@@ -102,7 +102,7 @@ hot_inference <- function(fit, X, Y, n_boot = 1000, n_shuffle = 100,
   if (level == 0) abort("`level` must be a single number in (0, 1), not 0")
   threads <- check_threads(threads)
   progress <- check_flag(progress, "progress")
-  if (!is.null(seed)) seed <- check_number(seed, "seed")
+  if (!is.null(seed)) seed <- check_seed(seed)
   check_fit_data(fit, X, Y)
 
   splits <- if (length(fit$splits)) fit$splits else

@@ -64,6 +64,25 @@
 #'   fits run serially and 1 under a parallel plan.
 #' @param keep_fits Keep every `"hot"` fit in `$fits` (they hold the sparse
 #'   inner plans, so this can take memory for many large systems)?
+#' @param on_error What a fit that fails does: `"continue"` (the default)
+#'   records it -- its row of `$pairs` and its cells are `NA`, and
+#'   `$failures` says which pair failed and keeps the condition -- and
+#'   goes on with the others, with one warning that counts the failures at
+#'   the end; `"stop"` stops the run at the first failure with an error
+#'   naming the pair (of the class of the original error, which it keeps as
+#'   `$parent`).
+#' @param checkpoint `NULL`, or a directory in which every finished fit is
+#'   written (atomically: a temporary file renamed into place) as soon as it
+#'   ends, by whichever process fitted it. Rerun the same call with the same
+#'   directory after an interruption (a crash, a killed job) to resume: the
+#'   fits found there are read, not refitted, and the result is identical to
+#'   that of an uninterrupted run. A directory made with other systems or
+#'   settings (anything but `threads`, `on_error` and `progress`) or another
+#'   `seed` is refused with an error of class
+#'   `"hotalign_error_checkpoint"`. With `seed = NULL` the seed is drawn once
+#'   and recorded in the directory, so that a resumed run uses it. Failed
+#'   fits are not written: a rerun tries them again. Under a parallel plan
+#'   the workers must see the directory (same machine or shared storage).
 #' @param progress Show a progress bar over the fits.
 #' @return An object of class `"hot_many"`: a list with `objective` and
 #'   `score` (`N x N` matrices, rows the source system, columns the target,
@@ -72,8 +91,10 @@
 #'   `source`, `target`, `objective`, `score`, `score_se`, `pairwise_best`,
 #'   `single_best`, `perm_p`, `perm_p_value`), `plans` (the layer plan of
 #'   every fit, named `"source -> target"`), `fits` (`NULL` unless
-#'   `keep_fits`), `pair_type`, `seed`, `parallel` (whether a future plan
-#'   ran the fits) and `call`. Methods: `print`,
+#'   `keep_fits`), `failures` (a data frame, one row per failed fit:
+#'   `source`, `target`, `message` and `condition`, a list of the condition
+#'   objects; no rows when all fits succeeded), `pair_type`, `seed`,
+#'   `parallel` (whether a future plan ran the fits) and `call`. Methods: `print`,
 #'   [plot()][plot.hot_many] and [as.data.frame()][as.data.frame.hot_many].
 #' @seealso [hot()]; [plot.hot_many()] for the heatmaps and the MDS map.
 #' @export
@@ -88,18 +109,22 @@
 #' plot(res, type = "mds")
 hot_many <- function(systems, ..., pairs = c("ordered", "unordered"),
                      seed = NULL, threads = NULL, keep_fits = FALSE,
+                     on_error = c("continue", "stop"), checkpoint = NULL,
                      progress = interactive()) {
   call <- match.call()
   pairs <- match.arg(pairs)
+  on_error <- match.arg(on_error)
   systems <- check_systems(systems)
   hot_args <- check_hot_many_dots(list(...))
   keep_fits <- check_flag(keep_fits, "keep_fits")
   progress <- check_flag(progress, "progress")
-  if (is.null(seed)) {
-    seed <- sample.int(.Machine$integer.max, 1L)
-  } else {
-    seed <- check_number(seed, "seed")
-  }
+  if (!is.null(seed)) seed <- check_seed(seed)
+  # what the results depend on (not threads, progress or on_error)
+  ck <- checkpoint_open(checkpoint, "hot_many",
+                        list(systems = systems, hot_args = hot_args,
+                             pairs = pairs, keep_fits = keep_fits), seed)
+  if (!is.null(ck)) seed <- ck$seed
+  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
   parallel <- future_plan_is_parallel()
   threads <- if (is.null(threads)) {
     if (parallel) 1L else hot_threads()
@@ -119,11 +144,23 @@ hot_many <- function(systems, ..., pairs = c("ordered", "unordered"),
   # each job carries its two systems only (no copies: R shares them)
   jobs <- lapply(seq_len(nrow(todo)), function(k) {
     list(source = nm[todo[k, 1]], target = nm[todo[k, 2]],
-         X = systems[[todo[k, 1]]], Y = systems[[todo[k, 2]]])
+         X = systems[[todo[k, 1]]], Y = systems[[todo[k, 2]]],
+         key = sprintf("fit-%d-%d", todo[k, 1], todo[k, 2]))
   })
 
   results <- run_pairs(jobs, hot_args, seed, threads, keep_fits, parallel,
-                       progress)
+                       progress, on_error, ck)
+  failed <- vapply(results, function(r) !is.null(r$error), TRUE)
+  if (any(failed)) {
+    k <- which(failed)[1L]
+    warn("hot() failed on ", sum(failed), " of ", length(results),
+         " pairs (their results are NA), first on `", jobs[[k]]$source,
+         "` -> `", jobs[[k]]$target, "`: ",
+         conditionMessage(if (is.null(results[[k]]$error$parent))
+           results[[k]]$error else results[[k]]$error$parent),
+         "; all are in `$failures`",
+         class = "failure")
+  }
   new_hot_many(results, todo, nm, pairs, seed, parallel, keep_fits, call)
 }
 
@@ -192,30 +229,56 @@ future_plan_is_parallel <- function() {
 }
 
 # One fit of hot_many(); errors name the two systems. Keeps the fit small.
-hot_many_pair <- function(job, hot_args, seed, threads, keep_fits) {
+# With on_error = "continue" a failure is returned as list(error = <the
+# condition>); a finished fit is written to the checkpoint directory `ck` (if
+# any) as soon as it ends, by the process (or future worker) that fitted it.
+hot_many_pair <- function(job, hot_args, seed, threads, keep_fits,
+                          on_error = "stop", ck = NULL) {
+  done <- checkpoint_load(ck, job$key)
+  if (!is.null(done)) return(done)
   fit <- tryCatch(
     do.call(hot, c(list(X = quote(job$X), Y = quote(job$Y), seed = seed,
                         threads = threads, progress = FALSE),
                    hot_args)),
     error = function(e) {
-      abort("hot() of `systems$", job$source, "` (source, `X`) against ",
-            "`systems$", job$target, "` (target, `Y`) failed: ",
-            conditionMessage(e))
+      e <- hotalign_condition(
+        paste0("hot() of `systems$", job$source, "` (source, `X`) against ",
+               "`systems$", job$target, "` (target, `Y`) failed: ",
+               conditionMessage(e)), "error", condition_kind(e), e$arg,
+        e$layer, c(job$source, job$target), e, list())
+      if (on_error == "stop") stop(e)
+      e
     })
+  if (inherits(fit, "error")) return(list(error = fit))
   # the call as the user would write it
   fit$call$X <- call("$", quote(systems), as.name(job$source))
   fit$call$Y <- call("$", quote(systems), as.name(job$target))
   b <- fit$baselines
-  list(objective = fit$objective, score = fit$score,
-       score_se = fit$score_se,
-       baselines = c(pairwise_best = b$pairwise_best,
-                     single_best = b$single_best, perm_p = b$perm_p,
-                     perm_p_value = b$perm_p_value),
-       plan = fit$plan, fit = if (keep_fits) fit)
+  res <- list(objective = fit$objective, score = fit$score,
+              score_se = fit$score_se,
+              baselines = c(pairwise_best = b$pairwise_best,
+                            single_best = b$single_best, perm_p = b$perm_p,
+                            perm_p_value = b$perm_p_value),
+              plan = fit$plan, fit = if (keep_fits) fit)
+  checkpoint_save(ck, job$key, res)
+}
+
+# "input", "solver", ... of a hotalign error; "internal" for any other error
+condition_kind <- function(e) {
+  cls <- grep("^hotalign_error_", class(e), value = TRUE)
+  if (length(cls)) sub("^hotalign_error_", "", cls[1L]) else "internal"
+}
+
+# the result of a failed pair: NA everywhere, the condition kept
+failed_pair <- function(r) {
+  list(objective = NA_real_, score = NA_real_, score_se = NA_real_,
+       baselines = c(pairwise_best = NA_real_, single_best = NA_real_,
+                     perm_p = NA_real_, perm_p_value = NA_real_),
+       plan = NULL, fit = NULL, error = r$error)
 }
 
 run_pairs <- function(jobs, hot_args, seed, threads, keep_fits, parallel,
-                      progress) {
+                      progress, on_error = "stop", ck = NULL) {
   n <- length(jobs)
   if (progress) {
     bar <- cli::cli_progress_bar("HOT between systems", total = n,
@@ -225,7 +288,7 @@ run_pairs <- function(jobs, hot_args, seed, threads, keep_fits, parallel,
     out <- vector("list", n)
     for (k in seq_len(n)) {
       out[[k]] <- hot_many_pair(jobs[[k]], hot_args, seed, threads,
-                                keep_fits)
+                                keep_fits, on_error, ck)
       if (progress) cli::cli_progress_update(id = bar)
     }
     return(out)
@@ -237,7 +300,8 @@ run_pairs <- function(jobs, hot_args, seed, threads, keep_fits, parallel,
   for (idx in chunks) {
     out[idx] <- future.apply::future_lapply(
       jobs[idx], hot_many_pair, hot_args = hot_args, seed = seed,
-      threads = threads, keep_fits = keep_fits, future.seed = NULL,
+      threads = threads, keep_fits = keep_fits, on_error = on_error,
+      ck = ck, future.seed = NULL,
       future.packages = "hotalign")
     if (progress) cli::cli_progress_update(inc = length(idx), id = bar)
   }
@@ -246,6 +310,15 @@ run_pairs <- function(jobs, hot_args, seed, threads, keep_fits, parallel,
 
 new_hot_many <- function(results, todo, nm, pair_type, seed, parallel,
                          keep_fits, call) {
+  failed <- vapply(results, function(r) !is.null(r$error), TRUE)
+  errors <- lapply(results[failed], `[[`, "error")
+  results[failed] <- lapply(results[failed], failed_pair)
+  failures <- data.frame(source = factor(nm[todo[failed, 1]], levels = nm),
+                         target = factor(nm[todo[failed, 2]], levels = nm),
+                         message = vapply(errors, conditionMessage, ""),
+                         stringsAsFactors = FALSE)
+  failures$condition <- errors
+  rownames(failures) <- NULL
   N <- length(nm)
   dn <- list(source = nm, target = nm)
   objective <- matrix(NA_real_, N, N, dimnames = dn)
@@ -278,6 +351,7 @@ new_hot_many <- function(results, todo, nm, pair_type, seed, parallel,
     objective = objective, score = score, score_se = score_se, pairs = pairs,
     plans = stats::setNames(lapply(results, `[[`, "plan"), labels),
     fits = if (keep_fits) stats::setNames(lapply(results, `[[`, "fit"), labels),
+    failures = failures,
     pair_type = pair_type, seed = seed, parallel = parallel, call = call
   ), class = "hot_many")
 }
@@ -296,6 +370,15 @@ print.hot_many <- function(x, digits = 3L, ...) {
   print(signif(x$score, digits))
   cat("Objective <C, P>:\n")
   print(signif(x$objective, digits))
+  nf <- NROW(x$failures)
+  if (nf) {
+    cat(nf, " pair", if (nf != 1L) "s", " failed (NA above; see `$failures`):\n",
+        sep = "")
+    show <- utils::head(x$failures, 5L)
+    cat(paste0("  ", show$source, " -> ", show$target, ": ", show$message),
+        sep = "\n")
+    if (nf > 5L) cat("  ...\n")
+  }
   invisible(x)
 }
 

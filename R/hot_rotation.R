@@ -45,7 +45,10 @@ pair_rotations <- function(Xs, Ys, inner, pairs, max_iter, tol, threads,
   rerun <- setdiff(pairs, still)
   if (!length(rerun)) return(out)
   res <- with_blas_single_thread(with_cost_kernel(
-    .Call(C_ffi_rotation_pairs, Xs, Ys, as.integer(rerun), max_iter, tol,
+    # the rerun needs no more iterations than the first pass made: this also
+    # bounds the objective trace the C side allocates ((iterations + 1) x pairs)
+    .Call(C_ffi_rotation_pairs, Xs, Ys, as.integer(rerun),
+          max(inner$iterations[rerun]), tol,
           threads, progress)
   ))
   bad <- which(res$status != 0L)
@@ -89,7 +92,7 @@ rotation_result <- function(rotations, plan, inner, max_iter, tol) {
 rotation_memory_bytes <- function(widths_x, widths_y, threads, n_perm) {
   n <- max(as.double(widths_x))
   n2 <- max(as.double(widths_y))
-  max_pair <- max(outer(as.double(widths_x), as.double(widths_y)))
+  max_pair <- max(as.double(widths_x)) * max(as.double(widths_y))
   L <- length(widths_x)
   M <- length(widths_y)
   held <- if (n_perm > 0) M * sum(as.double(widths_x)^2) else

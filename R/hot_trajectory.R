@@ -111,7 +111,7 @@ hot_trajectory <- function(A, B, ..., test = NULL, holdout = 0.2, seed = NULL,
   B <- check_checkpoints(B, "B", "Y")
   n_stimuli <- check_trajectory_stimuli(A, B)
   holdout <- check_number(holdout, "holdout", 0, 1, upper_open = TRUE)
-  if (!is.null(seed)) seed <- check_number(seed, "seed")
+  if (!is.null(seed)) seed <- check_seed(seed)
   progress <- check_flag(progress, "progress")
 
   split <- with_seed(seed, make_splits(n_stimuli, test, holdout, 1L))[[1L]]

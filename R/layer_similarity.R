@@ -117,7 +117,7 @@ layer_similarity <- function(X, Y,
   holdout <- check_number(holdout, "holdout", 0, 1, upper_open = TRUE)
   lambda <- check_number(lambda, "lambda", 0)
   threads <- check_threads(threads)
-  if (!is.null(seed)) seed <- check_number(seed, "seed")
+  if (!is.null(seed)) seed <- check_seed(seed)
 
   extra <- list()
   dropped <- NULL

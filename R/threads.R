@@ -52,3 +52,7 @@ with_blas_single_thread <- function(code) {
 # TRUE in a process forked (parallel::mclapply, future's multicore) after
 # hotalign was loaded: OpenMP regions then run on one thread (src/fork.c).
 in_forked_child <- function() .Call(C_ffi_in_forked_child)
+
+# The largest thread count accepted anywhere: 4 threads per processor (more
+# only oversubscribes, and the per-thread workspaces are sized by it)
+max_threads <- function() 4L * max(1L, .Call(C_ffi_threads_available))
