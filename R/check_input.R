@@ -16,8 +16,8 @@ check_count <- function(x, arg, min = 0) {
   ok <- is.numeric(x) && length(x) == 1L && is.finite(x) && x == round(x) &&
     x >= min && x <= .Machine$integer.max
   if (!ok) {
-    abort("`", arg, "` must be a whole number in [", min, ", ",
-          .Machine$integer.max, "], not ", describe(x), arg = arg)
+    abort("`", arg, "` must be a whole number >= ", min, " and <= ",
+          .Machine$integer.max, ", not ", describe(x), arg = arg)
   }
   as.integer(x)
 }
@@ -27,9 +27,9 @@ check_seed <- function(seed, arg = "seed") {
   ok <- is.numeric(seed) && length(seed) == 1L && is.finite(seed) &&
     seed == round(seed) && abs(seed) <= .Machine$integer.max
   if (!ok) {
-    abort("`", arg, "` must be NULL or a whole number in [-",
-          .Machine$integer.max, ", ", .Machine$integer.max, "], not ",
-          describe(seed), arg = arg)
+    abort("`", arg, "` must be a single number, whole and in [-",
+          .Machine$integer.max, ", ", .Machine$integer.max, "] (as set.seed() ",
+          "takes it), not ", describe(seed), arg = arg)
   }
   as.double(seed)
 }
@@ -133,8 +133,8 @@ check_same_stimuli <- function(X, Y) {
 check_threads <- function(threads, what = "`threads`") {
   if (!is.numeric(threads) || length(threads) != 1L || !is.finite(threads) ||
       threads != round(threads) || threads < 1 || threads > max_threads()) {
-    abort(what, " must be a whole number in [1, ", max_threads(), "], not ",
-          describe(threads))
+    abort(what, " must be a positive whole number <= ", max_threads(),
+          " (4 per processor), not ", describe(threads))
   }
   as.integer(threads)
 }

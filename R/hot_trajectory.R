@@ -45,11 +45,19 @@
 #'   by name: for example `rotation`, `n_perm`, `constant`, `max_iter`, `tol`
 #'   and `threads`.
 #' @param test,holdout The held-out stimuli shared by all checkpoint pairs, as
-#'   in [hot()]: `test` gives them (1-based row indices or a logical vector),
-#'   otherwise a fraction `holdout` of the stimuli is drawn at random once.
+#'   in [hot()]: `test` gives them (1-based row indices or a logical vector;
+#'   not a list of folds, which is refused), otherwise a fraction `holdout` of the stimuli is drawn at random once.
 #' @param seed Random seed of the split (and of every fit's permutation
 #'   baseline, see [hot()]); `NULL` uses the current random stream. The
 #'   caller's random state is left untouched when a seed is given.
+#' @param checkpoint `NULL`, or a directory in which every finished fit is
+#'   written (atomically: a temporary file renamed into place) as soon as it
+#'   ends. Rerun the same call with the same directory after an interruption
+#'   to resume: the fits found there are read, not refitted, and the result
+#'   is identical to that of an uninterrupted run. A directory made with
+#'   other checkpoints, settings (anything but `threads` and `progress`) or
+#'   `seed` is refused with an error of class `"hotalign_error_checkpoint"`;
+#'   with `seed = NULL` a seed is drawn once and recorded in the directory.
 #' @param progress Show a progress bar over the checkpoint pairs (the fits
 #'   themselves show none).
 #' @return An object of class `"hot_trajectory"`: a list with
@@ -103,7 +111,7 @@
 #' traj$plan * 3
 #' trajectory_fit(traj, "late", "late")
 hot_trajectory <- function(A, B, ..., test = NULL, holdout = 0.2, seed = NULL,
-                           progress = interactive()) {
+                           checkpoint = NULL, progress = interactive()) {
   call <- match.call()
   dots <- list(...)
   check_trajectory_dots(dots)
@@ -113,6 +121,17 @@ hot_trajectory <- function(A, B, ..., test = NULL, holdout = 0.2, seed = NULL,
   holdout <- check_number(holdout, "holdout", 0, 1, upper_open = TRUE)
   if (!is.null(seed)) seed <- check_seed(seed)
   progress <- check_flag(progress, "progress")
+  if (is.list(test)) {
+    abort("`test` must be one held-out set (row indices or a logical ",
+          "vector), not a list of folds: all checkpoint pairs share one ",
+          "train/test split; call hot_trajectory() once per fold", arg = "test")
+  }
+  # what the fits depend on (not threads or progress)
+  ck <- checkpoint_open(checkpoint, "hot_trajectory",
+                        list(A = A$checkpoints, B = B$checkpoints,
+                             dots = dots[setdiff(names(dots), "threads")],
+                             test = test, holdout = holdout), seed)
+  if (!is.null(ck)) seed <- ck$seed
 
   split <- with_seed(seed, make_splits(n_stimuli, test, holdout, 1L))[[1L]]
   # every fit gets the split explicitly; "no held-out stimuli" is holdout = 0
@@ -131,6 +150,15 @@ hot_trajectory <- function(A, B, ..., test = NULL, holdout = 0.2, seed = NULL,
   for (j in seq_len(CB)) {
     for (i in seq_len(CA)) {
       pair <- c(A$labels[[i]], B$labels[[j]])
+      key <- sprintf("fit-%d-%d", i, j)
+      done <- checkpoint_load(ck, key)
+      if (!is.null(done)) {
+        fits[[i, j]] <- done$fit
+        warned <- c(warned, done$warned)
+        if (progress) cli::cli_progress_update()
+        next
+      }
+      n_warned <- length(warned)
       fit <- withCallingHandlers(
         tryCatch(
           hot(A$checkpoints[[i]], B$checkpoints[[j]], test = shared$test,
@@ -149,6 +177,8 @@ hot_trajectory <- function(A, B, ..., test = NULL, holdout = 0.2, seed = NULL,
       fit$call <- checkpoint_pair_call(call, A$keys[[i]], B$keys[[j]],
                                        has_test = !is.null(shared$test))
       fits[[i, j]] <- fit
+      checkpoint_save(ck, key, list(fit = fit,
+                                    warned = warned[seq_along(warned) > n_warned]))
       if (progress) cli::cli_progress_update()
     }
   }
@@ -615,7 +645,7 @@ checkpoint_pair_call <- function(call, a_key, b_key, has_test) {
   }
   a <- run_expr(args$A, "A")
   b <- run_expr(args$B, "B")
-  args[c("A", "B", "test", "holdout", "progress")] <- NULL
+  args[c("A", "B", "test", "holdout", "progress", "checkpoint")] <- NULL
   split <- if (has_test) list(test = quote(test)) else list(holdout = 0)
   as.call(c(list(quote(hot), X = call("[[", a, a_key),
                  Y = call("[[", b, b_key)), split, args))

@@ -12,7 +12,9 @@
 #' threads do not compete for the same cores, and its thread count is restored
 #' afterwards (also after an interrupt).
 #'
-#' @param n A positive whole number, or `NULL` to return to the default.
+#' @param n A positive whole number, at most 4 per processor (more threads
+#'   than that would only oversubscribe the machine, and each thread has
+#'   workspaces of its own), or `NULL` to return to the default.
 #' @return `hot_threads()`: an integer. `set_hot_threads()`: the previous
 #'   value of the option, invisibly.
 #' @export

@@ -97,3 +97,40 @@ test_that("a hot_many() run killed midway resumes to the uninterrupted result", 
   expect_identical(without_call(resumed), without_call(ref))
   expect_length(list.files(dir, pattern = "\\.tmp$", all.files = TRUE), 0L)
 })
+
+test_that("hot_trajectory() checkpoints each fit and resumes to the same result", {
+  set.seed(3)
+  run <- lapply(1:3, function(k) {
+    list(a = matrix(rnorm(40 * 5), 40), b = matrix(rnorm(40 * 4), 40))
+  })
+  other <- lapply(run, function(ck) lapply(ck, function(x) x + 0.3 * rnorm(length(x))))
+  # a constant held-out column warns on some pairs: warnings are kept too
+  other[[2]]$b[, 1] <- c(rnorm(32), rep(1, 8))
+  dir <- tempfile("ck-traj-")
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  ref <- suppressWarnings(hot_trajectory(run, other, test = 33:40, seed = 2,
+                                         n_perm = 0, progress = FALSE))
+  first <- suppressWarnings(hot_trajectory(run, other, test = 33:40, seed = 2,
+                                           n_perm = 0, checkpoint = dir,
+                                           progress = FALSE))
+  expect_identical(without_call(first), without_call(ref))
+  expect_length(list.files(dir, pattern = "^fit-"), 9L)
+  # drop two fits, as a killed run would leave it; the resumed run refits them
+  unlink(file.path(dir, c("fit-2-3.rds", "fit-3-3.rds")))
+  doctored <- readRDS(file.path(dir, "fit-1-1.rds"))
+  doctored$fit$objective <- 42
+  saveRDS(doctored, file.path(dir, "fit-1-1.rds"))
+  resumed <- suppressWarnings(hot_trajectory(run, other, test = 33:40,
+                                             seed = 2, n_perm = 0,
+                                             checkpoint = dir,
+                                             progress = FALSE))
+  expect_equal(resumed$cost[1, 1], 42)
+  expect_identical(resumed$fits[[3, 3]], ref$fits[[3, 3]])
+  expect_identical(resumed$warnings, ref$warnings)
+  expect_error(hot_trajectory(run, other, test = 1:8, seed = 2, n_perm = 0,
+                              checkpoint = dir, progress = FALSE),
+               "other data or settings", class = "hotalign_error_checkpoint")
+  expect_error(hot_many(list(A = run[[1]], B = other[[1]]), checkpoint = dir),
+               "was made by another hot_trajectory\\(\\) run",
+               class = "hotalign_error_checkpoint")
+})

@@ -358,3 +358,12 @@ test_that("rotation is passed on to every checkpoint pair", {
              n_perm = 0, threads = 1, progress = FALSE)
   expect_equal(tr$cost[2, 1], fit$objective, tolerance = 1e-12)
 })
+
+test_that("a list of folds as `test` is refused, not cut to its first fold", {
+  A <- drifting_run(n_checkpoints = 2, n_stimuli = 40)
+  B <- shuffled_copy(A)
+  expect_error(hot_trajectory(A, B, test = list(1:10, 11:20), n_perm = 0,
+                              progress = FALSE),
+               "`test` must be one held-out set .*not a list of folds",
+               class = "hotalign_error_input")
+})
