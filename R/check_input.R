@@ -64,12 +64,16 @@ check_layer <- function(x, what) {
     }
     x <- as.matrix(x)
   }
-  if (is.null(dim(x)) && is.atomic(x) && !is.null(x) && !is.character(x)) {
+  if (is.null(dim(x)) && is.atomic(x) && !is.null(x) && !is.character(x) &&
+      !is.factor(x) && !is.complex(x)) {
     x <- matrix(x, ncol = 1L)
   }
   if (!is.matrix(x) || !(is.numeric(x) || is.logical(x))) {
-    abort(what, " must be a numeric matrix (stimuli x units), not ",
-          class(x)[1])
+    # say what it is: "a character matrix", "a factor", "a complex vector"
+    kind <- if (is.factor(x)) "a factor" else if (is.matrix(x))
+      paste("a", typeof(x), "matrix") else if (is.atomic(x))
+      paste("a", typeof(x), "vector") else paste("a", class(x)[1])
+    abort(what, " must be a numeric matrix (stimuli x units), not ", kind)
   }
   if (ncol(x) == 0L) abort(what, " has no units (0 columns)")
   if (nrow(x) == 0L) abort(what, " has no stimuli (0 rows)")
@@ -101,7 +105,14 @@ check_layers <- function(x, arg) {
   if (length(x) == 0L) abort("`", arg, "` is an empty list: it needs at least one layer")
   nm <- names(x)
   if (is.null(nm)) nm <- rep("", length(x))
-  nm[is.na(nm) | nm == ""] <- paste0(arg, seq_along(x))[is.na(nm) | nm == ""]
+  auto <- is.na(nm) | nm == ""
+  nm[auto] <- paste0(arg, seq_along(x))[auto]
+  if (anyDuplicated(nm) && anyDuplicated(nm[!auto]) == 0L) {
+    clash <- nm[auto & nm %in% nm[!auto]][1]
+    abort("`", arg, "` has an unnamed layer whose automatic name `", clash,
+          "` is the name of another layer: name every layer, or none",
+          arg = arg)
+  }
   if (anyDuplicated(nm)) {
     abort("`", arg, "` has duplicated layer names: ",
           paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "))
@@ -157,6 +168,9 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
     folds <- list(integer(0))
   } else {
     n_test <- max(1L, as.integer(round(holdout * n_stimuli)))
+    # the folds (and per split, train and test indices) before they are built
+    check_memory(as.double(splits) * (8 * as.double(n_stimuli) + 400),
+                 paste0("`splits = ", splits, "`"))
     folds <- lapply(seq_len(splits), function(k) sort(sample.int(n_stimuli, n_test)))
   }
   lapply(folds, function(test) {
@@ -175,9 +189,14 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
 
 check_test <- function(test, n_stimuli, what = "`test`") {
   if (is.logical(test)) {
-    if (length(test) != n_stimuli || anyNA(test)) {
-      abort(what, " as a logical vector must have one non-NA value per ",
+    if (length(test) != n_stimuli) {
+      abort(what, " as a logical vector must have one value per ",
             "stimulus (", n_stimuli, "), not ", length(test))
+    }
+    if (anyNA(test)) {
+      abort(what, " as a logical vector must have no NA, but has ",
+            sum(is.na(test)), " (first at stimulus ", which(is.na(test))[1],
+            ")")
     }
     return(which(test))
   }

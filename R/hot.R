@@ -214,6 +214,9 @@ layer_standardisation <- function(layers, train, constant, arg) {
     }
     if (length(dropped) && constant == "error") {
       labels <- if (is.null(colnames(x))) dropped else colnames(x)[dropped]
+      # empty or NA names: the column number
+      labels <- ifelse(is.na(labels) | labels == "", paste0("column ", dropped),
+                       labels)
       abort(what, " has ", length(dropped), " column",
             if (length(dropped) > 1) "s", " constant on the training stimuli (",
             paste(utils::head(labels, 5), collapse = ", "),

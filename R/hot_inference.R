@@ -236,7 +236,9 @@ weighted_layer_scores <- function(s, w) {
     sb <- w %*% b / n
     va <- w %*% a^2 / n - sa^2
     vb <- w %*% b^2 / n - sb^2
-    r <- (w %*% (a * b) / n - sa * sb) / sqrt(va * vb)
+    # a unit constant in a resample has va (vb) 0 up to round-off, which
+    # can be negative: such cells are undefined (NA below), not sqrt(< 0)
+    r <- (w %*% (a * b) / n - sa * sb) / sqrt(pmax(va * vb, 0))
     r[!(va > 1e-12) | !(vb > 1e-12)] <- NA_real_
     r[r > 1] <- 1
     r[r < -1] <- -1
@@ -371,6 +373,7 @@ boot_interval <- function(v, estimate, level, interval) {
 #' @param ... Ignored.
 #' @export
 print.hot_inference <- function(x, digits = 3L, ...) {
+  digits <- check_digits(digits)
   f <- function(v) {
     ifelse(is.na(v), "NA",
            formatC(as.numeric(v), digits = digits, format = "g"))

@@ -361,6 +361,7 @@ new_hot_many <- function(results, todo, nm, pair_type, seed, parallel,
 #' @param digits Significant digits shown.
 #' @export
 print.hot_many <- function(x, digits = 3L, ...) {
+  digits <- check_digits(digits)
   N <- nrow(x$score)
   cat("<hot_many> HOT between ", N, " systems (", nrow(x$pairs), " ",
       x$pair_type, " pair", if (nrow(x$pairs) != 1L) "s", " fitted",

@@ -328,6 +328,7 @@ trajectory_fit <- function(x, c, d) {
 #' summary(traj)
 print.hot_trajectory <- function(x, digits = max(3L, getOption("digits") - 3L),
                                  ...) {
+  digits <- check_digits(digits)
   CA <- nrow(x$plan)
   CB <- ncol(x$plan)
   cat("<hot_trajectory> three-level ",
@@ -390,6 +391,7 @@ summary.hot_trajectory <- function(object, ...) {
 #' @export
 print.summary.hot_trajectory <- function(
     x, digits = max(3L, getOption("digits") - 3L), ...) {
+  digits <- check_digits(digits)
   cat("Three-level ", if (x$rotation) "HOT+R" else "HOT",
       ": alignment of two training trajectories\n", sep = "")
   if (!is.null(x$call)) {

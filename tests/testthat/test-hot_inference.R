@@ -249,3 +249,19 @@ test_that("print and as.data.frame", {
   tt <- as.data.frame(inf, what = "tests")
   expect_equal(names(tt), c("test", "observed", "null_mean", "p_value", "n"))
 })
+
+test_that("resamples where a unit is constant give NA, not a sqrt() NaN warning", {
+  # a held-out unit whose values differ only in round-off among the drawn
+  # stimuli: E[a^2] - E[a]^2 comes out slightly negative
+  s <- list(rebuilt = list(cbind(c(1, 1 + 1e-15, 1, 3, 4, 5), c(2, 1, 4, 3, 6, 5))),
+            truth = list(cbind(c(5, 1, 2, 7, 1, 4), c(1, 2, 3, 4, 5, 7))))
+  w <- rbind(c(3, 2, 1, 0, 0, 0), c(1, 1, 1, 1, 1, 1), c(2, 0, 4, 0, 0, 0))
+  expect_no_warning(got <- hotalign:::weighted_layer_scores(s, w))
+  # row 3 draws stimuli 1 and 3 only: unit 1 constant there, so only unit 2
+  # counts; its weighted correlation by hand
+  r2 <- stats::cov.wt(cbind(s$rebuilt[[1]][, 2], s$truth[[1]][, 2]),
+                      wt = w[3, ] / sum(w[3, ]), cor = TRUE)$cor[1, 2]
+  expect_equal(got[3, 1], r2, tolerance = 1e-12)
+  full <- mean(diag(stats::cor(s$rebuilt[[1]], s$truth[[1]])))
+  expect_equal(got[2, 1], full, tolerance = 1e-12)
+})
