@@ -217,6 +217,10 @@ check_hot_many_dots <- function(dots) {
     abort("`", unknown[1], "` in `...` is not an argument of hot(); use ",
           paste0("`", known, "`", collapse = ", "))
   }
+  # counts checked once here, not as a failure of every pair
+  for (arg in intersect(c("splits", "n_perm", "max_iter"), nms)) {
+    dots[[arg]] <- check_count(dots[[arg]], arg, if (arg == "splits") 1 else 0)
+  }
   dots
 }
 
