@@ -674,26 +674,22 @@ checkpoint_index <- function(x, arg, checkpoint_names, run) {
         " or a checkpoint name, not ", describe(x))
 }
 
-# Mass shared with the order-preserving (north-west corner) coupling of the
-# uniform masses; sum(diag(plan)) for a square plan. Integer arithmetic: row
-# masses n_col, column masses n_row, scaled by 1 / (n_row * n_col).
+# Mass shared with the order-preserving coupling of the uniform masses;
+# sum(diag(plan)) for a square plan. That coupling is the unique optimum of
+# the strictly convex cost (i m - j n)^2 (the quantile coupling of two
+# uniform measures on the line), which the exact solver finds: integer
+# costs and masses (row masses m, column masses n, flows scaled by
+# 1 / (n m)), so no round-off can break the uniqueness.
 diagonal_share <- function(plan) {
   n <- nrow(plan)
   m <- ncol(plan)
+  order_cost <- outer(seq_len(n) * as.double(m), seq_len(m) * as.double(n),
+                      "-")^2
+  order <- solve_ot(order_cost, check_masses(NULL, NULL, n, m),
+                    "the order-preserving coupling")
   order_plan <- matrix(0, n, m)
-  row_left <- rep(as.double(m), n)
-  col_left <- rep(as.double(n), m)
-  i <- 1L
-  j <- 1L
-  while (i <= n && j <= m) {
-    f <- min(row_left[i], col_left[j])
-    order_plan[i, j] <- f
-    row_left[i] <- row_left[i] - f
-    col_left[j] <- col_left[j] - f
-    if (row_left[i] == 0) i <- i + 1L
-    if (col_left[j] == 0) j <- j + 1L
-  }
-  sum(pmin(plan, order_plan / (as.double(n) * m)))
+  order_plan[cbind(order$i, order$j)] <- order$x
+  sum(pmin(plan, order_plan))
 }
 
 traj_fmt <- function(x, digits) trimws(hot_fmt(x, digits))

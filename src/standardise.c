@@ -32,28 +32,22 @@ void col_train_stats(const double *X, R_xlen_t T, int n, const int *rows,
     /* two passes: the correction makes the centred sum vanish to round-off */
     for (int r = 0; r < n_rows; r++) corr += x[rows[r]] - mean;
     mean += corr / n_rows;
-    double ss = 0, dmax = 0, sd = 0;
+    double ss = 0, dmax = 0;
     for (int r = 0; r < n_rows; r++) {
       double d = x[rows[r]] - mean;
       ss += d * d;
-      sd += d;
       if (fabs(d) > dmax) dmax = fabs(d);
     }
-    /* the mean is only as fine as the spacing of doubles near it (1e308 +
-     * 1e292 z: as coarse as the spread): remove its error from the sum of
-     * squares (corrected two-pass formula; below round-off otherwise) */
-    ss -= sd * sd / n_rows;
     /* squares that overflow (spread above ~1e145) or underflow (below
      * ~1e-145): the norm of the deviations scaled by their largest */
     double norm = sqrt(ss);
     if (lo != hi && dmax > 0 && !(ss > 1e-290 && ss < 1e290)) {
-      double sc = 0, sdc = 0;
+      double sc = 0;
       for (int r = 0; r < n_rows; r++) {
         double d = (x[rows[r]] - mean) / dmax;
         sc += d * d;
-        sdc += d;
       }
-      norm = dmax * sqrt(sc - sdc * sdc / n_rows);
+      norm = dmax * sqrt(sc);
     }
     /* exactly constant on the training rows: no correlation is defined */
     constant[j] = (lo == hi);
