@@ -134,3 +134,24 @@ test_that("hot_trajectory() checkpoints each fit and resumes to the same result"
                "was made by another hot_trajectory\\(\\) run",
                class = "hotalign_error_checkpoint")
 })
+
+test_that("under a parallel future plan the workers write the checkpoint files", {
+  skip_on_os("windows")
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  systems <- ck_systems()
+  dir <- tempfile("ck-par-")
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  ref <- hot_many(systems, n_perm = 5, seed = 3, threads = 1, progress = FALSE)
+  old <- future::plan(future::multicore, workers = 2)
+  on.exit(future::plan(old), add = TRUE)
+  par <- hot_many(systems, n_perm = 5, seed = 3, checkpoint = dir,
+                  progress = FALSE)
+  expect_true(par$parallel)
+  expect_length(list.files(dir, pattern = "^fit-"), 6L)
+  expect_identical(par$pairs, ref$pairs)
+  # resumed under the plan from the files alone
+  again <- hot_many(systems, n_perm = 5, seed = 3, checkpoint = dir,
+                    progress = FALSE)
+  expect_identical(again$pairs, ref$pairs)
+})
