@@ -11,15 +11,27 @@ check_flag <- function(x, arg) {
   x
 }
 
-# A single whole number >= min
+# A single whole number >= min that fits an R integer (< 2^31)
 check_count <- function(x, arg, min = 0) {
   ok <- is.numeric(x) && length(x) == 1L && is.finite(x) && x == round(x) &&
-    x >= min
+    x >= min && x <= .Machine$integer.max
   if (!ok) {
-    abort("`", arg, "` must be a whole number >= ", min, ", not ",
-          describe(x), arg = arg)
+    abort("`", arg, "` must be a whole number >= ", min, " and <= ",
+          .Machine$integer.max, ", not ", describe(x), arg = arg)
   }
   as.integer(x)
+}
+
+# A random seed as set.seed() takes it: a whole number in the integer range
+check_seed <- function(seed, arg = "seed") {
+  ok <- is.numeric(seed) && length(seed) == 1L && is.finite(seed) &&
+    seed == round(seed) && abs(seed) <= .Machine$integer.max
+  if (!ok) {
+    abort("`", arg, "` must be a single number, whole and in [-",
+          .Machine$integer.max, ", ", .Machine$integer.max, "] (as set.seed() ",
+          "takes it), not ", describe(seed), arg = arg)
+  }
+  as.double(seed)
 }
 
 check_number <- function(x, arg, lower = -Inf, upper = Inf,
@@ -55,12 +67,17 @@ check_layer <- function(x, what, finite = TRUE, arg = NULL, layer = NULL) {
     }
     x <- as.matrix(x)
   }
-  if (is.null(dim(x)) && is.atomic(x) && !is.null(x) && !is.character(x)) {
+  if (is.null(dim(x)) && is.atomic(x) && !is.null(x) && !is.character(x) &&
+      !is.factor(x) && !is.complex(x)) {
     x <- matrix(x, ncol = 1L)
   }
   if (!is.matrix(x) || !(is.numeric(x) || is.logical(x))) {
-    abort(what, " must be a numeric matrix (stimuli x units), not ",
-          class(x)[1], arg = arg, layer = layer)
+    # say what it is: "a character matrix", "a factor", "a complex vector"
+    kind <- if (is.factor(x)) "a factor" else if (is.matrix(x))
+      paste("a", typeof(x), "matrix") else if (is.atomic(x))
+      paste("a", typeof(x), "vector") else paste("a", class(x)[1])
+    abort(what, " must be a numeric matrix (stimuli x units), not ", kind,
+          arg = arg, layer = layer)
   }
   if (ncol(x) == 0L) abort(what, " has no units (0 columns)", arg = arg, layer = layer)
   if (nrow(x) == 0L) abort(what, " has no stimuli (0 rows)", arg = arg, layer = layer)
@@ -100,7 +117,14 @@ check_layers <- function(x, arg) {
   }
   nm <- names(x)
   if (is.null(nm)) nm <- rep("", length(x))
-  nm[is.na(nm) | nm == ""] <- paste0(arg, seq_along(x))[is.na(nm) | nm == ""]
+  auto <- is.na(nm) | nm == ""
+  nm[auto] <- paste0(arg, seq_along(x))[auto]
+  if (anyDuplicated(nm) && anyDuplicated(nm[!auto]) == 0L) {
+    clash <- nm[auto & nm %in% nm[!auto]][1]
+    abort("`", arg, "` has an unnamed layer whose automatic name `", clash,
+          "` is the name of another layer: name every layer, or none",
+          arg = arg)
+  }
   if (anyDuplicated(nm)) {
     abort("`", arg, "` has duplicated layer names: ",
           paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "), arg = arg)
@@ -141,9 +165,9 @@ check_same_stimuli <- function(X, Y) {
 
 check_threads <- function(threads, what = "`threads`", arg = "threads") {
   if (!is.numeric(threads) || length(threads) != 1L || !is.finite(threads) ||
-      threads != round(threads) || threads < 1) {
-    abort(what, " must be a positive whole number, not ", describe(threads),
-          arg = arg)
+      threads != round(threads) || threads < 1 || threads > max_threads()) {
+    abort(what, " must be a positive whole number <= ", max_threads(),
+          " (4 per processor), not ", describe(threads), arg = arg)
   }
   as.integer(threads)
 }
@@ -166,6 +190,9 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
     folds <- list(integer(0))
   } else {
     n_test <- max(1L, as.integer(round(holdout * n_stimuli)))
+    # the folds (and per split, train and test indices) before they are built
+    check_memory(as.double(splits) * (8 * as.double(n_stimuli) + 400),
+                 paste0("`splits = ", splits, "`"))
     folds <- lapply(seq_len(splits), function(k) sort(sample.int(n_stimuli, n_test)))
   }
   lapply(folds, function(test) {
@@ -184,9 +211,14 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
 
 check_test <- function(test, n_stimuli, what = "`test`") {
   if (is.logical(test)) {
-    if (length(test) != n_stimuli || anyNA(test)) {
-      abort(what, " as a logical vector must have one non-NA value per ",
+    if (length(test) != n_stimuli) {
+      abort(what, " as a logical vector must have one value per ",
             "stimulus (", n_stimuli, "), not ", length(test), arg = "test")
+    }
+    if (anyNA(test)) {
+      abort(what, " as a logical vector must have no NA, but has ",
+            sum(is.na(test)), " (first at stimulus ", which(is.na(test))[1],
+            ")")
     }
     return(which(test))
   }

@@ -274,7 +274,7 @@ hot_fit <- function(sys, rotation = FALSE, test = NULL, holdout = 0.2,
   tol <- check_number(tol, "tol", 0)
   threads <- check_threads(threads)
   progress <- check_flag(progress, "progress")
-  if (!is.null(seed)) seed <- check_number(seed, "seed")
+  if (!is.null(seed)) seed <- check_seed(seed)
   X <- sys$X
   Y <- sys$Y
   check_hot_memory(X, Y, sys$n_stimuli, threads, rotation, n_perm)

@@ -111,7 +111,7 @@ hot_inference <- function(fit, X, Y, n_boot = 1000, n_shuffle = 100,
   }
   threads <- check_threads(threads)
   progress <- check_flag(progress, "progress")
-  if (!is.null(seed)) seed <- check_number(seed, "seed")
+  if (!is.null(seed)) seed <- check_seed(seed)
   check_fit_data(fit, X, Y)
 
   splits <- if (length(fit$splits)) fit$splits else
@@ -370,6 +370,7 @@ boot_interval <- function(v, estimate, level, interval) {
 #' @param ... Ignored.
 #' @export
 print.hot_inference <- function(x, digits = 3L, ...) {
+  digits <- check_digits(digits)
   f <- function(v) {
     ifelse(is.na(v), "NA",
            formatC(as.numeric(v), digits = digits, format = "g"))

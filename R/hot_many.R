@@ -64,6 +64,25 @@
 #'   fits run serially and 1 under a parallel plan.
 #' @param keep_fits Keep every `"hot"` fit in `$fits` (they hold the sparse
 #'   inner plans, so this can take memory for many large systems)?
+#' @param on_error What a fit that fails does: `"continue"` (the default)
+#'   records it -- its row of `$pairs` and its cells are `NA`, and
+#'   `$failures` says which pair failed and keeps the condition -- and
+#'   goes on with the others, with one warning that counts the failures at
+#'   the end; `"stop"` stops the run at the first failure with an error
+#'   naming the pair (of the class of the original error, which it keeps as
+#'   `$parent`).
+#' @param checkpoint `NULL`, or a directory in which every finished fit is
+#'   written (atomically: a temporary file renamed into place) as soon as it
+#'   ends, by whichever process fitted it. Rerun the same call with the same
+#'   directory after an interruption (a crash, a killed job) to resume: the
+#'   fits found there are read, not refitted, and the result is identical to
+#'   that of an uninterrupted run. A directory made with other systems or
+#'   settings (anything but `threads`, `on_error` and `progress`) or another
+#'   `seed` is refused with an error of class
+#'   `"hotalign_error_checkpoint"`. With `seed = NULL` the seed is drawn once
+#'   and recorded in the directory, so that a resumed run uses it. Failed
+#'   fits are not written: a rerun tries them again. Under a parallel plan
+#'   the workers must see the directory (same machine or shared storage).
 #' @param progress Show a progress bar over the fits.
 #' @return An object of class `"hot_many"`: a list with `objective` and
 #'   `score` (`N x N` matrices, rows the source system, columns the target,
@@ -72,8 +91,10 @@
 #'   `source`, `target`, `objective`, `score`, `score_se`, `pairwise_best`,
 #'   `single_best`, `perm_p`, `perm_p_value`), `plans` (the layer plan of
 #'   every fit, named `"source -> target"`), `fits` (`NULL` unless
-#'   `keep_fits`), `pair_type`, `seed`, `parallel` (whether a future plan
-#'   ran the fits) and `call`. Methods: `print`,
+#'   `keep_fits`), `failures` (a data frame, one row per failed fit:
+#'   `source`, `target`, `message` and `condition`, a list of the condition
+#'   objects; no rows when all fits succeeded), `pair_type`, `seed`,
+#'   `parallel` (whether a future plan ran the fits) and `call`. Methods: `print`,
 #'   [plot()][plot.hot_many] and [as.data.frame()][as.data.frame.hot_many].
 #' @seealso [hot()]; [plot.hot_many()] for the heatmaps and the MDS map.
 #' @export
@@ -88,18 +109,22 @@
 #' plot(res, type = "mds")
 hot_many <- function(systems, ..., pairs = c("ordered", "unordered"),
                      seed = NULL, threads = NULL, keep_fits = FALSE,
+                     on_error = c("continue", "stop"), checkpoint = NULL,
                      progress = interactive()) {
   call <- match.call()
   pairs <- match.arg(pairs)
+  on_error <- match.arg(on_error)
   systems <- check_systems(systems)
   hot_args <- check_hot_many_dots(list(...))
   keep_fits <- check_flag(keep_fits, "keep_fits")
   progress <- check_flag(progress, "progress")
-  if (is.null(seed)) {
-    seed <- sample.int(.Machine$integer.max, 1L)
-  } else {
-    seed <- check_number(seed, "seed")
-  }
+  if (!is.null(seed)) seed <- check_seed(seed)
+  # what the results depend on (not threads, progress or on_error)
+  ck <- checkpoint_open(checkpoint, "hot_many",
+                        list(systems = systems, hot_args = hot_args,
+                             pairs = pairs, keep_fits = keep_fits), seed)
+  if (!is.null(ck)) seed <- ck$seed
+  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
   parallel <- future_plan_is_parallel()
   threads <- if (is.null(threads)) {
     if (parallel) 1L else hot_threads()
@@ -119,11 +144,23 @@ hot_many <- function(systems, ..., pairs = c("ordered", "unordered"),
   # each job carries its two systems only (no copies: R shares them)
   jobs <- lapply(seq_len(nrow(todo)), function(k) {
     list(source = nm[todo[k, 1]], target = nm[todo[k, 2]],
-         X = systems[[todo[k, 1]]], Y = systems[[todo[k, 2]]])
+         X = systems[[todo[k, 1]]], Y = systems[[todo[k, 2]]],
+         key = sprintf("fit-%d-%d", todo[k, 1], todo[k, 2]))
   })
 
   results <- run_pairs(jobs, hot_args, seed, threads, keep_fits, parallel,
-                       progress)
+                       progress, on_error, ck)
+  failed <- vapply(results, function(r) !is.null(r$error), TRUE)
+  if (any(failed)) {
+    k <- which(failed)[1L]
+    warn("hot() failed on ", sum(failed), " of ", length(results),
+         " pairs (their results are NA), first on `", jobs[[k]]$source,
+         "` -> `", jobs[[k]]$target, "`: ",
+         conditionMessage(if (is.null(results[[k]]$error$parent))
+           results[[k]]$error else results[[k]]$error$parent),
+         "; all are in `$failures`",
+         class = "failure")
+  }
   new_hot_many(results, todo, nm, pairs, seed, parallel, keep_fits, call)
 }
 
@@ -180,6 +217,10 @@ check_hot_many_dots <- function(dots) {
     abort("`", unknown[1], "` in `...` is not an argument of hot(); use ",
           paste0("`", known, "`", collapse = ", "))
   }
+  # counts checked once here, not as a failure of every pair
+  for (arg in intersect(c("splits", "n_perm", "max_iter"), nms)) {
+    dots[[arg]] <- check_count(dots[[arg]], arg, if (arg == "splits") 1 else 0)
+  }
   dots
 }
 
@@ -192,7 +233,13 @@ future_plan_is_parallel <- function() {
 }
 
 # One fit of hot_many(); errors name the two systems. Keeps the fit small.
-hot_many_pair <- function(job, hot_args, seed, threads, keep_fits) {
+# With on_error = "continue" a failure is returned as list(error = <the
+# condition>); a finished fit is written to the checkpoint directory `ck` (if
+# any) as soon as it ends, by the process (or future worker) that fitted it.
+hot_many_pair <- function(job, hot_args, seed, threads, keep_fits,
+                          on_error = "stop", ck = NULL) {
+  done <- checkpoint_load(ck, job$key)
+  if (!is.null(done)) return(done)
   fit <- tryCatch(
     do.call(hot_fit, c(list(sys = checked_systems(job$X, job$Y), seed = seed,
                             threads = threads, progress = FALSE,
@@ -202,24 +249,44 @@ hot_many_pair <- function(job, hot_args, seed, threads, keep_fits) {
                                                   progress = FALSE), hot_args))),
                        hot_args)),
     error = function(e) {
-      abort("hot() of `systems$", job$source, "` (source, `X`) against ",
-            "`systems$", job$target, "` (target, `Y`) failed: ",
-            conditionMessage(e))
+      e <- hotalign_condition(
+        paste0("hot() of `systems$", job$source, "` (source, `X`) against ",
+               "`systems$", job$target, "` (target, `Y`) failed: ",
+               conditionMessage(e)), "error", condition_kind(e), e$arg,
+        e$layer, c(job$source, job$target), e, list())
+      if (on_error == "stop") stop(e)
+      e
     })
+  if (inherits(fit, "error")) return(list(error = fit))
   # the call as the user would write it
   fit$call$X <- call("$", quote(systems), as.name(job$source))
   fit$call$Y <- call("$", quote(systems), as.name(job$target))
   b <- fit$baselines
-  list(objective = fit$objective, score = fit$score,
-       score_se = fit$score_se,
-       baselines = c(pairwise_best = b$pairwise_best,
-                     single_best = b$single_best, perm_p = b$perm_p,
-                     perm_p_value = b$perm_p_value),
-       plan = fit$plan, fit = if (keep_fits) fit)
+  res <- list(objective = fit$objective, score = fit$score,
+              score_se = fit$score_se,
+              baselines = c(pairwise_best = b$pairwise_best,
+                            single_best = b$single_best, perm_p = b$perm_p,
+                            perm_p_value = b$perm_p_value),
+              plan = fit$plan, fit = if (keep_fits) fit)
+  checkpoint_save(ck, job$key, res)
+}
+
+# "input", "solver", ... of a hotalign error; "internal" for any other error
+condition_kind <- function(e) {
+  cls <- grep("^hotalign_error_", class(e), value = TRUE)
+  if (length(cls)) sub("^hotalign_error_", "", cls[1L]) else "internal"
+}
+
+# the result of a failed pair: NA everywhere, the condition kept
+failed_pair <- function(r) {
+  list(objective = NA_real_, score = NA_real_, score_se = NA_real_,
+       baselines = c(pairwise_best = NA_real_, single_best = NA_real_,
+                     perm_p = NA_real_, perm_p_value = NA_real_),
+       plan = NULL, fit = NULL, error = r$error)
 }
 
 run_pairs <- function(jobs, hot_args, seed, threads, keep_fits, parallel,
-                      progress) {
+                      progress, on_error = "stop", ck = NULL) {
   n <- length(jobs)
   if (progress) {
     bar <- cli::cli_progress_bar("HOT between systems", total = n,
@@ -229,7 +296,7 @@ run_pairs <- function(jobs, hot_args, seed, threads, keep_fits, parallel,
     out <- vector("list", n)
     for (k in seq_len(n)) {
       out[[k]] <- hot_many_pair(jobs[[k]], hot_args, seed, threads,
-                                keep_fits)
+                                keep_fits, on_error, ck)
       if (progress) cli::cli_progress_update(id = bar)
     }
     return(out)
@@ -241,175 +308,10 @@ run_pairs <- function(jobs, hot_args, seed, threads, keep_fits, parallel,
   for (idx in chunks) {
     out[idx] <- future.apply::future_lapply(
       jobs[idx], hot_many_pair, hot_args = hot_args, seed = seed,
-      threads = threads, keep_fits = keep_fits, future.seed = NULL,
+      threads = threads, keep_fits = keep_fits, on_error = on_error,
+      ck = ck, future.seed = NULL,
       future.packages = "hotalign")
     if (progress) cli::cli_progress_update(inc = length(idx), id = bar)
   }
   out
-}
-
-new_hot_many <- function(results, todo, nm, pair_type, seed, parallel,
-                         keep_fits, call) {
-  N <- length(nm)
-  dn <- list(source = nm, target = nm)
-  objective <- matrix(NA_real_, N, N, dimnames = dn)
-  score <- score_se <- objective
-  diag(objective) <- 0
-  for (k in seq_along(results)) {
-    i <- todo[k, 1]
-    j <- todo[k, 2]
-    objective[i, j] <- results[[k]]$objective
-    score[i, j] <- results[[k]]$score
-    score_se[i, j] <- results[[k]]$score_se
-    if (pair_type == "unordered") objective[j, i] <- results[[k]]$objective
-  }
-  labels <- paste(nm[todo[, 1]], "->", nm[todo[, 2]])
-  base <- do.call(rbind, lapply(results, `[[`, "baselines"))
-  pairs <- data.frame(
-    source = factor(nm[todo[, 1]], levels = nm),
-    target = factor(nm[todo[, 2]], levels = nm),
-    objective = vapply(results, `[[`, 0, "objective"),
-    score = vapply(results, `[[`, 0, "score"),
-    score_se = vapply(results, `[[`, 0, "score_se"),
-    pairwise_best = base[, "pairwise_best"],
-    single_best = base[, "single_best"],
-    perm_p = base[, "perm_p"],
-    perm_p_value = base[, "perm_p_value"],
-    stringsAsFactors = FALSE
-  )
-  rownames(pairs) <- NULL
-  structure(list(
-    objective = objective, score = score, score_se = score_se, pairs = pairs,
-    plans = stats::setNames(lapply(results, `[[`, "plan"), labels),
-    fits = if (keep_fits) stats::setNames(lapply(results, `[[`, "fit"), labels),
-    pair_type = pair_type, seed = seed, parallel = parallel, call = call
-  ), class = "hot_many")
-}
-
-#' @rdname hot_many
-#' @param x A `"hot_many"` object.
-#' @param digits Significant digits shown.
-#' @export
-print.hot_many <- function(x, digits = 3L, ...) {
-  N <- nrow(x$score)
-  cat("<hot_many> HOT between ", N, " systems (", nrow(x$pairs), " ",
-      x$pair_type, " pair", if (nrow(x$pairs) != 1L) "s", " fitted",
-      if (isTRUE(x$parallel)) " in parallel", "; seed ", format(x$seed),
-      ")\n", sep = "")
-  cat("Held-out score (row: source rebuilt from column: target):\n")
-  print(signif(x$score, digits))
-  cat("Objective <C, P>:\n")
-  print(signif(x$objective, digits))
-  invisible(x)
-}
-
-#' Results of hot_many() as a data frame
-#'
-#' @param x A `"hot_many"` object from [hot_many()].
-#' @param row.names,optional Ignored.
-#' @param ... Ignored.
-#' @return A data frame with one row per fitted pair: `source` and `target`
-#'   (factors in the order of the systems), `objective`, `score`,
-#'   `score_se` and the baselines of [hot()] (`pairwise_best`,
-#'   `single_best`, `perm_p`, `perm_p_value`).
-#' @export
-#' @examples
-#' sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
-#'                           target_layers = 4, source_units = 8,
-#'                           target_units = 6, seed = 1)
-#' res <- hot_many(list(A = sim$X, B = sim$Y), n_perm = 0, seed = 1,
-#'                 threads = 1)
-#' as.data.frame(res)
-as.data.frame.hot_many <- function(x, row.names = NULL, optional = FALSE,
-                                   ...) {
-  x$pairs
-}
-
-#' Plot the results of hot_many()
-#'
-#' * `type = "score"` (the default): heatmap of the held-out HOT scores,
-#'   source systems as rows (top to bottom), target systems as columns.
-#' * `type = "objective"`: heatmap of the HOT objectives.
-#' * `type = "mds"`: a map of the systems by classical multidimensional
-#'   scaling ([stats::cmdscale()]) of the symmetrised objective
-#'   `(O + t(O)) / 2`, used as a dissimilarity: systems close on the map are
-#'   cheap to transport into each other.
-#'
-#' @param x A `"hot_many"` object from [hot_many()].
-#' @param type What to draw.
-#' @param main Title; a default says what is drawn.
-#' @param col For the heatmaps a palette, for the map the colour of the
-#'   points.
-#' @param numbers Write the values in the heatmap cells? By default for at
-#'   most 100 cells.
-#' @param digits Significant digits of the values written.
-#' @param ... Further graphical arguments to [graphics::image()] or
-#'   [graphics::plot()].
-#' @return `x`, invisibly; for `type = "mds"` the coordinates, invisibly.
-#' @export
-#' @examples
-#' sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2,
-#'                           target_layers = 4, source_units = 8,
-#'                           target_units = 6, seed = 1)
-#' systems <- list(A = sim$X, B = sim$Y, B_half = sim$Y[c(1, 3)])
-#' res <- hot_many(systems, n_perm = 0, seed = 1, threads = 1)
-#' plot(res)
-#' plot(res, type = "mds")
-plot.hot_many <- function(x, type = c("score", "objective", "mds"),
-                          main = NULL, col = NULL, numbers = NULL,
-                          digits = 2, ...) {
-  type <- match.arg(type)
-  if (type == "mds") return(invisible(plot_hot_many_mds(x, main, col, ...)))
-  z <- if (type == "score") x$score else x$objective
-  if (type == "score" && all(is.na(z))) {
-    abort("`x` has no held-out scores (fitted with `holdout = 0`): use ",
-          "`type = \"objective\"` or `\"mds\"`", arg = "type")
-  }
-  if (is.null(main)) {
-    main <- if (type == "score") "HOT score (source rebuilt from target)" else
-      "HOT objective"
-  }
-  if (is.null(col)) {
-    col <- if (type == "score") grDevices::hcl.colors(64L, "YlOrRd", rev = TRUE)
-           else grDevices::hcl.colors(64L, "YlGnBu")
-  }
-  if (is.null(numbers)) numbers <- length(z) <= 100L
-  hot_plot_heatmap(z, main = main, col = col, numbers = numbers,
-                   digits = digits, legend_title = type, blank_zero = FALSE,
-                   xlab = "target system", ylab = "source system", top = 3.6, ...)
-  invisible(x)
-}
-
-plot_hot_many_mds <- function(x, main, col, ...) {
-  d <- symmetrised_objective(x)
-  N <- nrow(d)
-  k <- min(2L, N - 1L)
-  mds <- suppressWarnings(stats::cmdscale(stats::as.dist(d), k = k, eig = TRUE))
-  pts <- mds$points
-  # fewer positive eigenvalues than k: pad with zeros
-  if (ncol(pts) < 2L) pts <- cbind(pts, matrix(0, N, 2L - ncol(pts)))
-  rownames(pts) <- rownames(d)
-  if (is.null(main)) main <- "Systems by MDS of the HOT objective"
-  if (is.null(col)) col <- "#2166AC"
-  pos <- mds$eig[mds$eig > 0]
-  share <- if (length(pos)) pmax(mds$eig[seq_len(2)], 0) / sum(pos) else c(0, 0)
-  share[is.na(share)] <- 0
-  xr <- range(pts[, 1]) + c(-0.15, 0.15) * max(diff(range(pts[, 1])), 1e-3)
-  yr <- range(pts[, 2]) + c(-0.15, 0.15) * max(diff(range(pts[, 2])), 1e-3)
-  graphics::plot(pts[, 1], pts[, 2], pch = 19, col = col, xlim = xr,
-                 ylim = yr, asp = 1, main = main,
-                 xlab = sprintf("MDS 1 (%.0f%%)", 100 * share[1]),
-                 ylab = sprintf("MDS 2 (%.0f%%)", 100 * share[2]), ...)
-  graphics::text(pts[, 1], pts[, 2], labels = rownames(pts), pos = 3,
-                 cex = 0.85, xpd = NA)
-  pts
-}
-
-symmetrised_objective <- function(x) {
-  o <- x$objective
-  # one direction missing (not fitted): use the other
-  o[is.na(o)] <- t(o)[is.na(o)]
-  d <- (o + t(o)) / 2
-  d[is.na(d)] <- max(d, na.rm = TRUE)
-  d
 }

@@ -22,6 +22,7 @@
 #'            progress = FALSE)
 #' fit
 print.hot <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  digits <- check_digits(digits)
   L <- nrow(x$plan)
   M <- ncol(x$plan)
   n_splits <- hot_n_splits(x)
@@ -155,6 +156,7 @@ summary.hot <- function(object, ...) {
 #' @export
 print.summary.hot <- function(x, digits = max(3L, getOption("digits") - 3L),
                               ...) {
+  digits <- check_digits(digits)
   cat(if (x$rotation) "Rotation-invariant hierarchical optimal transport (HOT+R)"
       else "Hierarchical optimal transport (HOT)", "\n", sep = "")
   if (!is.null(x$call)) {
@@ -345,4 +347,15 @@ coupling_long_form <- function(plan, ...) {
   )
   for (name in names(list(...))) cells[[name]] <- as.vector(list(...)[[name]])
   cells
+}
+
+# `digits` of the print methods: a whole number in 1..22 (what format() and
+# signif() take), else a clear error instead of 50 digits and warnings
+check_digits <- function(digits) {
+  if (!is.numeric(digits) || length(digits) != 1L || !is.finite(digits) ||
+      digits != round(digits) || digits < 1 || digits > 22) {
+    abort("`digits` must be a whole number in [1, 22], not ", describe(digits),
+          arg = "digits")
+  }
+  as.integer(digits)
 }

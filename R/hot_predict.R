@@ -277,11 +277,37 @@ hot_standardise_newdata <- function(x, newdata) {
       abort("`newdata` layer `", layer, "` contains NA, NaN or infinite values",
            arg = "newdata", layer = layer)
     }
+    y <- newdata_by_name(y, names(x$standardise$target[[m]]$center), st,
+                         layer)
     storage.mode(y) <- "double"
     y <- y[, st$keep, drop = FALSE]
     y <- sweep(sweep(y, 2L, st$center, "-"), 2L, st$scale, "/")
     out[[m]] <- y
   }
   names(out) <- target_names
+  out
+}
+
+# The columns of a newdata layer in the order of the fit, matched by name
+# when both the fit and newdata have column names (then they must be the
+# same names); by position otherwise. `fit_names` names every column or, when
+# the fit stored the statistics of the kept columns only, those.
+newdata_by_name <- function(y, fit_names, st, layer) {
+  nm <- colnames(y)
+  if (is.null(fit_names) || is.null(nm) || identical(nm, fit_names)) return(y)
+  every <- length(fit_names) == ncol(y)
+  missing <- setdiff(fit_names, nm)
+  if (anyDuplicated(nm) || length(missing) ||
+      (every && !setequal(nm, fit_names))) {
+    abort("`newdata` layer `", layer, "` has other column names than at fit ",
+          "time: ", paste0("`", utils::head(if (length(missing)) missing else
+            setdiff(nm, fit_names), 3L), "`", collapse = ", "),
+          if (length(missing)) " missing" else " unknown",
+          if (anyDuplicated(nm)) " (or duplicated names)",
+          "; columns are matched by name", arg = "newdata", layer = layer)
+  }
+  if (every) return(y[, fit_names, drop = FALSE])
+  out <- y
+  out[, st$keep] <- y[, match(fit_names, nm), drop = FALSE]
   out
 }

@@ -49,7 +49,7 @@ split_scores <- function(res, X, sx, perms) {
 # `n_perm` of them (L! <= n_perm) all are used, identity included, and the test
 # is exact; otherwise `n_perm` are drawn at random.
 perm_p_permutations <- function(L, n_perm) {
-  if (n_perm > 0 && L <= 7L && factorial(L) <= n_perm) {
+  if (n_perm > 0 && L <= 8L && factorial(L) <= n_perm) {
     key <- as.character(L)
     if (is.null(exact_permutations[[key]])) {
       perms <- all_permutations(L)
@@ -61,7 +61,7 @@ perm_p_permutations <- function(L, n_perm) {
   structure(lapply(seq_len(n_perm), function(k) sample.int(L)), exact = FALSE)
 }
 
-# all L! permutations of L <= 7 layers, computed once per L
+# all L! permutations of L <= 8 layers, computed once per L
 exact_permutations <- new.env(parent = emptyenv())
 
 all_permutations <- function(L) {

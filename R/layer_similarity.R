@@ -117,7 +117,7 @@ layer_similarity <- function(X, Y,
   holdout <- check_number(holdout, "holdout", 0, 1, upper_open = TRUE)
   lambda <- check_number(lambda, "lambda", 0)
   threads <- check_threads(threads)
-  if (!is.null(seed)) seed <- check_number(seed, "seed")
+  if (!is.null(seed)) seed <- check_seed(seed)
 
   extra <- list()
   dropped <- NULL
@@ -136,6 +136,11 @@ layer_similarity <- function(X, Y,
         abort("`holdout` must be > 0 (or `test` given) for ",
               "`metric = \"linear\"`: it is scored on held-out stimuli",
               arg = "holdout")
+      }
+      if (is.list(test)) {
+        abort("`test` must be one held-out set (row indices or a logical ",
+              "vector) for `metric = \"linear\"`, not a list of folds: call ",
+              "layer_similarity() once per fold", arg = "test")
       }
       split <- with_seed(seed, make_splits(n_stimuli, test, holdout, 1L))[[1]]
       res <- similarity_linear(X, Y, split$train, split$test, lambda,
@@ -176,6 +181,7 @@ metric_label <- function(metric) {
 # V). An entirely constant layer is an error naming it.
 centred_layers <- function(layers, arg) {
   Map(function(x, name) {
+    x <- unit_max(x)
     xc <- x - rep(colMeans(x), each = nrow(x))
     ss <- sum(xc^2)
     if (!(ss > 1e-24 * sum(x^2))) {
@@ -211,10 +217,18 @@ similarity_procrustes <- function(X, Y) {
   pmin(pmax(sim, 0), 1)
 }
 
+# A layer divided by its largest magnitude: every metric here is invariant
+# to the scale of a layer, and sums of squares of data scaled by 1e-200 (or
+# 1e200) would underflow (overflow) otherwise
+unit_max <- function(x) {
+  s <- max(abs(x))
+  if (s > 0 && is.finite(s)) x / s else x
+}
+
 # Ranks of the upper triangle of each layer's correlation-distance RDM.
 rdm_ranks <- function(layers, arg) {
   vapply(names(layers), function(name) {
-    x <- layers[[name]]
+    x <- unit_max(layers[[name]])
     what <- paste0("layer `", name, "` of `", arg, "`")
     if (ncol(x) < 2L) {
       abort(what, " has 1 unit: RSA needs at least 2 units to correlate ",
@@ -246,6 +260,8 @@ similarity_rsa <- function(X, Y) {
 # Ridge predictions of every source layer from every target layer, scored
 # on the held-out rows.
 similarity_linear <- function(X, Y, train, test, lambda, constant) {
+  X <- lapply(X, unit_max)
+  Y <- lapply(Y, unit_max)
   sx <- layer_standardisation(X, train, constant, "X")
   sy <- layer_standardisation(Y, train, constant, "Y")
   Ytr <- standardise_layers(Y, train, sy)
@@ -308,6 +324,7 @@ as.matrix.layer_similarity <- function(x, ...) {
 #' @param ... Ignored.
 #' @export
 print.layer_similarity <- function(x, digits = 3L, ...) {
+  digits <- check_digits(digits)
   m <- as.matrix(x)
   cat("<layer_similarity> ", metric_label(attr(x, "metric")), ": ",
       nrow(m), " source x ", ncol(m), " target layers\n", sep = "")

@@ -69,12 +69,38 @@ ot_exact <- function(cost, a = NULL, b = NULL, mass = NULL) {
 # ot_exact() with a choice of pricing rule (tests compare the three).
 ot_exact_priced <- function(cost, a, b, pricing) {
   cost <- check_cost(cost)
+  # costs or masses near the double limit: the solver's sums (reduced costs,
+  # total mass) would overflow. The problem scaled by powers of two has the
+  # same optimal plan, exactly, and its duals and cost scale back exactly.
+  cs <- pow2_scale(cost)
+  ms <- if (is.numeric(a) || is.numeric(b)) pow2_scale(c(a, b)) else 1
+  if (cs != 1) cost <- cost / cs
+  if (ms != 1) {
+    if (is.numeric(a)) a <- a / ms
+    if (is.numeric(b)) b <- b / ms
+  }
   masses <- check_masses(a, b, nrow(cost), ncol(cost))
   res <- solve_ot(cost, masses, "`cost`", pricing)
+  if (cs != 1 || ms != 1) {
+    res$x <- res$x * ms
+    res$cost <- res$cost * (cs * ms)
+    res$u <- res$u * cs
+    res$v <- res$v * cs
+    if (cs != 1) cost <- cost * cs
+  }
   plan <- plan_matrix(res$i, res$j, res$x, dim(cost), dimnames(cost))
   structure(list(plan = plan, cost = res$cost, u = res$u, v = res$v,
                  iterations = res$pivots),
             class = "ot_plan")
+}
+
+# 1, or the power of two that brings finite values beyond 2^500 (about
+# 3e150) to at most 2 in magnitude
+pow2_scale <- function(x) {
+  if (!is.numeric(x) || !length(x) || anyNA(x) || any(!is.finite(x))) return(1)
+  big <- max(abs(x))
+  if (big <= 2^500) return(1)
+  2^(ceiling(log2(big)) - 1) # at most 2^1023: 2^1024 overflows
 }
 
 # The "dgCMatrix" of a plan from its 1-based triplets (distinct (i, j), as

@@ -51,7 +51,10 @@
 #' @param a,b Masses of the rows and of the columns, as in [ot_exact()]:
 #'   non-negative, equal sums; `NULL` means uniform (`1/n`, `1/m`).
 #' @param epsilon The entropic regularisation, in the units of `cost`: a
-#'   single finite number > 0.
+#'   single finite number > 0. The cost is shifted by its minimum first
+#'   (which does not change the plan), and a cost whose spread (maximum
+#'   minus minimum) exceeds `1e12 * epsilon` is refused: double precision
+#'   cannot represent its entropic plan.
 #' @param tol Stopping tolerance (>= 0) on the L1 violation of the column
 #'   marginal after a row update (the rows are then exact).
 #' @param max_iter Iteration limit, a whole number >= 1; `converged` is
@@ -66,7 +69,9 @@
 #'     cost[i, j]) / epsilon)`, centred as in [ot_exact()] so that
 #'     `sum(a * u) == sum(b * v)`;}
 #'   \item{iterations}{the number of Sinkhorn iterations (row updates);}
-#'   \item{converged}{whether the tolerance was reached;}
+#'   \item{converged}{whether the tolerance was reached: the column
+#'     marginals within `tol` and the L1 violation `marginal_error` of the
+#'     returned plan within `2 tol` (plus the round-off of its sums);}
 #'   \item{marginal_error}{the L1 violation of the row and column marginals,
 #'     `sum(abs(rowSums(plan) - a)) + sum(abs(colSums(plan) - b))`;}
 #'   \item{epsilon}{the regularisation used.}
@@ -110,10 +115,25 @@ ot_sinkhorn <- function(cost, a = NULL, b = NULL, epsilon = 0.01, tol = 1e-9,
   # the dense plan (and a copy of the cost without zero-mass rows/columns)
   check_memory(8 * as.double(n) * m * (if (full) 1 else 2) + 64 * (n + m),
                "`cost`")
-  sub <- if (full) cost else cost[rows, cols, drop = FALSE]
+  # The potentials carry the size of the costs, and the plan is computed
+  # from f + g - cost: its rounding must stay far below epsilon. Shifting
+  # the cost by its minimum does not change the plan and removes any
+  # constant (1e12 + C); a spread beyond 1e12 epsilon cannot be represented.
+  lo <- min(cost)
+  spread <- max(cost) - lo
+  if (!is.finite(spread) || spread > 1e12 * epsilon) {
+    abort("`cost` spans ", format(spread, digits = 3), ", more than 1e12 ",
+          "times `epsilon` (", format(epsilon, digits = 3), "): its entropic ",
+          "plan cannot be computed in double precision; give a larger ",
+          "`epsilon` (in the units of `cost`), or use ot_exact()",
+          arg = "cost")
+  }
+  sub <- if (full) cost - lo else cost[rows, cols, drop = FALSE] - lo
   res <- .Call(C_ffi_sinkhorn, sub, a[rows], b[cols], epsilon, tol, max_iter)
-  f <- res$f
+  # back to the given cost: plan = exp((f + lo + g - cost) / epsilon)
+  f <- res$f + lo
   g <- res$g
+  res$cost <- res$cost + lo * sum(res$plan)
   # centring as in ot_exact(): sum(a * u) == sum(b * v)
   shift <- (sum(b[cols] * g) - sum(a[rows] * f)) / (2 * sum(a))
   f <- f + shift
@@ -137,7 +157,11 @@ ot_sinkhorn <- function(cost, a = NULL, b = NULL, epsilon = 0.01, tol = 1e-9,
   structure(list(plan = plan, cost = res$cost,
                  objective = res$cost + epsilon * res$plogp,
                  u = u, v = v, iterations = res$iterations,
-                 converged = res$converged,
+                 # converged only when the returned plan's marginals hold
+                 # (to the tolerance, plus the round-off of summing them)
+                 converged = res$converged &&
+                   res$row_error + res$col_error <=
+                     2 * tol + 64 * .Machine$double.eps * (n + m),
                  marginal_error = res$row_error + res$col_error,
                  epsilon = epsilon),
             class = "ot_sinkhorn")

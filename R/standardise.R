@@ -33,6 +33,9 @@ abort_constant <- function(x, name, arg, dropped) {
   }
   labels <- colnames(x)
   labels <- if (is.null(labels)) dropped else labels[dropped]
+  # empty or NA names: the column number
+  labels <- ifelse(is.na(labels) | labels == "", paste0("column ", dropped),
+                   labels)
   abort(what, " has ", length(dropped), " column",
         if (length(dropped) > 1) "s", " constant on the training stimuli (",
         paste(utils::head(labels, 5), collapse = ", "),

@@ -15,7 +15,9 @@
 #' threads do not compete for the same cores, and its thread count is restored
 #' afterwards (also after an interrupt).
 #'
-#' @param n A positive whole number, or `NULL` to return to the default.
+#' @param n A positive whole number, at most 4 per processor (more threads
+#'   than that would only oversubscribe the machine, and each thread has
+#'   workspaces of its own), or `NULL` to return to the default.
 #' @return `hot_threads()`: an integer. `set_hot_threads()`: the previous
 #'   value of the option, invisibly.
 #' @export
@@ -48,3 +50,11 @@ with_blas_single_thread <- function(code) {
   if (!is.na(old) && old != 1L) on.exit(.Call(C_ffi_blas_threads, old), add = TRUE)
   code
 }
+
+# TRUE in a process forked (parallel::mclapply, future's multicore) after
+# hotalign was loaded: OpenMP regions then run on one thread (src/fork.c).
+in_forked_child <- function() .Call(C_ffi_in_forked_child)
+
+# The largest thread count accepted anywhere: 4 threads per processor (more
+# only oversubscribes, and the per-thread workspaces are sized by it)
+max_threads <- function() 4L * max(1L, .Call(C_ffi_threads_available))

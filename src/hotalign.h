@@ -336,5 +336,7 @@ ot_partial *ot_partial_init(void *work, int n, int m, const double *C,
 int ot_partial_extract(const ot_partial *q, int *fi, int *fj, double *fx,
                        double *alpha, double *beta, double *lambda,
                        double *cost, double *dummy_flow);
+/* fork.c: 1 in a process forked after hotalign was loaded (OpenMP unsafe) */
+int hot_in_forked_child(void);
 
 #endif

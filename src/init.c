@@ -27,6 +27,8 @@ SEXP ffi_ot_partial(SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_inner_plans_partial(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 void cost_kernel_init(void); /* correlation_cost.c */
 void runtime_init(void);     /* threads.c */
+SEXP ffi_in_forked_child(void);
+void hot_fork_init(void); /* fork.c */
 
 static const R_CallMethodDef call_methods[] = {
   {"ffi_ot_exact", (DL_FUNC) &ffi_ot_exact, 5},
@@ -49,6 +51,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_correlations", (DL_FUNC) &ffi_correlations, 3},
   {"ffi_ot_partial", (DL_FUNC) &ffi_ot_partial, 4},
   {"ffi_inner_plans_partial", (DL_FUNC) &ffi_inner_plans_partial, 6},
+  {"ffi_in_forked_child", (DL_FUNC) &ffi_in_forked_child, 0},
   {NULL, NULL, 0}
 };
 
@@ -58,4 +61,5 @@ void attribute_visible R_init_hotalign(DllInfo *dll) {
   R_forceSymbols(dll, TRUE);
   runtime_init();
   cost_kernel_init();
+  hot_fork_init();
 }

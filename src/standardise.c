@@ -22,14 +22,14 @@ static void col_stats_one(const double *x, const int *rows, int n_rows,
     if (xi < lo) lo = xi;
     if (xi > hi) hi = xi;
   }
-  /* a sum beyond the double range (|x| near DBL_MAX): average x / n instead */
+  /* a sum beyond the double range (|x| near DBL_MAX): average x / n instead,
+   * and keep the mean itself (times n_rows it would overflow again) */
+  double mean = sum / n_rows, corr = 0;
   if (!R_FINITE(sum)) {
-    sum = 0;
-    for (int r = 0; r < n_rows; r++) sum += x[rows[r]] / n_rows;
-    sum *= n_rows;
+    mean = 0;
+    for (int r = 0; r < n_rows; r++) mean += x[rows[r]] / n_rows;
   }
   /* two passes: the correction makes the centred sum vanish to round-off */
-  double mean = sum / n_rows, corr = 0;
   for (int r = 0; r < n_rows; r++) corr += x[rows[r]] - mean;
   mean += corr / n_rows;
   double ss = 0, dmax = 0;

@@ -128,6 +128,7 @@ int hot_threads_default(void) {
 }
 
 int hot_threads_for(int requested, double tasks) {
+  if (hot_in_forked_child()) return 1; /* fork.c: no OpenMP pool in a child */
   int n = requested, limit = threads_limit();
   if (n < 1) n = 1;
   if (n > limit) n = limit;

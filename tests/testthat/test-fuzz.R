@@ -469,3 +469,216 @@ test_that("predict() and unit_plan() refuse bad layers and new data", {
   expect_equal(dim(predict(fit, lapply(Y, `[`, 1, , drop = FALSE))$a), c(1L, 5L))
   expect_equal(dim(predict(fit, lapply(Y, function(y) rbind(y, y)))$b), c(24L, 3L))
 })
+
+# --- issue 12: counts beyond the integer range, magnitudes near the double
+# limits, and the silent wrong answers found by a hostile user -------------
+
+fuzz12_systems <- function() {
+  set.seed(12)
+  list(X = list(a = matrix(rnorm(40 * 5), 40), b = matrix(rnorm(40 * 3), 40)),
+       Y = list(c = matrix(rnorm(40 * 4), 40), d = matrix(rnorm(40 * 3), 40)))
+}
+
+test_that("counts of 2^31 or more and bad seeds are refused with classed errors", {
+  s <- fuzz12_systems()
+  X <- s$X
+  Y <- s$Y
+  huge <- list(n_perm = 1e12, splits = 1e10, threads = 2^31, max_iter = 2^31)
+  for (arg in names(huge)) {
+    args <- c(list(X, Y), huge[arg])
+    expect_error(do.call(hot, args), paste0("`", arg, "` must be a "),
+                 class = "hotalign_error_input", info = arg)
+  }
+  expect_error(hot(X, Y, n_perm = 2^31), "<= 2147483647, not 2147483648",
+               class = "hotalign_error_input")
+  for (seed in list(1.5, 2^31, -2^31, 1e300, NaN, "1")) {
+    expect_error(hot(X, Y, seed = seed), "`seed` must be a single number",
+                 class = "hotalign_error_input", info = format(seed))
+    expect_error(hot_many(list(A = X, B = Y), seed = seed), "`seed`",
+                 class = "hotalign_error_input")
+    expect_error(layer_similarity(X, Y, seed = seed), "`seed`",
+                 class = "hotalign_error_input")
+    expect_error(hot_trajectory(list(X), list(Y), seed = seed), "`seed`",
+                 class = "hotalign_error_input")
+  }
+  expect_no_error(hot(X, Y, seed = .Machine$integer.max, n_perm = 0))
+  expect_no_error(hot(X, Y, seed = -.Machine$integer.max, n_perm = 0))
+  fit <- hot(X, Y, n_perm = 0, seed = 1)
+  for (arg in c("n_boot", "n_shuffle")) {
+    args <- c(list(fit, X, Y), stats::setNames(list(2^31), arg))
+    expect_error(do.call(hot_inference, args), paste0("`", arg, "` must be"),
+                 class = "hotalign_error_input")
+  }
+  expect_error(hot_inference(fit, X, Y, seed = 1.5), "`seed`",
+               class = "hotalign_error_input")
+  expect_error(ot_sinkhorn(matrix(1, 2, 2), max_iter = 2^31), "`max_iter`",
+               class = "hotalign_error_input")
+  expect_error(layer_similarity(X, Y, threads = 2^31), "`threads`",
+               class = "hotalign_error_input")
+  expect_error(hot_many(list(A = X, B = Y), threads = 2^31), "`threads`",
+               class = "hotalign_error_input")
+  expect_error(hot_many(list(A = X, B = Y), n_perm = 1e12), "`n_perm`",
+               class = "hotalign_error_input")
+  expect_error(hot_trajectory(list(X), list(Y), n_perm = 1e12), "`n_perm`")
+  expect_error(simulate_hierarchy(n_stimuli = 2^31), "`n_stimuli`")
+  expect_error(simulate_hierarchy(seed = 2^31), "`seed`")
+  expect_error(set_hot_threads(1e9), "`n` must be a positive whole number <= ",
+               class = "hotalign_error_input")
+  expect_error(set_hot_threads(4 * hot_threads() + 100), "4 per processor")
+  for (bad in list("a", 0, 1.5, NA, 1e9)) {
+    expect_error(print(fit, digits = bad), "`digits` must be a whole number",
+                 class = "hotalign_error_input")
+  }
+})
+
+test_that("problems too large are refused before allocating", {
+  s <- fuzz12_systems()
+  # folds of splits = 2^31 - 1 (16 GB) are counted before they are built
+  expect_error(hot(s$X, s$Y, splits = 2^31 - 1), "`splits = 2147483647` needs about",
+               class = "hotalign_error")
+  # 46341 x 46341 one-unit layers: no outer() of 2^31 cells before the check
+  L <- 46341
+  one <- rep(list(matrix(rnorm(10), 10)), L)
+  names(one) <- paste0("l", seq_len(L))
+  t0 <- proc.time()[["elapsed"]]
+  mem0 <- gc(reset = TRUE)[2, 6]
+  expect_error(hot(one, one, holdout = 0, n_perm = 0, threads = 1),
+               "46341 layers.*needs about", class = "hotalign_error")
+  expect_lt(gc()[2, 6] - mem0, 1024) # MB: far below the 17 GB of outer()
+  # HOT+R's trace is sized by the iterations made, not max_iter
+  fit <- hot(s$X, s$Y, rotation = TRUE, max_iter = 1e9, n_perm = 0, seed = 1,
+             threads = 1)
+  expect_true(all(fit$rotation$converged))
+  expect_equal(fit$score, hot(s$X, s$Y, rotation = TRUE, max_iter = 1000,
+                              n_perm = 0, seed = 1, threads = 1)$score)
+})
+
+test_that("huge finite data give the right costs and fits", {
+  set.seed(5)
+  x <- cbind(1e308 + 1e292 * rnorm(20))
+  y <- cbind(rnorm(20))
+  # was NaN. Agreement is limited by the mean, a double near 1e308 whose
+  # spacing (2e292) is the spread of the column: the centred column keeps
+  # an offset of up to half of it (the same bound as for 1e6 + 1e-7 z in
+  # test-edge-cases.R), here 2e-4 of the cost
+  expect_equal(correlation_cost(x, y), 1 - cor(x - 1e308, y), tolerance = 1e-3,
+               ignore_attr = TRUE)
+  expect_equal(correlation_cost(1e308 + 1e300 * y, y), matrix(0), tolerance = 1e-12)
+  # hot(): was "the masses do not balance" (NaN costs). The mean of such a
+  # column is a double near 1e308, as coarse as the spread (ulp 2e292), so
+  # the centring is exact only to that (as for 1e6 + 1e-7 z in
+  # test-edge-cases.R); with a spread of 1e300 it is exact to 1e-8
+  X <- list(a = 1e308 + 1e300 * matrix(rnorm(40 * 5), 40),
+            b = matrix(rnorm(40 * 3), 40))
+  Y <- list(c = matrix(rnorm(40 * 4), 40))
+  shifted <- list(a = X$a - 1e308, b = X$b) # exact (Sterbenz)
+  f <- hot(X, Y, n_perm = 0, seed = 1)
+  g <- hot(shifted, Y, n_perm = 0, seed = 1)
+  expect_equal(f$objective, g$objective, tolerance = 1e-6)
+  expect_equal(f$plan, g$plan, tolerance = 1e-6)
+  expect_equal(f$score, g$score, tolerance = 1e-6)
+  coarse <- list(a = 1e308 + 1e292 * matrix(rnorm(40 * 5), 40))
+  fit <- suppressWarnings(hot(coarse, Y, n_perm = 0, seed = 1))
+  expect_true(is.finite(fit$objective))
+  expect_equal(sum(fit$plan), 1, tolerance = 1e-12)
+  # tiny and negative-huge data: the same
+  tiny <- list(a = X$b * 1e-300)
+  expect_equal(correlation_cost(tiny$a, Y$c), correlation_cost(X$b, Y$c),
+               tolerance = 1e-12)
+  neg <- -1.7e308 + X$b * 1e293
+  expect_equal(correlation_cost(neg, Y$c), 1 - cor(neg + 1.7e308, Y$c),
+               tolerance = 1e-3)
+})
+
+test_that("ot_exact() on costs and masses near the double limit", {
+  set.seed(6)
+  C <- matrix(runif(12), 3, 4)
+  for (s in c(1e308, -1e308, 1.7e308, 1e-300)) {
+    ref <- ot_exact(C * sign(s))
+    big <- ot_exact(C * s)
+    expect_equal(as.matrix(big$plan), as.matrix(ref$plan), tolerance = 1e-12,
+                 info = s)
+    expect_equal(big$cost, ref$cost * abs(s), tolerance = 1e-12, info = s)
+    # certificate: u_i + v_j <= cost, equal on the support
+    slack <- (C * s - outer(big$u, big$v, "+")) / abs(s)
+    expect_gte(min(slack), -1e-12)
+    P <- as.matrix(big$plan)
+    expect_lt(max(abs(slack[P > 0])), 1e-12)
+  }
+  a <- c(1, 2, 3) * 1e307
+  b <- rep(6e307 / 4, 4)
+  big <- ot_exact(C, a, b)
+  small <- ot_exact(C, a / 1e307, b / 1e307)
+  expect_equal(as.matrix(big$plan) / 1e307, as.matrix(small$plan), tolerance = 1e-12)
+  expect_equal(big$cost / 1e307, small$cost, tolerance = 1e-12)
+  expect_equal(rowSums(as.matrix(big$plan)), a, tolerance = 1e-12)
+  # masses whose sum overflows: still a clear answer
+  expect_no_error(ot_exact(matrix(1, 2, 2), a = c(1.5e308, 1.5e308),
+                           b = c(1.5e308, 1.5e308)))
+})
+
+test_that("layer similarities are scale-invariant down to 1e-200", {
+  s <- fuzz12_systems()
+  X <- s$X
+  Y <- s$Y
+  for (metric in c("linear", "cka", "procrustes", "rsa", "soft_matching")) {
+    ref <- layer_similarity(X, Y, metric = metric, seed = 1)
+    for (k in c(1e-200, 1e200)) {
+      scaled <- layer_similarity(lapply(X, `*`, k), lapply(Y, `*`, k),
+                                 metric = metric, seed = 1)
+      expect_equal(unclass(scaled)[, ], unclass(ref)[, ], tolerance = 1e-10,
+                   info = paste(metric, k))
+    }
+  }
+  expect_error(layer_similarity(X, Y, metric = "linear",
+                                test = list(1:10, 11:20)),
+               "not a list of folds", class = "hotalign_error_input")
+})
+
+test_that("perm-P uses all 8! permutations when n_perm = 40320", {
+  set.seed(8)
+  X <- lapply(1:8, function(l) matrix(rnorm(30 * 2), 30))
+  Y <- list(matrix(rnorm(30 * 2), 30), matrix(rnorm(30 * 2), 30))
+  perms <- hotalign:::perm_p_permutations(8L, 40320L)
+  expect_true(attr(perms, "exact"))
+  expect_equal(length(unique(perms)), 40320L)
+  expect_false(attr(hotalign:::perm_p_permutations(8L, 40319L), "exact"))
+  expect_false(attr(hotalign:::perm_p_permutations(9L, 40320L), "exact"))
+})
+
+test_that("predict() matches newdata columns by name", {
+  set.seed(9)
+  X <- list(a = matrix(rnorm(40 * 3), 40))
+  Y <- list(b = matrix(rnorm(40 * 4), 40, dimnames = list(NULL, paste0("v", 1:4))))
+  fit <- hot(X, Y, n_perm = 0, seed = 1)
+  new <- list(b = Y$b[1:5, ])
+  ref <- predict(fit, new)
+  expect_equal(predict(fit, list(b = new$b[, 4:1])), ref)
+  renamed <- new
+  colnames(renamed$b)[2] <- "w"
+  expect_error(predict(fit, renamed), "other column names than at fit time: `v2` missing",
+               class = "hotalign_error_input")
+  # no names in newdata: by position, as before
+  expect_equal(predict(fit, list(b = unname(new$b))), ref)
+})
+
+test_that("messages for wrong layer types, NA in test and name clashes", {
+  s <- fuzz12_systems()
+  Y <- s$Y
+  expect_error(hot(list(a = matrix(letters[1:40], 40)), Y),
+               "must be a numeric matrix \\(stimuli x units\\), not a character matrix")
+  expect_error(hot(list(a = factor(letters[1:40])), Y), "not a factor")
+  expect_error(hot(list(a = matrix(1i, 40, 2)), Y), "not a complex matrix")
+  expect_error(hot(list(a = as.complex(1:40)), Y), "not a complex vector")
+  test <- seq_len(40) <= 8
+  test[3] <- NA
+  expect_error(hot(s$X, Y, test = test),
+               "`test` as a logical vector must have no NA, but has 1 \\(first at stimulus 3\\)")
+  expect_error(hot(list(s$X$a, X1 = s$X$b), Y),
+               "automatic name `X1` is the name of another layer",
+               class = "hotalign_error_input")
+  x <- s$X$a
+  colnames(x) <- c("", "b", "c", "d", "e")
+  x[, 1] <- 1
+  expect_error(hot(list(a = x), Y), "constant on the training stimuli \\(column 1\\)")
+})

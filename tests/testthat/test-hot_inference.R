@@ -278,3 +278,22 @@ test_that("hot_inference() refits no split the fit already solved", {
   expect_identical(sum(env$calls == "ffi_hot_split"), 15L)
   expect_identical(sum(env$calls == "ffi_nonfinite"), 2L)  # X and Y, once
 })
+
+test_that("resamples where a unit is constant give NA, not a sqrt() NaN warning", {
+  # a binary source unit (a category label, as in the 92-image set) that is 1
+  # on only two held-out stimuli: many bootstrap resamples draw it constant,
+  # which must give NA cells, not a warning from the arithmetic
+  sim <- inf_problem(n = 80)
+  fit0 <- inf_fit(sim)
+  x <- sim$X
+  x[[1]][, 1] <- 0
+  x[[1]][fit0$train[1:10], 1] <- 1
+  x[[1]][fit0$test[1:2], 1] <- 1
+  fit <- hot(x, sim$Y, test = fit0$test, n_perm = 0, threads = 1,
+             progress = FALSE)
+  expect_no_warning(
+    inf <- hot_inference(fit, x, sim$Y, n_boot = 200, n_shuffle = 0, seed = 3,
+                         threads = 1, progress = FALSE))
+  expect_true(all(is.finite(inf$intervals$estimate)))
+  expect_true(all(is.finite(inf$intervals$lower)))
+})

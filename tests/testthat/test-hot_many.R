@@ -86,8 +86,17 @@ test_that("a future plan gives identical results (future.apply)", {
   # errors in a worker still name the systems
   bad <- systems
   bad$C[[1]][, 1] <- 1
-  expect_error(hot_many(bad, n_perm = 0, seed = 2, progress = FALSE),
-               "`systems\\$A` \\(source, `X`\\) against `systems\\$C`")
+  expect_error(hot_many(bad, n_perm = 0, seed = 2, on_error = "stop",
+                        progress = FALSE),
+               "`systems\\$A` \\(source, `X`\\) against `systems\\$C`",
+               class = "hotalign_error_input")
+  # and by default the workers' failures are recorded, the rest kept
+  expect_warning(par_bad <- hot_many(bad, n_perm = 0, seed = 2,
+                                     progress = FALSE),
+                            "hot\\(\\) failed on 4 of 6 pairs",
+                            class = "hotalign_warning")
+  expect_equal(nrow(par_bad$failures), 4L)
+  expect_identical(par_bad$score["A", "B"], serial$score["A", "B"])
 })
 
 test_that("inputs are checked; errors name the system and layer", {
@@ -111,7 +120,7 @@ test_that("inputs are checked; errors name the system and layer", {
   bad <- systems
   bad$C[[1]][, 1] <- 1
   expect_error(hot_many(bad, n_perm = 0, seed = 1, threads = 1,
-                        progress = FALSE),
+                        on_error = "stop", progress = FALSE),
                "hot\\(\\) of `systems\\$A` \\(source, `X`\\) against `systems\\$C` \\(target, `Y`\\) failed: layer `B2` of `Y`")
   unnamed <- unname(systems[1:2])
   res <- hot_many(unnamed, n_perm = 0, seed = 1, threads = 1,
@@ -143,4 +152,36 @@ test_that("print, as.data.frame and the three plots", {
   two <- hot_many(many_systems()[1:2], n_perm = 0, seed = 1, threads = 1,
                   pairs = "unordered", progress = FALSE)
   expect_equal(dim(plot(two, type = "mds")), c(2L, 2L))
+})
+
+test_that("a failing fit is recorded, the others kept; on_error = 'stop' stops", {
+  systems <- many_systems()
+  ok <- hot_many(systems, n_perm = 5, seed = 4, threads = 1, progress = FALSE)
+  expect_equal(nrow(ok$failures), 0L)
+  expect_named(ok$failures, c("source", "target", "message", "condition"))
+  bad <- systems
+  bad$C[[1]][, 1] <- 1 # a constant column: every fit with C fails
+  expect_warning(
+    res <- hot_many(bad, n_perm = 5, seed = 4, threads = 1, progress = FALSE),
+    "hot\\(\\) failed on 4 of 6 pairs \\(their results are NA\\), first on `A` -> `C`: layer `B2` of `Y` has 1 column constant",
+    class = "hotalign_warning_failure")
+  expect_equal(as.character(res$failures$source), c("A", "B", "C", "C"))
+  expect_equal(as.character(res$failures$target), c("C", "C", "A", "B"))
+  cond <- res$failures$condition[[1]]
+  expect_s3_class(cond, "hotalign_error_input")
+  expect_equal(cond$pair, c("A", "C"))
+  expect_s3_class(cond$parent, "hotalign_error")
+  # finished fits are kept, exactly as in a run without the bad system
+  expect_identical(res$score["A", "B"], ok$score["A", "B"])
+  expect_identical(res$plans[["B -> A"]], ok$plans[["B -> A"]])
+  expect_true(is.na(res$score["A", "C"]) && is.na(res$objective["C", "B"]))
+  expect_true(all(is.na(res$pairs[res$pairs$target == "C", "score"])))
+  out <- capture.output(print(res))
+  expect_true(any(grepl("^4 pairs failed \\(NA above; see `\\$failures`\\):", out)))
+  expect_true(any(grepl("^  A -> C: hot\\(\\) of `systems\\$A`", out)))
+  expect_error(hot_many(bad, n_perm = 5, seed = 4, threads = 1,
+                        on_error = "stop", progress = FALSE),
+               "hot\\(\\) of `systems\\$A` \\(source, `X`\\) against `systems\\$C`",
+               class = "hotalign_error_input")
+  expect_error(hot_many(systems, on_error = "skip"), "should be one of")
 })

@@ -229,3 +229,39 @@ test_that("a long ot_sinkhorn() stops within 1 s of SIGINT", {
   C <- matrix(stats::runif(1e6, 0, 2), 1000)
   expect_identical(as.numeric(out$result[2]), ot_sinkhorn(C[1:5, 1:7], epsilon = 0.1)$cost)
 })
+
+test_that("converged means the marginals hold: huge, negative and shifted costs", {
+  # a spread of 1.5e100 with epsilon 0.01 cannot be represented: refused
+  expect_error(ot_sinkhorn(matrix(c(-1, 0.5, 0.2, -1), 2) * 1e100),
+               "`cost` spans 1.5e\\+100, more than 1e12 times `epsilon`",
+               class = "hotalign_error_input")
+  expect_error(ot_sinkhorn(matrix(c(-1e308, 1e308, 0, 1), 2)), "spans Inf")
+  # the same spread with a matching epsilon: a coupling
+  big <- ot_sinkhorn(matrix(c(-1, 0.5, 0.2, -1), 2) * 1e100, epsilon = 1e100)
+  small <- ot_sinkhorn(matrix(c(-1, 0.5, 0.2, -1), 2), epsilon = 1)
+  expect_equal(big$plan, small$plan, tolerance = 1e-12)
+  expect_true(big$converged)
+  expect_equal(sum(big$plan), 1, tolerance = 1e-12)
+  set.seed(4)
+  C <- matrix(runif(30), 5, 6)
+  ref <- ot_sinkhorn(C, epsilon = 0.05)
+  for (shift in c(-1e16, -1e12, 1e12, 1e14, 1e16)) {
+    s <- ot_sinkhorn(C + shift, epsilon = 0.05)
+    expect_true(s$converged, info = shift)
+    expect_equal(rowSums(s$plan), rep(1 / 5, 5), tolerance = 1e-9, info = shift)
+    expect_equal(colSums(s$plan), rep(1 / 6, 6), tolerance = 1e-9, info = shift)
+    # the plan does not change (up to the rounding of C + shift itself)
+    tol <- max(1e-9, 8 * abs(shift) * .Machine$double.eps / 0.05)
+    expect_equal(s$plan, ref$plan, tolerance = tol, info = shift)
+    expect_equal(s$cost, sum((C + shift) * s$plan), tolerance = 1e-12,
+                 info = shift)
+  }
+  # huge negative costs on a matching scale
+  neg <- ot_sinkhorn(-1e300 * C, epsilon = 1e298)
+  expect_true(neg$converged)
+  expect_equal(colSums(neg$plan), rep(1 / 6, 6), tolerance = 1e-9)
+  # not converged when max_iter stops it: reported as such
+  slow <- ot_sinkhorn(C, epsilon = 1e-3, max_iter = 1)
+  expect_false(slow$converged)
+  expect_gt(slow$marginal_error, 1e-9)
+})

@@ -358,3 +358,43 @@ test_that("rotation is passed on to every checkpoint pair", {
              n_perm = 0, threads = 1, progress = FALSE)
   expect_equal(tr$cost[2, 1], fit$objective, tolerance = 1e-12)
 })
+
+test_that("a list of folds as `test` is refused, not cut to its first fold", {
+  A <- drifting_run(n_checkpoints = 2, n_stimuli = 40)
+  B <- shuffled_copy(A)
+  expect_error(hot_trajectory(A, B, test = list(1:10, 11:20), n_perm = 0,
+                              progress = FALSE),
+               "`test` must be one held-out set .*not a list of folds",
+               class = "hotalign_error_input")
+})
+
+test_that("the order-preserving coupling is the north-west-corner rule", {
+  # the slow obvious reference: north-west corner of the uniform masses
+  nw_corner <- function(n, m) {
+    P <- matrix(0, n, m)
+    r <- rep(m, n)
+    k <- rep(n, m)
+    i <- j <- 1L
+    while (i <= n && j <= m) {
+      f <- min(r[i], k[j])
+      P[i, j] <- f
+      r[i] <- r[i] - f
+      k[j] <- k[j] - f
+      if (r[i] == 0) i <- i + 1L
+      if (k[j] == 0) j <- j + 1L
+    }
+    P / (n * m)
+  }
+  set.seed(21)
+  for (dims in list(c(1, 1), c(1, 5), c(4, 1), c(3, 3), c(4, 6), c(7, 3),
+                    c(12, 17), c(30, 30))) {
+    n <- dims[1]
+    m <- dims[2]
+    plan <- matrix(runif(n * m), n, m)
+    plan <- plan / sum(plan)
+    expect_identical(hotalign:::diagonal_share(plan),
+                     sum(pmin(plan, nw_corner(n, m))), info = paste(n, m))
+    expect_equal(hotalign:::diagonal_share(nw_corner(n, m)), 1,
+                 tolerance = 1e-14)
+  }
+})
