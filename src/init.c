@@ -18,6 +18,7 @@ SEXP ffi_has_openmp(void);
 SEXP ffi_blas_threads(SEXP);
 SEXP ffi_cost_kernel(SEXP);
 SEXP ffi_sinkhorn(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_ot_sequence(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 void cost_kernel_init(void); /* correlation_cost.c */
 
 static const R_CallMethodDef call_methods[] = {
@@ -35,6 +36,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},
   {"ffi_cost_kernel", (DL_FUNC) &ffi_cost_kernel, 1},
   {"ffi_sinkhorn", (DL_FUNC) &ffi_sinkhorn, 6},
+  {"ffi_ot_sequence", (DL_FUNC) &ffi_ot_sequence, 6},
   {NULL, NULL, 0}
 };
 

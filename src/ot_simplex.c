@@ -67,6 +67,11 @@ struct ot_problem {
    * cheapest rows; the row picks grouped by column */
   double *heap_v, *heap_top;
   int *heap_j, *col_best, *row_pick_start, *row_pick;
+  /* square uniform problems: the assignment solver (ot_assign.c) */
+  ot_assign *lap;       /* NULL unless n == m */
+  int use_lap;          /* 1: the problem is solved by lap */
+  int tree_ready;       /* the simplex tree and candidates are built */
+  double lap_work;      /* work of a lap that gave up */
 };
 
 #define IN_TREE 1
@@ -113,6 +118,7 @@ size_t ot_workspace_bytes(int n, int m) {
     bytes += align16((size_t) m * CAND_PER_COL * sizeof(int));
     bytes += align16(((size_t) m + 1) * sizeof(int));
   }
+  if (n == m) bytes += align16(ot_assign_bytes(n));
   return bytes;
 }
 
@@ -152,6 +158,11 @@ static double max_abs_cost(const double *C, R_xlen_t E) {
  * root (cost art_cost); all zero-flow arcs point up: strongly feasible. */
 static void build_initial_tree(ot_problem *p) {
   int N = p->N, n = p->n;
+  double cmax = max_abs_cost(p->C, p->E);
+  /* A unit routed row -> root -> column costs art_cost; any real path is
+   * cheaper once art_cost exceeds the spread of C, so no artificial flow
+   * survives at the optimum of a balanced problem. */
+  p->art_cost = cmax > 0 ? 3 * cmax : 1;
   for (int v = 0; v < N; v++) {
     double supply = v < n ? p->a[v] : -p->b[v - n];
     p->parent[v] = N;
@@ -299,6 +310,26 @@ static void build_candidates(ot_problem *p) {
   p->cand_block = bs < 10 ? 10 : (R_xlen_t) bs;
 }
 
+/* The assignment solver searches the candidate list first (each column's
+ * arcs, contiguous in the list) and falls back to whole rows of C only
+ * where its certificate pass finds a better arc outside; small problems
+ * are searched densely. */
+static void lap_graph(ot_problem *p) {
+  if (p->cand_cap == 0) {
+    ot_assign_set_graph(p->lap, NULL, NULL, NULL);
+    return;
+  }
+  build_candidates(p);
+  int *start = p->row_pick_start, n = p->n, m = p->m;
+  R_xlen_t k = 0;
+  for (int j = 0; j < m; j++) {
+    start[j] = (int) k;
+    while (k < p->n_cand && p->cand_t[k] - n == j) k++;
+  }
+  start[m] = (int) k;
+  ot_assign_set_graph(p->lap, start, p->cand_s, p->cand_c);
+}
+
 ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
                     const double *b) {
   char *cur = (char *) work;
@@ -340,25 +371,52 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
     p->row_pick = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(int));
   }
 
-  double cmax = max_abs_cost(C, p->E);
-  /* A unit routed row -> root -> column costs art_cost; any real path is
-   * cheaper once art_cost exceeds the spread of C, so no artificial flow
-   * survives at the optimum of a balanced problem. */
-  p->art_cost = cmax > 0 ? 3 * cmax : 1;
   p->pivots = 0;
   p->next_arc = 0;
   double bs = sqrt((double) p->E);
   p->block = bs < 10 ? 10 : (R_xlen_t) bs;
   if (p->block > p->E) p->block = p->E;
   p->done = 0;
-  build_initial_tree(p);
-  build_candidates(p);
+  p->lap = NULL;
+  p->use_lap = 0;
+  p->lap_work = 0;
+  p->tree_ready = 0;
+  if (n == m) {
+    p->lap = ot_assign_init(carve(&cur, ot_assign_bytes(n)), n, C);
+    /* equal masses everywhere: the vertices are the permutations (times
+     * the mass), and the assignment solver applies */
+    int uniform = a[0] > 0;
+    for (int i = 1; i < n && uniform; i++) uniform = a[i] == a[0];
+    for (int j = 0; j < m && uniform; j++) uniform = b[j] == a[0];
+    p->use_lap = uniform;
+  }
+  if (!p->use_lap) {
+    build_initial_tree(p);
+    build_candidates(p);
+    p->tree_ready = 1;
+  } else {
+    lap_graph(p);
+  }
   return p;
 }
 
-double ot_pivots(const ot_problem *p) { return p->pivots; }
+double ot_pivots(const ot_problem *p) {
+  return p->pivots + p->lap_work + (p->use_lap ? ot_assign_work(p->lap) : 0);
+}
+
+/* leave the assignment solver: the simplex from its initial tree */
+static void simplex_cold(ot_problem *p) {
+  if (p->use_lap) p->lap_work = ot_assign_work(p->lap);
+  p->use_lap = 0;
+  p->done = 0;
+  p->next_arc = 0;
+  build_initial_tree(p);
+  build_candidates(p);
+  p->tree_ready = 1;
+}
 
 void ot_set_pricing(ot_problem *p, int mode) {
+  if (mode != OT_PRICE_AUTO && !p->tree_ready) simplex_cold(p);
   if (mode == OT_PRICE_DENSE) p->use_cand = 0;
   if (mode == OT_PRICE_NO_ROOM) p->cand_cap = p->n_cand;
 }
@@ -684,6 +742,12 @@ static void recompute_from_tree(ot_problem *p) {
 }
 
 void ot_restart(ot_problem *p) {
+  if (p->use_lap) {
+    lap_graph(p);
+    ot_assign_restart(p->lap);
+    p->done = 0;
+    return;
+  }
   /* the tree and its flows stay primal feasible when only C changed: new
    * potentials from the tree, and pricing starts over */
   double cmax = max_abs_cost(p->C, p->E);
@@ -697,6 +761,15 @@ void ot_restart(ot_problem *p) {
 int ot_run(ot_problem *p, double budget) {
   if (p->done) return OT_OPTIMAL;
   double spent = 0;
+  if (p->use_lap) {
+    double before = ot_assign_work(p->lap);
+    int st = ot_assign_run(p->lap, budget);
+    if (st == OT_OPTIMAL) p->done = 1;
+    if (st != OT_ASSIGN_GAVE_UP) return st;
+    spent = ot_assign_work(p->lap) - before;
+    simplex_cold(p);
+    if (budget > 0 && spent >= budget) return OT_RUNNING;
+  }
   int verified = 0;
   for (;;) {
     R_xlen_t in = find_entering(p);
@@ -732,6 +805,32 @@ int ot_extract(const ot_problem *p, double mass_scale, int *fi, int *fj,
   const int n = p->n, m = p->m, N = p->N;
   int nnz = 0;
   double obj = 0;
+  if (p->use_lap) {
+    /* the permutation, column by column, each arc carrying a row's mass */
+    int *perm = p->path;
+    ot_assign_solution(p->lap, perm, u, v);
+    for (int j = 0; j < m; j++) {
+      fi[j] = perm[j];
+      fj[j] = j;
+      fx[j] = p->a[perm[j]] * mass_scale;
+      obj += p->C[perm[j] + (R_xlen_t) j * n] * fx[j];
+    }
+    nnz = m;
+    double sa = 0, sb = 0, au = 0, bv = 0;
+    for (int i = 0; i < n; i++) {
+      sa += p->a[i];
+      au += p->a[i] * u[i];
+    }
+    for (int j = 0; j < m; j++) {
+      sb += p->b[j];
+      bv += p->b[j] * v[j];
+    }
+    double shift = (sa + sb) > 0 ? (au - bv) / (sa + sb) : 0;
+    for (int i = 0; i < n; i++) u[i] -= shift;
+    for (int j = 0; j < m; j++) v[j] += shift;
+    *cost = obj;
+    return nnz;
+  }
   /* walk the tree in preorder: a deterministic order */
   for (int x = p->thread[N]; x != N; x = p->thread[x]) {
     R_xlen_t e = p->pred[x];
