@@ -26,9 +26,20 @@
  * failing pass sends the freed rows back to augmentation; after
  * ASSIGN_MAX_REPAIRS failures the caller falls back to the simplex.
  *
+ * Search graph.  From 65536 arcs on, ot_simplex.c hands over its candidate
+ * list (per column of C its 16 cheapest rows and the rows that have it among
+ * their 4 cheapest); reduction transfer, augmenting row reduction and the
+ * augmentations (Dijkstra with a binary heap) read only those arcs.  The
+ * reduce pass still reads every arc: a row it frees gains its ASSIGN_GROW
+ * best arcs (least a - v) that it lacks, and is searched densely once it
+ * has gained ASSIGN_EXTRA; a source row whose search finds no free column
+ * goes dense too.  Smaller problems are searched densely (the LAPJV column
+ * lists).  The graph only decides where the search looks first: optimality
+ * is still declared by the pass over all of C.
+ *
  * Warm restart after C changed in place: keep v and the assignment and run
  * the reduce pass on the new costs (rows whose arc is no longer minimal are
- * freed), then augment them.
+ * freed), then augmenting row reduction and augmentations on them.
  *
  * Work is counted in row scans (n arc prices, about the cost of a simplex
  * pivot's pricing on an n x n problem: sqrt(n n) arcs); the solver stops
@@ -39,9 +50,6 @@
 #include <math.h>
 #include <string.h>
 #include "hotalign.h"
-#ifdef ASSIGN_DEBUG
-#include <R_ext/Print.h>
-#endif
 
 /* verify passes that may fail (round-off) before giving up on the LAP */
 #define ASSIGN_MAX_REPAIRS 8
@@ -50,6 +58,9 @@
 /* arcs a row may gain from the reduce pass before it is searched densely,
  * and how many (its best) it gains at a time */
 #define ASSIGN_EXTRA 24
+#ifndef ASSIGN_ARR_AFTER_REDUCE
+#define ASSIGN_ARR_AFTER_REDUCE 1
+#endif
 #define ASSIGN_GROW 4
 
 enum {
@@ -707,9 +718,6 @@ int ot_assign_run(ot_assign *s, double budget) {
       reduce_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
-#ifdef ASSIGN_DEBUG
-        REprintf("reduce: %d freed, %d densified, after_aug %d, work %g\n", s->n_next, s->n_densified, s->after_aug, s->work + spent);
-#endif
         if (s->n_next == 0) {
           s->phase = PH_DONE;
           break;
@@ -722,7 +730,17 @@ int ot_assign_run(ot_assign *s, double budget) {
         s->n_free = s->n_next;
         s->n_next = 0;
         s->f_at = 0;
+#if ASSIGN_ARR_AFTER_REDUCE
+        /* the freed rows first try augmenting row reduction (cheap, and
+         * most settle there after a warm restart) */
+        s->arr_pass = 0;
+        s->arr_k = 0;
+        s->arr_prev = s->n_free;
+        s->arr_scans = 0;
+        s->phase = PH_ARR;
+#else
         s->phase = PH_AUG_START;
+#endif
       }
       break;
     }

@@ -62,6 +62,7 @@ struct ot_problem {
   int *cand_s, *cand_t;
   double *cand_c;
   int use_cand;         /* 0: dense block search (small, or list full) */
+  int cand_kr, cand_kc; /* arcs per row / column in the list */
   /* scratch of the build: per row a max-heap of the CAND_PER_ROW cheapest
    * costs and their columns, and its top; per column its CAND_PER_COL
    * cheapest rows; the row picks grouped by column */
@@ -89,14 +90,19 @@ static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
  * feasible. */
 #define CAND_PER_ROW 4
 #define CAND_PER_COL 16
+/* the assignment solver's search graph (square uniform problems) is the
+ * same list with more arcs: near-ties (many interchangeable units) put the
+ * optimum beyond the simplex's few cheapest (on 2000 x 2000 tuned-unit
+ * costs the 8 / 32 list halved the solver's instructions) */
+#define LAP_PER_ROW 8
+#define LAP_PER_COL 32
 #define CAND_EXTRA 8     /* room per node for arcs added by full scans */
 #define CAND_MIN_ARCS 65536
 
-static size_t cand_capacity(int n, int m) {
+static size_t cand_capacity(int n, int m, int kr, int kc) {
   size_t E = (size_t) n * (size_t) m;
-  if (E < CAND_MIN_ARCS || n < 2 * CAND_PER_COL || m < 2 * CAND_PER_ROW) return 0;
-  return (size_t) n * CAND_PER_ROW + (size_t) m * CAND_PER_COL +
-         (size_t) (n + m) * CAND_EXTRA;
+  if (E < CAND_MIN_ARCS || n < 2 * kc || m < 2 * kr) return 0;
+  return (size_t) n * kr + (size_t) m * kc + (size_t) (n + m) * CAND_EXTRA;
 }
 
 size_t ot_workspace_bytes(int n, int m) {
@@ -108,14 +114,18 @@ size_t ot_workspace_bytes(int n, int m) {
   bytes += 2 * align16(N1);                       /* up, art_up */
   bytes += 2 * align16(N1 * sizeof(double));      /* pi, flow */
   bytes += align16(E + N1);                       /* in_tree */
-  size_t cap = cand_capacity(n, m);
+  /* square problems may go to the assignment solver: room for its list */
+  const int kr = n == m ? LAP_PER_ROW : CAND_PER_ROW;
+  const int kc = n == m ? LAP_PER_COL : CAND_PER_COL;
+  size_t cap = cand_capacity(n, m, CAND_PER_ROW, CAND_PER_COL);
+  if (n == m && cand_capacity(n, m, kr, kc) > cap) cap = cand_capacity(n, m, kr, kc);
   if (cap > 0) {
     bytes += 2 * align16(cap * sizeof(int)) + align16(cap * sizeof(double));
     /* scratch of the build: row heaps and tops, column picks, row picks */
-    bytes += align16((size_t) n * CAND_PER_ROW * sizeof(double));
-    bytes += 2 * align16((size_t) n * CAND_PER_ROW * sizeof(int));
+    bytes += align16((size_t) n * kr * sizeof(double));
+    bytes += 2 * align16((size_t) n * kr * sizeof(int));
     bytes += align16((size_t) n * sizeof(double));
-    bytes += align16((size_t) m * CAND_PER_COL * sizeof(int));
+    bytes += align16((size_t) m * kc * sizeof(int));
     bytes += align16(((size_t) m + 1) * sizeof(int));
   }
   if (n == m) bytes += align16(ot_assign_bytes(n));
@@ -222,9 +232,8 @@ static void cand_push(ot_problem *p, int i, int j) {
  * CAND_PER_COL, as rows in ci, ties to the lower row.  The largest of the
  * minima of CAND_PER_COL blocks bounds the CAND_PER_COL-th smallest from
  * above, so only the few entries at or below it are sorted (by insertion). */
-static void column_cheapest(const double *c, int n, int *ci) {
-  const int KC = CAND_PER_COL;
-  double bound = -HUGE_VAL, colv[CAND_PER_COL];
+static void column_cheapest(const double *c, int n, int *ci, const int KC) {
+  double bound = -HUGE_VAL, colv[LAP_PER_COL];
   for (int b = 0; b < KC; b++) {
     int lo = (int) ((R_xlen_t) b * n / KC), hi = (int) ((R_xlen_t) (b + 1) * n / KC);
     double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
@@ -265,7 +274,7 @@ static void build_candidates(ot_problem *p) {
   p->cand_next = 0;
   p->use_cand = p->cand_cap > 0;
   if (!p->use_cand) return;
-  const int n = p->n, m = p->m, KR = CAND_PER_ROW, KC = CAND_PER_COL;
+  const int n = p->n, m = p->m, KR = p->cand_kr, KC = p->cand_kc;
   double *hv = p->heap_v, *top = p->heap_top;
   int *hj = p->heap_j, *col_i = p->col_best;
   for (int i = 0; i < n; i++) {
@@ -286,7 +295,7 @@ static void build_candidates(ot_problem *p) {
         top[i] = h[0];
       }
     }
-    column_cheapest(c, n, col_i + (size_t) j * KC);
+    column_cheapest(c, n, col_i + (size_t) j * KC, KC);
   }
   /* the row picks grouped by column (counting sort), then the list */
   int *start = p->row_pick_start, *pick = p->row_pick;
@@ -358,17 +367,23 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
   p->pi = carve(&cur, N1 * sizeof(double));
   p->flow = carve(&cur, N1 * sizeof(double));
   p->in_tree = carve(&cur, (size_t) p->E + N1);
-  p->cand_cap = (R_xlen_t) cand_capacity(n, m);
+  const int kr = n == m ? LAP_PER_ROW : CAND_PER_ROW;
+  const int kc = n == m ? LAP_PER_COL : CAND_PER_COL;
+  size_t cap = cand_capacity(n, m, CAND_PER_ROW, CAND_PER_COL);
+  if (n == m && cand_capacity(n, m, kr, kc) > cap) cap = cand_capacity(n, m, kr, kc);
+  p->cand_cap = (R_xlen_t) cap;
+  p->cand_kr = CAND_PER_ROW;
+  p->cand_kc = CAND_PER_COL;
   if (p->cand_cap > 0) {
     p->cand_s = carve(&cur, (size_t) p->cand_cap * sizeof(int));
     p->cand_t = carve(&cur, (size_t) p->cand_cap * sizeof(int));
     p->cand_c = carve(&cur, (size_t) p->cand_cap * sizeof(double));
-    p->heap_v = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(double));
-    p->heap_j = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(int));
+    p->heap_v = carve(&cur, (size_t) n * kr * sizeof(double));
+    p->heap_j = carve(&cur, (size_t) n * kr * sizeof(int));
     p->heap_top = carve(&cur, (size_t) n * sizeof(double));
-    p->col_best = carve(&cur, (size_t) m * CAND_PER_COL * sizeof(int));
+    p->col_best = carve(&cur, (size_t) m * kc * sizeof(int));
     p->row_pick_start = carve(&cur, ((size_t) m + 1) * sizeof(int));
-    p->row_pick = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(int));
+    p->row_pick = carve(&cur, (size_t) n * kr * sizeof(int));
   }
 
   p->pivots = 0;
@@ -391,10 +406,14 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
     p->use_lap = uniform;
   }
   if (!p->use_lap) {
+    p->cand_cap = (R_xlen_t) cand_capacity(n, m, CAND_PER_ROW, CAND_PER_COL);
     build_initial_tree(p);
     build_candidates(p);
     p->tree_ready = 1;
   } else {
+    p->cand_kr = LAP_PER_ROW;
+    p->cand_kc = LAP_PER_COL;
+    p->cand_cap = (R_xlen_t) cand_capacity(n, m, LAP_PER_ROW, LAP_PER_COL);
     lap_graph(p);
   }
   return p;
@@ -410,6 +429,9 @@ static void simplex_cold(ot_problem *p) {
   p->use_lap = 0;
   p->done = 0;
   p->next_arc = 0;
+  p->cand_kr = CAND_PER_ROW;
+  p->cand_kc = CAND_PER_COL;
+  p->cand_cap = (R_xlen_t) cand_capacity(p->n, p->m, CAND_PER_ROW, CAND_PER_COL);
   build_initial_tree(p);
   build_candidates(p);
   p->tree_ready = 1;
