@@ -105,6 +105,17 @@ static size_t cand_capacity(int n, int m, int kr, int kc) {
   return (size_t) n * kr + (size_t) m * kc + (size_t) (n + m) * CAND_EXTRA;
 }
 
+/* Room for the candidate list and its build, for either use (the simplex's
+ * list or the assignment solver's larger one).  Monotone in n and m, as is
+ * ot_workspace_bytes(): callers size one workspace for the largest n and m
+ * and solve smaller problems of any shape in it. */
+static size_t list_room(int n, int m) {
+  size_t E = (size_t) n * (size_t) m;
+  if (E < CAND_MIN_ARCS) return 0;
+  return (size_t) n * LAP_PER_ROW + (size_t) m * LAP_PER_COL +
+         (size_t) (n + m) * CAND_EXTRA;
+}
+
 size_t ot_workspace_bytes(int n, int m) {
   size_t N1 = (size_t) n + (size_t) m + 1;
   size_t E = (size_t) n * (size_t) m;
@@ -114,21 +125,18 @@ size_t ot_workspace_bytes(int n, int m) {
   bytes += 2 * align16(N1);                       /* up, art_up */
   bytes += 2 * align16(N1 * sizeof(double));      /* pi, flow */
   bytes += align16(E + N1);                       /* in_tree */
-  /* square problems may go to the assignment solver: room for its list */
-  const int kr = n == m ? LAP_PER_ROW : CAND_PER_ROW;
-  const int kc = n == m ? LAP_PER_COL : CAND_PER_COL;
-  size_t cap = cand_capacity(n, m, CAND_PER_ROW, CAND_PER_COL);
-  if (n == m && cand_capacity(n, m, kr, kc) > cap) cap = cand_capacity(n, m, kr, kc);
+  size_t cap = list_room(n, m);
   if (cap > 0) {
     bytes += 2 * align16(cap * sizeof(int)) + align16(cap * sizeof(double));
     /* scratch of the build: row heaps and tops, column picks, row picks */
-    bytes += align16((size_t) n * kr * sizeof(double));
-    bytes += 2 * align16((size_t) n * kr * sizeof(int));
+    bytes += align16((size_t) n * LAP_PER_ROW * sizeof(double));
+    bytes += 2 * align16((size_t) n * LAP_PER_ROW * sizeof(int));
     bytes += align16((size_t) n * sizeof(double));
-    bytes += align16((size_t) m * kc * sizeof(int));
+    bytes += align16((size_t) m * LAP_PER_COL * sizeof(int));
     bytes += align16(((size_t) m + 1) * sizeof(int));
   }
-  if (n == m) bytes += align16(ot_assign_bytes(n));
+  /* the assignment solver of any square problem that fits */
+  bytes += align16(ot_assign_bytes(n < m ? n : m));
   return bytes;
 }
 
@@ -367,11 +375,8 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
   p->pi = carve(&cur, N1 * sizeof(double));
   p->flow = carve(&cur, N1 * sizeof(double));
   p->in_tree = carve(&cur, (size_t) p->E + N1);
-  const int kr = n == m ? LAP_PER_ROW : CAND_PER_ROW;
-  const int kc = n == m ? LAP_PER_COL : CAND_PER_COL;
-  size_t cap = cand_capacity(n, m, CAND_PER_ROW, CAND_PER_COL);
-  if (n == m && cand_capacity(n, m, kr, kc) > cap) cap = cand_capacity(n, m, kr, kc);
-  p->cand_cap = (R_xlen_t) cap;
+  const int kr = LAP_PER_ROW, kc = LAP_PER_COL; /* the room of the build */
+  p->cand_cap = (R_xlen_t) list_room(n, m);
   p->cand_kr = CAND_PER_ROW;
   p->cand_kc = CAND_PER_COL;
   if (p->cand_cap > 0) {
