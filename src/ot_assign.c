@@ -95,6 +95,7 @@ struct ot_assign {
   unsigned char *dense;
   int *heap, *hpos, *touched;
   int n_heap, n_touched, n_done, n_densified;
+  int nonfinite;         /* the reduce pass met a non-finite cost or dual */
   /* arcs added by the reduce pass: ASSIGN_EXTRA per row (then dense) */
   int *ext_n, *ext_c;
   double *ext_a;
@@ -134,6 +135,7 @@ static void assign_reset(ot_assign *s) {
     s->d[c] = HUGE_VAL;
   }
   s->n_touched = s->n_heap = 0;
+  s->nonfinite = 0;
 }
 
 /* The arcs searched by the augmentations, augmenting row reduction and
@@ -207,6 +209,7 @@ void ot_assign_restart(ot_assign *s) {
   s->n_densified = 0;
   s->repairs = 0;
   s->after_aug = 0;
+  s->nonfinite = 0;
 }
 
 double ot_assign_work(const ot_assign *s) { return s->work; }
@@ -218,13 +221,16 @@ static inline double tol_of(double a, double v, double u) {
   return 64 * DBL_EPSILON * t;
 }
 
-/* min over c of row[c] - v[c], four running minima kept in registers */
-static inline double row_min(const double *row, const double *v, int n) {
-  double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
+/* min over c of row[c] - v[c], four running minima kept in registers; *bad
+ * becomes non-zero when an entry (or dual) is not finite (NaN or Inf
+ * spreads through the sum of h * 0) */
+static inline double row_min(const double *row, const double *v, int n, int *bad) {
+  double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL, z = 0;
   int c = 0;
   for (; c + 4 <= n; c += 4) {
     double h0 = row[c] - v[c], h1 = row[c + 1] - v[c + 1];
     double h2 = row[c + 2] - v[c + 2], h3 = row[c + 3] - v[c + 3];
+    z += (h0 + h1 + h2 + h3) * 0.0;
     l0 = h0 < l0 ? h0 : l0;
     l1 = h1 < l1 ? h1 : l1;
     l2 = h2 < l2 ? h2 : l2;
@@ -232,9 +238,11 @@ static inline double row_min(const double *row, const double *v, int n) {
   }
   for (; c < n; c++) {
     double h = row[c] - v[c];
+    z += h * 0.0;
     l0 = h < l0 ? h : l0;
   }
   double a = l0 < l1 ? l0 : l1, b = l2 < l3 ? l2 : l3;
+  if (z != 0) *bad = 1; /* z is 0 or NaN */
   return b < a ? b : a;
 }
 
@@ -597,7 +605,7 @@ static int grow_row(ot_assign *s, int r) {
 static void reduce_row(ot_assign *s, int r) {
   const int n = s->n;
   const double *row = s->C + (R_xlen_t) r * n;
-  double mn = row_min(row, s->v, n);
+  double mn = row_min(row, s->v, n, &s->nonfinite);
   int c = s->x[r];
   if (c < 0) {
     if (!s->dense[r]) grow_row(s, r);
@@ -718,6 +726,10 @@ int ot_assign_run(ot_assign *s, double budget) {
       reduce_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
+        if (s->nonfinite) { /* not a finite problem: the simplex reports it */
+          s->work += spent;
+          return OT_ASSIGN_GAVE_UP;
+        }
         if (s->n_next == 0) {
           s->phase = PH_DONE;
           break;

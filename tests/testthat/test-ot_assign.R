@@ -197,3 +197,25 @@ test_that("the certificate rejects a perturbed answer of the assignment solver",
   swapped$i[1:2] <- swapped$i[2:1] # a worse permutation, same duals
   expect_gt(count_failures(as_plan(swapped, C)), 0L)
 })
+
+test_that("the pair loop solves square pairs in a workspace sized for other shapes", {
+  # one workspace per thread for the largest widths (300 source, 260
+  # target); the 260 x 260 pair goes to the assignment solver inside it
+  set.seed(8110)
+  T <- 60
+  X <- list(A = matrix(stats::rnorm(T * 300), T), B = matrix(stats::rnorm(T * 260), T))
+  Y <- list(C = matrix(stats::rnorm(T * 260), T), D = matrix(stats::rnorm(T * 200), T))
+  test <- 1:12
+  f1 <- hot(X, Y, test = test, n_perm = 0, threads = 1)
+  f2 <- hot(X, Y, test = test, n_perm = 0, threads = 2)
+  expect_identical(f1$cost, f2$cost)
+  expect_true(all(is.finite(f1$cost)))
+  # the square pair's inner cost is the assignment optimum of its cost matrix
+  std <- function(M) {
+    tr <- M[-test, , drop = FALSE]
+    sweep(sweep(tr, 2, colMeans(tr)), 2, sqrt(colSums(sweep(tr, 2, colMeans(tr))^2)), "/")
+  }
+  K <- 1 - crossprod(std(X$B), std(Y$C))
+  ref <- ot_seq(list(K), 3L)[[1]]$cost
+  expect_lte(abs(f1$cost["B", "C"] - ref), 1e-9 * ref)
+})
