@@ -75,6 +75,7 @@ size_t ot_assign_bytes(int n);
 ot_assign *ot_assign_init(void *work, int n, const double *C);
 int ot_assign_run(ot_assign *s, double budget);
 void ot_assign_restart(ot_assign *s);
+void ot_assign_refresh(ot_assign *s); /* added arcs take the new costs of C */
 /* the arcs searched first (start: n + 1 offsets into adj_c / adj_a, the
  * columns and costs of each LAP row's arcs); NULL: every arc.  The
  * certificate always reads all of C.  Call after init and after a restart. */

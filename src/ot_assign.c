@@ -37,9 +37,10 @@
  * lists).  The graph only decides where the search looks first: optimality
  * is still declared by the pass over all of C.
  *
- * Warm restart after C changed in place: keep v and the assignment and run
- * the reduce pass on the new costs (rows whose arc is no longer minimal are
- * freed), then augmenting row reduction and augmentations on them.
+ * Warm restart after C changed in place: keep v, the assignment and the
+ * search graph (its arcs take their new costs), and run the reduce pass on
+ * the new costs (rows whose arc is no longer minimal are freed and gain
+ * arcs), then augmenting row reduction and augmentations on them.
  *
  * Work is counted in row scans (n arc prices, about the cost of a simplex
  * pivot's pricing on an n x n problem: sqrt(n n) arcs); the solver stops
@@ -210,6 +211,18 @@ void ot_assign_restart(ot_assign *s) {
   s->repairs = 0;
   s->after_aug = 0;
   s->nonfinite = 0;
+}
+
+/* after C changed in place: the added arcs take their new costs */
+void ot_assign_refresh(ot_assign *s) {
+  const int n = s->n;
+  if (!s->adj_start) return;
+  for (int r = 0; r < n; r++) {
+    const double *row = s->C + (R_xlen_t) r * n;
+    int *ec = s->ext_c + (size_t) r * ASSIGN_EXTRA;
+    double *ea = s->ext_a + (size_t) r * ASSIGN_EXTRA;
+    for (int k = 0; k < s->ext_n[r]; k++) ea[k] = row[ec[k]];
+  }
 }
 
 double ot_assign_work(const ot_assign *s) { return s->work; }

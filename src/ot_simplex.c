@@ -770,7 +770,15 @@ static void recompute_from_tree(ot_problem *p) {
 
 void ot_restart(ot_problem *p) {
   if (p->use_lap) {
-    lap_graph(p);
+    /* the graph keeps its arcs (a rotation step moves few optimal arcs far;
+     * the certificate pass adds what is missing) with their new costs: a
+     * gather of the list, not a rebuild over all of C */
+    if (p->cand_cap > 0) {
+      const int n = p->n;
+      for (R_xlen_t k = 0; k < p->n_cand; k++)
+        p->cand_c[k] = p->C[(R_xlen_t) (p->cand_t[k] - n) * n + p->cand_s[k]];
+    }
+    ot_assign_refresh(p->lap);
     ot_assign_restart(p->lap);
     p->done = 0;
     return;
