@@ -47,10 +47,14 @@ void ot_restart(ot_problem *p);
  * (block search over every arc only), OT_PRICE_NO_ROOM (a candidate list
  * that cannot grow, so the first full scan that finds an arc switches to
  * dense pricing).  Call right after ot_init(); the optimum is the same. */
-enum ot_pricing { OT_PRICE_AUTO = 0, OT_PRICE_DENSE = 1, OT_PRICE_NO_ROOM = 2 };
+enum ot_pricing { OT_PRICE_AUTO = 0, OT_PRICE_DENSE = 1, OT_PRICE_NO_ROOM = 2,
+                  OT_PRICE_SIMPLEX = 3 };
 void ot_set_pricing(ot_problem *p, int mode);
 
-/* Number of pivots so far. */
+/* Work so far: simplex pivots, plus the row scans (n arc prices each) of
+ * the assignment solver on square uniform problems.  OT_PRICE_SIMPLEX (and
+ * the two rules above) keep a square uniform problem on the simplex; under
+ * OT_PRICE_AUTO it goes to ot_assign.c. */
 double ot_pivots(const ot_problem *p);
 
 /* Writes the optimal vertex: the arcs with positive flow (at most n + m - 1)
@@ -64,6 +68,25 @@ int ot_extract(const ot_problem *p, double mass_scale, int *fi, int *fj,
  * Pivots per ot_run() slice between two interrupt checks (about 2^24 arc
  * prices) for an n x m problem. */
 double ot_slice_pivots(int n, int m);
+/* ----------------------------------------------------------------- ot_assign.c
+ * The square uniform case (n x n, all masses equal) as a linear assignment
+ * problem: shortest augmenting paths (Jonker-Volgenant), resumable, warm
+ * restarts from the previous duals and assignment, optimality declared by a
+ * pass over C.  Used by ot_simplex.c behind the ot_problem API. */
+typedef struct ot_assign ot_assign;
+#define OT_ASSIGN_GAVE_UP 16 /* round-off defeated the repairs: use the simplex */
+size_t ot_assign_bytes(int n);
+ot_assign *ot_assign_init(void *work, int n, const double *C);
+int ot_assign_run(ot_assign *s, double budget);
+void ot_assign_restart(ot_assign *s);
+void ot_assign_refresh(ot_assign *s); /* added arcs take the new costs of C */
+/* the arcs searched first (start: n + 1 offsets into adj_c / adj_a, the
+ * columns and costs of each LAP row's arcs); NULL: every arc.  The
+ * certificate always reads all of C.  Call after init and after a restart. */
+void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
+                         const double *adj_a);
+double ot_assign_work(const ot_assign *s);
+void ot_assign_solution(const ot_assign *s, int *perm, double *ui, double *vj);
 
 /* ------------------------------------------------------------------ memory.c
  * Advice to back the whole 2 MiB pages of [ptr, ptr + bytes) with huge pages

@@ -25,6 +25,7 @@ SEXP ffi_ot_workspace(SEXP, SEXP);
 SEXP ffi_correlations(SEXP, SEXP, SEXP);
 SEXP ffi_ot_partial(SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_inner_plans_partial(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_ot_sequence(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 void cost_kernel_init(void); /* correlation_cost.c */
 void runtime_init(void);     /* threads.c */
 SEXP ffi_in_forked_child(void);
@@ -52,6 +53,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_ot_partial", (DL_FUNC) &ffi_ot_partial, 4},
   {"ffi_inner_plans_partial", (DL_FUNC) &ffi_inner_plans_partial, 6},
   {"ffi_in_forked_child", (DL_FUNC) &ffi_in_forked_child, 0},
+  {"ffi_ot_sequence", (DL_FUNC) &ffi_ot_sequence, 6},
   {NULL, NULL, 0}
 };
 

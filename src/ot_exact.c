@@ -4,7 +4,21 @@
 #include <R.h>
 #include <Rinternals.h>
 #include <math.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "hotalign.h"
+
+/* wall seconds (the timings of ffi_ot_sequence) */
+static double seq_now(void) {
+#ifdef _OPENMP
+  return omp_get_wtime();
+#else
+  return (double) clock() / CLOCKS_PER_SEC;
+#endif
+}
 
 /* pivots per slice between interrupt checks: about 2^24 arc prices */
 double ot_slice_pivots(int n, int m) {
@@ -19,9 +33,9 @@ SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   if (!Rf_isReal(cost) || !Rf_isMatrix(cost) || !Rf_isReal(a) || !Rf_isReal(b) ||
       !Rf_isReal(mass_scale) || Rf_length(mass_scale) != 1 ||
       !Rf_isInteger(pricing) || Rf_length(pricing) != 1 ||
-      INTEGER(pricing)[0] < OT_PRICE_AUTO || INTEGER(pricing)[0] > OT_PRICE_NO_ROOM)
+      INTEGER(pricing)[0] < OT_PRICE_AUTO || INTEGER(pricing)[0] > OT_PRICE_SIMPLEX)
     Rf_error("ffi_ot_exact: `cost` must be a double matrix, `a`, `b` doubles, "
-             "`pricing` 0, 1 or 2");
+             "`pricing` 0, 1, 2 or 3");
   int n = Rf_nrows(cost), m = Rf_ncols(cost);
   if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
     Rf_error("ffi_ot_exact: sizes of `cost` (%d x %d), `a` and `b` disagree", n, m);
@@ -114,5 +128,89 @@ SEXP ffi_ot_partial(SEXP cost, SEXP a, SEXP b, SEXP mass) {
   SET_VECTOR_ELT(out, 9, Rf_ScalarReal(t));
   SET_VECTOR_ELT(out, 10, Rf_ScalarReal(q->big));
   UNPROTECT(6);
+  return out;
+}
+
+/* A sequence of problems on one buffer, as HOT+R solves them: costs[[1]]
+ * cold, then each next cost copied into the same buffer and the solver
+ * warm-started with ot_restart().  `budget` > 0 runs every solve in slices of
+ * that many pivots (the result must not depend on it).  For the tests and
+ * the benchmarks (hotalign:::C_ffi_ot_sequence); returns per solve the
+ * plan triplets (1-based), duals, cost, pivots, status and the seconds of
+ * ot_restart() + ot_run() (of ot_init() + ot_run() for the first). */
+SEXP ffi_ot_sequence(SEXP costs, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing,
+                     SEXP budget) {
+  if (!Rf_isNewList(costs) || Rf_length(costs) < 1 || !Rf_isReal(a) ||
+      !Rf_isReal(b) || !Rf_isReal(mass_scale) || Rf_length(mass_scale) != 1 ||
+      !Rf_isInteger(pricing) || Rf_length(pricing) != 1 ||
+      INTEGER(pricing)[0] < OT_PRICE_AUTO || INTEGER(pricing)[0] > OT_PRICE_SIMPLEX ||
+      !Rf_isReal(budget) || Rf_length(budget) != 1)
+    Rf_error("ffi_ot_sequence: `costs` must be a list of double matrices, `a`, `b`, "
+             "`budget` doubles, `pricing` 0, 1, 2 or 3");
+  SEXP C0 = VECTOR_ELT(costs, 0);
+  if (!Rf_isReal(C0) || !Rf_isMatrix(C0))
+    Rf_error("ffi_ot_sequence: `costs` must be a list of double matrices");
+  int n = Rf_nrows(C0), m = Rf_ncols(C0), K = Rf_length(costs);
+  if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
+    Rf_error("ffi_ot_sequence: sizes of `costs` (%d x %d), `a` and `b` disagree", n, m);
+  for (int k = 0; k < K; k++) {
+    SEXP Ck = VECTOR_ELT(costs, k);
+    if (!Rf_isReal(Ck) || !Rf_isMatrix(Ck) || Rf_nrows(Ck) != n || Rf_ncols(Ck) != m)
+      Rf_error("ffi_ot_sequence: every element of `costs` must be a %d x %d double "
+               "matrix", n, m);
+  }
+  const R_xlen_t E = (R_xlen_t) n * m;
+  double *C = (double *) R_alloc((size_t) E, sizeof(double));
+  void *work = R_alloc(ot_workspace_bytes(n, m), 1);
+  double slice = REAL(budget)[0];
+  int cap = n + m - 1;
+  int *fi = (int *) R_alloc(cap, sizeof(int)), *fj = (int *) R_alloc(cap, sizeof(int));
+  double *fx = (double *) R_alloc(cap, sizeof(double));
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, K));
+  ot_problem *p = NULL;
+  for (int k = 0; k < K; k++) {
+    memcpy(C, REAL(VECTOR_ELT(costs, k)), sizeof(double) * (size_t) E);
+    double before = p ? ot_pivots(p) : 0;
+    double t0 = seq_now();
+    if (k == 0) {
+      p = ot_init(work, n, m, C, REAL(a), REAL(b));
+      ot_set_pricing(p, INTEGER(pricing)[0]);
+    } else {
+      ot_restart(p);
+    }
+    int status;
+    while ((status = ot_run(p, slice)) == OT_RUNNING) R_CheckUserInterrupt();
+    double secs = seq_now() - t0;
+    SEXP u = PROTECT(Rf_allocVector(REALSXP, n));
+    SEXP v = PROTECT(Rf_allocVector(REALSXP, m));
+    double obj = NA_REAL;
+    int nnz = 0;
+    if (status == OT_OPTIMAL)
+      nnz = ot_extract(p, Rf_asReal(mass_scale), fi, fj, fx, REAL(u), REAL(v), &obj);
+    SEXP ri = PROTECT(Rf_allocVector(INTSXP, nnz));
+    SEXP rj = PROTECT(Rf_allocVector(INTSXP, nnz));
+    SEXP rx = PROTECT(Rf_allocVector(REALSXP, nnz));
+    for (int t = 0; t < nnz; t++) {
+      INTEGER(ri)[t] = fi[t] + 1;
+      INTEGER(rj)[t] = fj[t] + 1;
+      REAL(rx)[t] = fx[t];
+    }
+    const char *names[] = {"i", "j", "x", "u", "v", "cost", "pivots", "status",
+                           "seconds", ""};
+    SEXP res = PROTECT(Rf_mkNamed(VECSXP, names));
+    SET_VECTOR_ELT(res, 0, ri);
+    SET_VECTOR_ELT(res, 1, rj);
+    SET_VECTOR_ELT(res, 2, rx);
+    SET_VECTOR_ELT(res, 3, u);
+    SET_VECTOR_ELT(res, 4, v);
+    SET_VECTOR_ELT(res, 5, Rf_ScalarReal(obj));
+    SET_VECTOR_ELT(res, 6, Rf_ScalarReal(ot_pivots(p) - before));
+    SET_VECTOR_ELT(res, 7, Rf_ScalarInteger(status));
+    SET_VECTOR_ELT(res, 8, Rf_ScalarReal(secs));
+    SET_VECTOR_ELT(out, k, res);
+    UNPROTECT(6);
+    if (status != OT_OPTIMAL) break;
+  }
+  UNPROTECT(1);
   return out;
 }

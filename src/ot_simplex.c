@@ -62,11 +62,17 @@ struct ot_problem {
   int *cand_s, *cand_t;
   double *cand_c;
   int use_cand;         /* 0: dense block search (small, or list full) */
+  int cand_kr, cand_kc; /* arcs per row / column in the list */
   /* scratch of the build: per row a max-heap of the CAND_PER_ROW cheapest
    * costs and their columns, and its top; per column its CAND_PER_COL
    * cheapest rows; the row picks grouped by column */
   double *heap_v, *heap_top;
   int *heap_j, *col_best, *row_pick_start, *row_pick;
+  /* square uniform problems: the assignment solver (ot_assign.c) */
+  ot_assign *lap;       /* NULL unless n == m */
+  int use_lap;          /* 1: the problem is solved by lap */
+  int tree_ready;       /* the simplex tree and candidates are built */
+  double lap_work;      /* work of a lap that gave up */
 };
 
 #define IN_TREE 1
@@ -84,13 +90,29 @@ static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
  * feasible. */
 #define CAND_PER_ROW 4
 #define CAND_PER_COL 16
+/* the assignment solver's search graph (square uniform problems) is the
+ * same list with more arcs: near-ties (many interchangeable units) put the
+ * optimum beyond the simplex's few cheapest (on 2000 x 2000 tuned-unit
+ * costs the 8 / 32 list halved the solver's instructions) */
+#define LAP_PER_ROW 8
+#define LAP_PER_COL 32
 #define CAND_EXTRA 8     /* room per node for arcs added by full scans */
 #define CAND_MIN_ARCS 65536
 
-static size_t cand_capacity(int n, int m) {
+static size_t cand_capacity(int n, int m, int kr, int kc) {
   size_t E = (size_t) n * (size_t) m;
-  if (E < CAND_MIN_ARCS || n < 2 * CAND_PER_COL || m < 2 * CAND_PER_ROW) return 0;
-  return (size_t) n * CAND_PER_ROW + (size_t) m * CAND_PER_COL +
+  if (E < CAND_MIN_ARCS || n < 2 * kc || m < 2 * kr) return 0;
+  return (size_t) n * kr + (size_t) m * kc + (size_t) (n + m) * CAND_EXTRA;
+}
+
+/* Room for the candidate list and its build, for either use (the simplex's
+ * list or the assignment solver's larger one).  Monotone in n and m, as is
+ * ot_workspace_bytes(): callers size one workspace for the largest n and m
+ * and solve smaller problems of any shape in it. */
+static size_t list_room(int n, int m) {
+  size_t E = (size_t) n * (size_t) m;
+  if (E < CAND_MIN_ARCS) return 0;
+  return (size_t) n * LAP_PER_ROW + (size_t) m * LAP_PER_COL +
          (size_t) (n + m) * CAND_EXTRA;
 }
 
@@ -103,16 +125,18 @@ size_t ot_workspace_bytes(int n, int m) {
   bytes += 2 * align16(N1);                       /* up, art_up */
   bytes += 2 * align16(N1 * sizeof(double));      /* pi, flow */
   bytes += align16(E + N1);                       /* in_tree */
-  size_t cap = cand_capacity(n, m);
+  size_t cap = list_room(n, m);
   if (cap > 0) {
     bytes += 2 * align16(cap * sizeof(int)) + align16(cap * sizeof(double));
     /* scratch of the build: row heaps and tops, column picks, row picks */
-    bytes += align16((size_t) n * CAND_PER_ROW * sizeof(double));
-    bytes += 2 * align16((size_t) n * CAND_PER_ROW * sizeof(int));
+    bytes += align16((size_t) n * LAP_PER_ROW * sizeof(double));
+    bytes += 2 * align16((size_t) n * LAP_PER_ROW * sizeof(int));
     bytes += align16((size_t) n * sizeof(double));
-    bytes += align16((size_t) m * CAND_PER_COL * sizeof(int));
+    bytes += align16((size_t) m * LAP_PER_COL * sizeof(int));
     bytes += align16(((size_t) m + 1) * sizeof(int));
   }
+  /* the assignment solver of any square problem that fits */
+  bytes += align16(ot_assign_bytes(n < m ? n : m));
   return bytes;
 }
 
@@ -152,6 +176,11 @@ static double max_abs_cost(const double *C, R_xlen_t E) {
  * root (cost art_cost); all zero-flow arcs point up: strongly feasible. */
 static void build_initial_tree(ot_problem *p) {
   int N = p->N, n = p->n;
+  double cmax = max_abs_cost(p->C, p->E);
+  /* A unit routed row -> root -> column costs art_cost; any real path is
+   * cheaper once art_cost exceeds the spread of C, so no artificial flow
+   * survives at the optimum of a balanced problem. */
+  p->art_cost = cmax > 0 ? 3 * cmax : 1;
   for (int v = 0; v < N; v++) {
     double supply = v < n ? p->a[v] : -p->b[v - n];
     p->parent[v] = N;
@@ -211,9 +240,8 @@ static void cand_push(ot_problem *p, int i, int j) {
  * CAND_PER_COL, as rows in ci, ties to the lower row.  The largest of the
  * minima of CAND_PER_COL blocks bounds the CAND_PER_COL-th smallest from
  * above, so only the few entries at or below it are sorted (by insertion). */
-static void column_cheapest(const double *c, int n, int *ci) {
-  const int KC = CAND_PER_COL;
-  double bound = -HUGE_VAL, colv[CAND_PER_COL];
+static void column_cheapest(const double *c, int n, int *ci, const int KC) {
+  double bound = -HUGE_VAL, colv[LAP_PER_COL];
   for (int b = 0; b < KC; b++) {
     int lo = (int) ((R_xlen_t) b * n / KC), hi = (int) ((R_xlen_t) (b + 1) * n / KC);
     double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
@@ -254,7 +282,7 @@ static void build_candidates(ot_problem *p) {
   p->cand_next = 0;
   p->use_cand = p->cand_cap > 0;
   if (!p->use_cand) return;
-  const int n = p->n, m = p->m, KR = CAND_PER_ROW, KC = CAND_PER_COL;
+  const int n = p->n, m = p->m, KR = p->cand_kr, KC = p->cand_kc;
   double *hv = p->heap_v, *top = p->heap_top;
   int *hj = p->heap_j, *col_i = p->col_best;
   for (int i = 0; i < n; i++) {
@@ -275,7 +303,7 @@ static void build_candidates(ot_problem *p) {
         top[i] = h[0];
       }
     }
-    column_cheapest(c, n, col_i + (size_t) j * KC);
+    column_cheapest(c, n, col_i + (size_t) j * KC, KC);
   }
   /* the row picks grouped by column (counting sort), then the list */
   int *start = p->row_pick_start, *pick = p->row_pick;
@@ -297,6 +325,26 @@ static void build_candidates(ot_problem *p) {
   }
   double bs = sqrt((double) p->n_cand);
   p->cand_block = bs < 10 ? 10 : (R_xlen_t) bs;
+}
+
+/* The assignment solver searches the candidate list first (each column's
+ * arcs, contiguous in the list) and falls back to whole rows of C only
+ * where its certificate pass finds a better arc outside; small problems
+ * are searched densely. */
+static void lap_graph(ot_problem *p) {
+  if (p->cand_cap == 0) {
+    ot_assign_set_graph(p->lap, NULL, NULL, NULL);
+    return;
+  }
+  build_candidates(p);
+  int *start = p->row_pick_start, n = p->n, m = p->m;
+  R_xlen_t k = 0;
+  for (int j = 0; j < m; j++) {
+    start[j] = (int) k;
+    while (k < p->n_cand && p->cand_t[k] - n == j) k++;
+  }
+  start[m] = (int) k;
+  ot_assign_set_graph(p->lap, start, p->cand_s, p->cand_c);
 }
 
 ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
@@ -327,38 +375,75 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
   p->pi = carve(&cur, N1 * sizeof(double));
   p->flow = carve(&cur, N1 * sizeof(double));
   p->in_tree = carve(&cur, (size_t) p->E + N1);
-  p->cand_cap = (R_xlen_t) cand_capacity(n, m);
+  const int kr = LAP_PER_ROW, kc = LAP_PER_COL; /* the room of the build */
+  p->cand_cap = (R_xlen_t) list_room(n, m);
+  p->cand_kr = CAND_PER_ROW;
+  p->cand_kc = CAND_PER_COL;
   if (p->cand_cap > 0) {
     p->cand_s = carve(&cur, (size_t) p->cand_cap * sizeof(int));
     p->cand_t = carve(&cur, (size_t) p->cand_cap * sizeof(int));
     p->cand_c = carve(&cur, (size_t) p->cand_cap * sizeof(double));
-    p->heap_v = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(double));
-    p->heap_j = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(int));
+    p->heap_v = carve(&cur, (size_t) n * kr * sizeof(double));
+    p->heap_j = carve(&cur, (size_t) n * kr * sizeof(int));
     p->heap_top = carve(&cur, (size_t) n * sizeof(double));
-    p->col_best = carve(&cur, (size_t) m * CAND_PER_COL * sizeof(int));
+    p->col_best = carve(&cur, (size_t) m * kc * sizeof(int));
     p->row_pick_start = carve(&cur, ((size_t) m + 1) * sizeof(int));
-    p->row_pick = carve(&cur, (size_t) n * CAND_PER_ROW * sizeof(int));
+    p->row_pick = carve(&cur, (size_t) n * kr * sizeof(int));
   }
 
-  double cmax = max_abs_cost(C, p->E);
-  /* A unit routed row -> root -> column costs art_cost; any real path is
-   * cheaper once art_cost exceeds the spread of C, so no artificial flow
-   * survives at the optimum of a balanced problem. */
-  p->art_cost = cmax > 0 ? 3 * cmax : 1;
   p->pivots = 0;
   p->next_arc = 0;
   double bs = sqrt((double) p->E);
   p->block = bs < 10 ? 10 : (R_xlen_t) bs;
   if (p->block > p->E) p->block = p->E;
   p->done = 0;
-  build_initial_tree(p);
-  build_candidates(p);
+  p->lap = NULL;
+  p->use_lap = 0;
+  p->lap_work = 0;
+  p->tree_ready = 0;
+  if (n == m) {
+    p->lap = ot_assign_init(carve(&cur, ot_assign_bytes(n)), n, C);
+    /* equal masses everywhere: the vertices are the permutations (times
+     * the mass), and the assignment solver applies */
+    int uniform = a[0] > 0;
+    for (int i = 1; i < n && uniform; i++) uniform = a[i] == a[0];
+    for (int j = 0; j < m && uniform; j++) uniform = b[j] == a[0];
+    p->use_lap = uniform;
+  }
+  if (!p->use_lap) {
+    p->cand_cap = (R_xlen_t) cand_capacity(n, m, CAND_PER_ROW, CAND_PER_COL);
+    build_initial_tree(p);
+    build_candidates(p);
+    p->tree_ready = 1;
+  } else {
+    p->cand_kr = LAP_PER_ROW;
+    p->cand_kc = LAP_PER_COL;
+    p->cand_cap = (R_xlen_t) cand_capacity(n, m, LAP_PER_ROW, LAP_PER_COL);
+    lap_graph(p);
+  }
   return p;
 }
 
-double ot_pivots(const ot_problem *p) { return p->pivots; }
+double ot_pivots(const ot_problem *p) {
+  return p->pivots + p->lap_work + (p->use_lap ? ot_assign_work(p->lap) : 0);
+}
+
+/* leave the assignment solver: the simplex from its initial tree */
+static void simplex_cold(ot_problem *p) {
+  if (p->use_lap) p->lap_work = ot_assign_work(p->lap);
+  p->use_lap = 0;
+  p->done = 0;
+  p->next_arc = 0;
+  p->cand_kr = CAND_PER_ROW;
+  p->cand_kc = CAND_PER_COL;
+  p->cand_cap = (R_xlen_t) cand_capacity(p->n, p->m, CAND_PER_ROW, CAND_PER_COL);
+  build_initial_tree(p);
+  build_candidates(p);
+  p->tree_ready = 1;
+}
 
 void ot_set_pricing(ot_problem *p, int mode) {
+  if (mode != OT_PRICE_AUTO && !p->tree_ready) simplex_cold(p);
   if (mode == OT_PRICE_DENSE) p->use_cand = 0;
   if (mode == OT_PRICE_NO_ROOM) p->cand_cap = p->n_cand;
 }
@@ -684,6 +769,20 @@ static void recompute_from_tree(ot_problem *p) {
 }
 
 void ot_restart(ot_problem *p) {
+  if (p->use_lap) {
+    /* the graph keeps its arcs (a rotation step moves few optimal arcs far;
+     * the certificate pass adds what is missing) with their new costs: a
+     * gather of the list, not a rebuild over all of C */
+    if (p->cand_cap > 0) {
+      const int n = p->n;
+      for (R_xlen_t k = 0; k < p->n_cand; k++)
+        p->cand_c[k] = p->C[(R_xlen_t) (p->cand_t[k] - n) * n + p->cand_s[k]];
+    }
+    ot_assign_refresh(p->lap);
+    ot_assign_restart(p->lap);
+    p->done = 0;
+    return;
+  }
   /* the tree and its flows stay primal feasible when only C changed: new
    * potentials from the tree, and pricing starts over */
   double cmax = max_abs_cost(p->C, p->E);
@@ -697,6 +796,15 @@ void ot_restart(ot_problem *p) {
 int ot_run(ot_problem *p, double budget) {
   if (p->done) return OT_OPTIMAL;
   double spent = 0;
+  if (p->use_lap) {
+    double before = ot_assign_work(p->lap);
+    int st = ot_assign_run(p->lap, budget);
+    if (st == OT_OPTIMAL) p->done = 1;
+    if (st != OT_ASSIGN_GAVE_UP) return st;
+    spent = ot_assign_work(p->lap) - before;
+    simplex_cold(p);
+    if (budget > 0 && spent >= budget) return OT_RUNNING;
+  }
   int verified = 0;
   for (;;) {
     R_xlen_t in = find_entering(p);
@@ -732,6 +840,32 @@ int ot_extract(const ot_problem *p, double mass_scale, int *fi, int *fj,
   const int n = p->n, m = p->m, N = p->N;
   int nnz = 0;
   double obj = 0;
+  if (p->use_lap) {
+    /* the permutation, column by column, each arc carrying a row's mass */
+    int *perm = p->path;
+    ot_assign_solution(p->lap, perm, u, v);
+    for (int j = 0; j < m; j++) {
+      fi[j] = perm[j];
+      fj[j] = j;
+      fx[j] = p->a[perm[j]] * mass_scale;
+      obj += p->C[perm[j] + (R_xlen_t) j * n] * fx[j];
+    }
+    nnz = m;
+    double sa = 0, sb = 0, au = 0, bv = 0;
+    for (int i = 0; i < n; i++) {
+      sa += p->a[i];
+      au += p->a[i] * u[i];
+    }
+    for (int j = 0; j < m; j++) {
+      sb += p->b[j];
+      bv += p->b[j] * v[j];
+    }
+    double shift = (sa + sb) > 0 ? (au - bv) / (sa + sb) : 0;
+    for (int i = 0; i < n; i++) u[i] -= shift;
+    for (int j = 0; j < m; j++) v[j] += shift;
+    *cost = obj;
+    return nnz;
+  }
   /* walk the tree in preorder: a deterministic order */
   for (int x = p->thread[N]; x != N; x = p->thread[x]) {
     R_xlen_t e = p->pred[x];

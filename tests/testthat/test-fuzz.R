@@ -221,8 +221,12 @@ test_that("ffi_ot_exact reports non-finite costs and infeasible masses by status
   expect_false(run(matrix(1, 2, 2), c(Inf, 1), c(Inf, 1)) == 0L)
   expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), "a", 0L),
                "ffi_ot_exact")
-  expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), 1, 3L),
+  expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), 1, 4L),
                "ffi_ot_exact")
+  # square uniform problems (the assignment solver) and pricing 3 (the simplex)
+  expect_false(run(matrix(NaN, 3, 3), rep(1, 3), rep(1, 3)) == 0L)
+  expect_false(run(matrix(c(1, Inf, 2, 3), 2, 2), c(2, 2), c(2, 2)) == 0L)
+  expect_false(.Call(C("ot_exact"), matrix(NaN, 2, 2), c(1, 1), c(1, 1), 1, 3L)$status == 0L)
 })
 
 test_that("ot_exact: random feasible problems give certified optimal vertices", {

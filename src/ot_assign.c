@@ -1,0 +1,786 @@
+/* The square uniform case of exact OT (n x n, every mass equal) as a linear
+ * assignment problem, solved by shortest augmenting paths (Jonker and
+ * Volgenant 1987: column reduction, reduction transfer, augmenting row
+ * reduction, then Dijkstra augmentations), behind the ot_problem API of
+ * ot_simplex.c.
+ *
+ * Layout.  The LAP "rows" r are the columns of C and the LAP "columns" c its
+ * rows, so that a(r, c) = C[c + r n] and every row scan reads C in memory
+ * order.  y[c] is the LAP row assigned to column c, x[r] the column of row
+ * r (-1: free); v[c] are the column duals, u[r] the row duals.
+ *
+ * Invariants:
+ *  - dual feasibility is implicit: u[r] = min_c (a(r, c) - v[c]);
+ *  - every assigned row r attains its minimum at x[r], up to the tolerance
+ *    tol(r) = 64 DBL_EPSILON max(|a(r, x[r])|, |v[x[r]]|, |u[r]|) (the rule
+ *    the simplex uses to call a reduced cost negative);
+ *  - the assignment is a partial permutation (x and y inverse).
+ * Column reduction, reduction transfer, augmenting row reduction and the
+ * Dijkstra price updates keep these (in exact arithmetic); each augmentation
+ * assigns one more row.  Optimality is declared only by the "reduce" pass,
+ * which recomputes u[r] from C and v for every row, frees every assigned
+ * row whose arc is more than tol(r) above its row minimum, and passes only
+ * when it frees none: then u[r] := a(r, x[r]) - v[x[r]] gives exact
+ * complementary slackness and every reduced cost a(r, c) - u[r] - v[c] is
+ * >= -tol(r): the certificate, from C itself, of the permutation.  A
+ * failing pass sends the freed rows back to augmentation; after
+ * ASSIGN_MAX_REPAIRS failures the caller falls back to the simplex.
+ *
+ * Search graph.  From 65536 arcs on, ot_simplex.c hands over its candidate
+ * list (per column of C its 16 cheapest rows and the rows that have it among
+ * their 4 cheapest); reduction transfer, augmenting row reduction and the
+ * augmentations (Dijkstra with a binary heap) read only those arcs.  The
+ * reduce pass still reads every arc: a row it frees gains its ASSIGN_GROW
+ * best arcs (least a - v) that it lacks, and is searched densely once it
+ * has gained ASSIGN_EXTRA; a source row whose search finds no free column
+ * goes dense too.  Smaller problems are searched densely (the LAPJV column
+ * lists).  The graph only decides where the search looks first: optimality
+ * is still declared by the pass over all of C.
+ *
+ * Warm restart after C changed in place: keep v, the assignment and the
+ * search graph (its arcs take their new costs), and run the reduce pass on
+ * the new costs (rows whose arc is no longer minimal are freed and gain
+ * arcs), then augmenting row reduction and augmentations on them.
+ *
+ * Work is counted in row scans (n arc prices, about the cost of a simplex
+ * pivot's pricing on an n x n problem: sqrt(n n) arcs); the solver stops
+ * after `budget` of them and resumes exactly where it stopped, so the result
+ * does not depend on how the work was sliced.  Ties go to the lowest index.
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+#include "hotalign.h"
+
+/* verify passes that may fail (round-off) before giving up on the LAP */
+#define ASSIGN_MAX_REPAIRS 8
+/* row scans of augmenting row reduction, per row: beyond, augment */
+#define ASSIGN_ARR_SCANS 2
+/* arcs a row may gain from the reduce pass before it is searched densely,
+ * and how many (its best) it gains at a time */
+#define ASSIGN_EXTRA 24
+#ifndef ASSIGN_ARR_AFTER_REDUCE
+#define ASSIGN_ARR_AFTER_REDUCE 1
+#endif
+#define ASSIGN_GROW 4
+
+enum {
+  PH_COLRED = 0,  /* column minima, one row at a time */
+  PH_TRANSFER,    /* reduction transfer, one row at a time */
+  PH_ARR,         /* augmenting row reduction */
+  PH_AUG_START,   /* Dijkstra from the next free row */
+  PH_AUG_STEP,    /* one Dijkstra step */
+  PH_REDUCE,      /* verify / warm-start pass, one row at a time */
+  PH_DONE
+};
+
+struct ot_assign {
+  int n;
+  const double *C;
+  int *x, *y, *pred, *col, *free_rows, *next_free;
+  double *u, *v, *d;
+  int phase, r;          /* phase, and the row of row-wise phases */
+  int n_free, f_at;      /* free rows (free_rows[0 .. n_free)), next one */
+  int n_next;            /* rows freed for the next round */
+  /* augmenting row reduction */
+  int arr_pass, arr_k, arr_prev, arr_scans;
+  /* Dijkstra */
+  int src, low, up, last, end;
+  double dmin;
+  int repairs, reduce_freed, after_aug;
+  double work;
+  /* sparse graph (NULL: dense): LAP row r's arcs are adj_c[k] / adj_a[k]
+   * for k in adj_start[r] .. adj_start[r + 1]; rows with dense[r] use all */
+  const int *adj_start, *adj_c;
+  const double *adj_a;
+  unsigned char *dense;
+  int *heap, *hpos, *touched;
+  int n_heap, n_touched, n_done, n_densified;
+  int nonfinite;         /* the reduce pass met a non-finite cost or dual */
+  /* arcs added by the reduce pass: ASSIGN_EXTRA per row (then dense) */
+  int *ext_n, *ext_c;
+  double *ext_a;
+};
+
+static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
+
+size_t ot_assign_bytes(int n) {
+  size_t N = (size_t) n;
+  return align16(sizeof(ot_assign)) + 10 * align16(N * sizeof(int)) +
+         3 * align16(N * sizeof(double)) + align16(N) +
+         align16(N * ASSIGN_EXTRA * sizeof(int)) +
+         align16(N * ASSIGN_EXTRA * sizeof(double));
+}
+
+static void *carve(char **cursor, size_t bytes) {
+  void *p = *cursor;
+  *cursor += align16(bytes);
+  return p;
+}
+
+/* a cold start: nothing assigned, column reduction next */
+static void assign_reset(ot_assign *s) {
+  const int n = s->n;
+  for (int c = 0; c < n; c++) {
+    s->v[c] = HUGE_VAL;
+    s->col[c] = 0;   /* arg min of column c so far */
+    s->x[c] = s->y[c] = -1;
+  }
+  s->phase = PH_COLRED;
+  s->r = 0;
+  s->n_free = s->f_at = s->n_next = 0;
+  s->repairs = 0;
+  s->after_aug = 0;
+  for (int c = 0; c < n; c++) {
+    s->hpos[c] = -1;
+    s->d[c] = HUGE_VAL;
+  }
+  s->n_touched = s->n_heap = 0;
+  s->nonfinite = 0;
+}
+
+/* The arcs searched by the augmentations, augmenting row reduction and
+ * reduction transfer (the reduce pass always reads all of C).  Rows are
+ * made dense when the reduce pass finds their best arc outside the graph. */
+void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
+                         const double *adj_a) {
+  s->adj_start = start;
+  s->adj_c = adj_c;
+  s->adj_a = adj_a;
+  memset(s->dense, start == NULL, (size_t) s->n);
+  memset(s->ext_n, 0, sizeof(int) * (size_t) s->n);
+}
+
+/* the arcs of sparse row r: the graph's, then the added ones */
+#define FOR_ARCS(s_, r_, c_, a_, body)                                         \
+  do {                                                                         \
+    for (int k_ = (s_)->adj_start[r_]; k_ < (s_)->adj_start[(r_) + 1]; k_++) { \
+      int c_ = (s_)->adj_c[k_];                                                \
+      double a_ = (s_)->adj_a[k_];                                             \
+      body;                                                                    \
+    }                                                                          \
+    const int *ec_ = (s_)->ext_c + (size_t) (r_) * ASSIGN_EXTRA;               \
+    const double *ea_ = (s_)->ext_a + (size_t) (r_) * ASSIGN_EXTRA;            \
+    for (int k_ = 0; k_ < (s_)->ext_n[r_]; k_++) {                             \
+      int c_ = ec_[k_];                                                        \
+      double a_ = ea_[k_];                                                     \
+      body;                                                                    \
+    }                                                                          \
+  } while (0)
+
+ot_assign *ot_assign_init(void *work, int n, const double *C) {
+  char *cur = (char *) work;
+  ot_assign *s = carve(&cur, sizeof(ot_assign));
+  size_t N = (size_t) n;
+  s->n = n;
+  s->C = C;
+  s->x = carve(&cur, N * sizeof(int));
+  s->y = carve(&cur, N * sizeof(int));
+  s->pred = carve(&cur, N * sizeof(int));
+  s->col = carve(&cur, N * sizeof(int));
+  s->free_rows = carve(&cur, N * sizeof(int));
+  s->next_free = carve(&cur, N * sizeof(int));
+  s->u = carve(&cur, N * sizeof(double));
+  s->v = carve(&cur, N * sizeof(double));
+  s->d = carve(&cur, N * sizeof(double));
+  s->heap = carve(&cur, N * sizeof(int));
+  s->hpos = carve(&cur, N * sizeof(int));
+  s->touched = carve(&cur, N * sizeof(int));
+  s->dense = carve(&cur, N);
+  s->ext_n = carve(&cur, N * sizeof(int));
+  s->ext_c = carve(&cur, N * ASSIGN_EXTRA * sizeof(int));
+  s->ext_a = carve(&cur, N * ASSIGN_EXTRA * sizeof(double));
+  s->adj_start = s->adj_c = NULL;
+  s->adj_a = NULL;
+  s->work = 0;
+  ot_assign_set_graph(s, NULL, NULL, NULL);
+  assign_reset(s);
+  return s;
+}
+
+void ot_assign_restart(ot_assign *s) {
+  /* v and the assignment stay; the reduce pass frees what no longer fits */
+  if (s->phase != PH_DONE) { /* stopped mid-run: nothing to keep */
+    assign_reset(s);
+    return;
+  }
+  s->phase = PH_REDUCE;
+  s->r = 0;
+  s->n_next = 0;
+  s->n_densified = 0;
+  s->repairs = 0;
+  s->after_aug = 0;
+  s->nonfinite = 0;
+}
+
+/* after C changed in place: the added arcs take their new costs */
+void ot_assign_refresh(ot_assign *s) {
+  const int n = s->n;
+  if (!s->adj_start) return;
+  for (int r = 0; r < n; r++) {
+    const double *row = s->C + (R_xlen_t) r * n;
+    int *ec = s->ext_c + (size_t) r * ASSIGN_EXTRA;
+    double *ea = s->ext_a + (size_t) r * ASSIGN_EXTRA;
+    for (int k = 0; k < s->ext_n[r]; k++) ea[k] = row[ec[k]];
+  }
+}
+
+double ot_assign_work(const ot_assign *s) { return s->work; }
+
+static inline double tol_of(double a, double v, double u) {
+  double t = fabs(a);
+  if (fabs(v) > t) t = fabs(v);
+  if (fabs(u) > t) t = fabs(u);
+  return 64 * DBL_EPSILON * t;
+}
+
+/* min over c of row[c] - v[c], four running minima kept in registers; *bad
+ * becomes non-zero when an entry (or dual) is not finite (NaN or Inf
+ * spreads through the sum of h * 0) */
+static inline double row_min(const double *row, const double *v, int n, int *bad) {
+  double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL, z = 0;
+  int c = 0;
+  for (; c + 4 <= n; c += 4) {
+    double h0 = row[c] - v[c], h1 = row[c + 1] - v[c + 1];
+    double h2 = row[c + 2] - v[c + 2], h3 = row[c + 3] - v[c + 3];
+    z += (h0 + h1 + h2 + h3) * 0.0;
+    l0 = h0 < l0 ? h0 : l0;
+    l1 = h1 < l1 ? h1 : l1;
+    l2 = h2 < l2 ? h2 : l2;
+    l3 = h3 < l3 ? h3 : l3;
+  }
+  for (; c < n; c++) {
+    double h = row[c] - v[c];
+    z += h * 0.0;
+    l0 = h < l0 ? h : l0;
+  }
+  double a = l0 < l1 ? l0 : l1, b = l2 < l3 ? l2 : l3;
+  if (z != 0) *bad = 1; /* z is 0 or NaN */
+  return b < a ? b : a;
+}
+
+/* column reduction: v[c] = min_r a(r, c) over the rows read so far, col[c]
+ * its first arg min */
+static void colred_row(ot_assign *s, int r) {
+  const int n = s->n;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double *v = s->v;
+  int *arg = s->col;
+  for (int c = 0; c < n; c++) {
+    if (row[c] < v[c]) {
+      v[c] = row[c];
+      arg[c] = r;
+    }
+  }
+}
+
+/* after the column minima: assign each column to its arg min row, in
+ * reverse column order, a row keeping the column with the smallest minimum
+ * (Jonker-Volgenant); `pred` counts the columns each row is the arg min of */
+static void colred_assign(ot_assign *s) {
+  const int n = s->n;
+  int *x = s->x, *y = s->y, *matches = s->pred;
+  for (int r = 0; r < n; r++) matches[r] = 0;
+  for (int c = n - 1; c >= 0; c--) {
+    int r = s->col[c];
+    if (++matches[r] == 1) {
+      x[r] = c;
+      y[c] = r;
+    } else if (s->v[c] < s->v[x[r]]) {
+      y[x[r]] = -1;
+      x[r] = c;
+      y[c] = r;
+    } else {
+      y[c] = -1;
+    }
+  }
+}
+
+/* reduction transfer for row r: a row that is the arg min of exactly one
+ * column lowers that column's dual to its second-best reduced cost */
+static void transfer_row(ot_assign *s, int r) {
+  const int n = s->n;
+  if (s->pred[r] == 0) {
+    s->free_rows[s->n_free++] = r;
+    return;
+  }
+  if (s->pred[r] != 1 || n == 1) return;
+  const int c1 = s->x[r];
+  double mn = HUGE_VAL;
+  if (s->dense[r]) {
+    const double *row = s->C + (R_xlen_t) r * n;
+    for (int c = 0; c < n; c++) {
+      if (c == c1) continue;
+      double h = row[c] - s->v[c];
+      if (h < mn) mn = h;
+    }
+  } else {
+    FOR_ARCS(s, r, c, a, {
+      double h = a - s->v[c];
+      if (c != c1 && h < mn) mn = h;
+    });
+  }
+  if (mn < HUGE_VAL) s->v[c1] -= mn;
+}
+
+/* one step of augmenting row reduction on free row i: it takes its best
+ * column, whose dual drops so that the second best ties; the row that held
+ * the column is freed (processed next when the dual dropped, else later).
+ * Returns the freed row or -1, and *again = 1 when it goes next. */
+static int arr_step(ot_assign *s, int i, int *again) {
+  const int n = s->n;
+  double *v = s->v;
+  int *x = s->x, *y = s->y;
+  double umin = HUGE_VAL, usub = HUGE_VAL;
+  int j1 = -1, j2 = -1;
+#define ARR_ARC(c_, a_)                                                         \
+  do {                                                                         \
+    double h = (a_) - v[c_];                                                   \
+    if (h < usub) {                                                            \
+      if (h >= umin) {                                                         \
+        usub = h;                                                              \
+        j2 = (c_);                                                             \
+      } else {                                                                 \
+        usub = umin;                                                           \
+        umin = h;                                                              \
+        j2 = j1;                                                               \
+        j1 = (c_);                                                             \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+  if (s->dense[i]) {
+    const double *row = s->C + (R_xlen_t) i * n;
+    for (int c = 0; c < n; c++) ARR_ARC(c, row[c]);
+  } else {
+    FOR_ARCS(s, i, c, a, ARR_ARC(c, a));
+  }
+#undef ARR_ARC
+  *again = 0;
+  if (j1 < 0) return i; /* no arcs: stays free (augmentation goes dense) */
+  int i0 = y[j1];
+  if (umin < usub) {
+    v[j1] -= usub - umin;
+    *again = 1;
+  } else if (i0 >= 0 && j2 >= 0) {
+    j1 = j2;
+    i0 = y[j2];
+  }
+  if (i0 >= 0) x[i0] = -1;
+  y[j1] = i;
+  x[i] = j1;
+  return i0;
+}
+
+/* ---- sparse augmentation: Dijkstra with a binary heap over the reached
+ * columns (d, then free columns first, then index), on the graph's arcs;
+ * hpos[c] = heap position, -1 unreached, -2 final. */
+static inline int heap_less(const ot_assign *s, int a, int b) {
+  if (s->d[a] != s->d[b]) return s->d[a] < s->d[b];
+  int fa = s->y[a] < 0, fb = s->y[b] < 0;
+  if (fa != fb) return fa;
+  return a < b;
+}
+/* column c, at heap position k (or a new last one), moves up */
+static void heap_up(ot_assign *s, int k, int c) {
+  int *h = s->heap, *pos = s->hpos;
+  while (k > 0) {
+    int par = (k - 1) / 2;
+    if (!heap_less(s, c, h[par])) break;
+    h[k] = h[par];
+    pos[h[k]] = k;
+    k = par;
+  }
+  h[k] = c;
+  pos[c] = k;
+}
+static int heap_pop(ot_assign *s) {
+  int *h = s->heap, *pos = s->hpos, top = h[0], c = h[--s->n_heap];
+  int k = 0, n = s->n_heap;
+  for (;;) {
+    int ch = 2 * k + 1;
+    if (ch >= n) break;
+    if (ch + 1 < n && heap_less(s, h[ch + 1], h[ch])) ch++;
+    if (!heap_less(s, h[ch], c)) break;
+    h[k] = h[ch];
+    pos[h[k]] = k;
+    k = ch;
+  }
+  if (n > 0) {
+    h[k] = c;
+    pos[c] = k;
+  }
+  pos[top] = -2;
+  return top;
+}
+static inline void sp_relax(ot_assign *s, int i, int c, double nd) {
+  int hp = s->hpos[c];
+  if (hp == -2 || !(nd < s->d[c])) return;
+  s->d[c] = nd;
+  s->pred[c] = i;
+  if (hp == -1) {
+    s->touched[s->n_touched++] = c;
+    hp = s->n_heap++;
+  }
+  heap_up(s, hp, c);
+}
+/* relax the arcs of row i at offset h (d = a - v - h); returns the arcs read */
+static double sp_scan(ot_assign *s, int i, double h) {
+  const int n = s->n;
+  const double *v = s->v;
+  if (s->dense[i]) {
+    const double *row = s->C + (R_xlen_t) i * n;
+    for (int c = 0; c < n; c++) sp_relax(s, i, c, row[c] - v[c] - h);
+    return 1;
+  }
+  FOR_ARCS(s, i, c, a, sp_relax(s, i, c, a - v[c] - h));
+  return (double) (s->adj_start[i + 1] - s->adj_start[i] + s->ext_n[i]) / n;
+}
+static double sp_start(ot_assign *s, int f) {
+  for (int t = 0; t < s->n_touched; t++) {
+    s->hpos[s->touched[t]] = -1;
+    s->d[s->touched[t]] = HUGE_VAL;
+  }
+  s->n_touched = s->n_heap = s->n_done = 0;
+  s->src = f;
+  s->end = -1;
+  return sp_scan(s, f, 0);
+}
+/* one step: returns 1 when a free column is final (s->end), -1 when the
+ * reachable graph has none (the source then goes dense), 0 otherwise;
+ * *work receives the arcs read (in row scans) */
+static int sp_step(ot_assign *s, double *work) {
+  *work = 0;
+  if (s->n_heap == 0) return -1;
+  int c = heap_pop(s);
+  double D = s->d[c];
+  if (s->y[c] < 0) {
+    s->end = c;
+    s->dmin = D;
+    return 1;
+  }
+  s->col[s->n_done++] = c;
+  int i = s->y[c];
+  double h = s->C[(R_xlen_t) i * s->n + c] - s->v[c] - D;
+  *work = sp_scan(s, i, h);
+  return 0;
+}
+static void sp_finish(ot_assign *s) {
+  int *x = s->x, *y = s->y;
+  const double mn = s->dmin;
+  for (int k = 0; k < s->n_done; k++) {
+    int j = s->col[k];
+    s->v[j] += s->d[j] - mn;
+  }
+  int j = s->end, i;
+  do {
+    i = s->pred[j];
+    y[j] = i;
+    int k = x[i];
+    x[i] = j;
+    j = k;
+  } while (i != s->src);
+}
+
+/* Dijkstra start from free row f: d[c] = reduced distance, all columns
+ * unscanned */
+static void aug_start(ot_assign *s, int f) {
+  const int n = s->n;
+  const double *row = s->C + (R_xlen_t) f * n;
+  for (int c = 0; c < n; c++) {
+    s->d[c] = row[c] - s->v[c];
+    s->pred[c] = f;
+    s->col[c] = c;
+  }
+  s->src = f;
+  s->low = s->up = 0;
+  s->end = -1;
+}
+
+/* One Dijkstra step.  col[0 .. low) are scanned (final distances),
+ * col[low .. up) are at the current minimum distance dmin, waiting, and
+ * col[up .. n) are the rest.  Returns 1 when a free column is reached
+ * (s->end). */
+static int aug_step(ot_assign *s) {
+  const int n = s->n;
+  int *col = s->col, *y = s->y, *pred = s->pred;
+  double *d = s->d;
+  const double *v = s->v;
+  if (s->up == s->low) {
+    /* the next layer: every unscanned column at the minimum distance */
+    s->last = s->low - 1;
+    int up = s->up, low = s->low;
+    double mn = d[col[up++]];
+    for (int k = up; k < n; k++) {
+      int j = col[k];
+      double h = d[j];
+      if (h <= mn) {
+        if (h < mn) {
+          up = low;
+          mn = h;
+        }
+        col[k] = col[up];
+        col[up++] = j;
+      }
+    }
+    s->up = up;
+    s->dmin = mn;
+    for (int k = low; k < up; k++) {
+      if (y[col[k]] < 0) {
+        s->end = col[k];
+        return 1;
+      }
+    }
+  }
+  /* scan the row assigned to the next waiting column */
+  const int j1 = col[s->low++], i = y[j1];
+  const double *row = s->C + (R_xlen_t) i * n;
+  const double mn = s->dmin, h = row[j1] - v[j1] - mn;
+  int up = s->up;
+  for (int k = up; k < n; k++) {
+    int j = col[k];
+    double v2 = row[j] - v[j] - h;
+    if (v2 < d[j]) {
+      pred[j] = i;
+      if (v2 == mn) {
+        if (y[j] < 0) {
+          d[j] = v2;
+          s->end = j;
+          s->up = up;
+          return 1;
+        }
+        col[k] = col[up];
+        col[up++] = j;
+      }
+      d[j] = v2;
+    }
+  }
+  s->up = up;
+  return 0;
+}
+
+/* after a free column is reached: prices of the scanned columns, then the
+ * alternating path flips */
+static void aug_finish(ot_assign *s) {
+  int *col = s->col, *x = s->x, *y = s->y;
+  const double mn = s->dmin;
+  for (int k = 0; k <= s->last; k++) {
+    int j = col[k];
+    s->v[j] += s->d[j] - mn;
+  }
+  int j = s->end, i;
+  do {
+    i = s->pred[j];
+    y[j] = i;
+    int k = x[i];
+    x[i] = j;
+    j = k;
+  } while (i != s->src);
+}
+
+/* Sparse row r gains its ASSIGN_GROW best arcs (least a - v) that it
+ * lacks; when it has no room left it goes dense.  Returns 1 if it changed. */
+static int grow_row(ot_assign *s, int r) {
+  const int n = s->n;
+  const double *row = s->C + (R_xlen_t) r * n, *v = s->v;
+  double bv[ASSIGN_GROW];
+  int bc[ASSIGN_GROW], nb = 0;
+  for (int c = 0; c < n; c++) {
+    double h = row[c] - v[c];
+    if (nb == ASSIGN_GROW && h >= bv[nb - 1]) continue;
+    int x = nb < ASSIGN_GROW ? nb++ : nb - 1;
+    while (x > 0 && bv[x - 1] > h) {
+      bv[x] = bv[x - 1];
+      bc[x] = bc[x - 1];
+      x--;
+    }
+    bv[x] = h;
+    bc[x] = c;
+  }
+  int changed = 0;
+  for (int t = 0; t < nb; t++) {
+    int found = 0;
+    FOR_ARCS(s, r, c, a, { (void) a; found |= c == bc[t]; });
+    if (found) continue;
+    if (s->ext_n[r] == ASSIGN_EXTRA) {
+      s->dense[r] = 1;
+      return 1;
+    }
+    s->ext_c[(size_t) r * ASSIGN_EXTRA + s->ext_n[r]] = bc[t];
+    s->ext_a[(size_t) r * ASSIGN_EXTRA + s->ext_n[r]] = row[bc[t]];
+    s->ext_n[r]++;
+    changed = 1;
+  }
+  return changed;
+}
+
+/* the reduce pass on row r: its dual from C and v; an assigned row more
+ * than tol above its minimum is freed (a sparse one gains its best arcs) */
+static void reduce_row(ot_assign *s, int r) {
+  const int n = s->n;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double mn = row_min(row, s->v, n, &s->nonfinite);
+  int c = s->x[r];
+  if (c < 0) {
+    if (!s->dense[r]) grow_row(s, r);
+    s->u[r] = mn;
+    s->next_free[s->n_next++] = r;
+    return;
+  }
+  double h = row[c] - s->v[c];
+  if (h - mn > tol_of(row[c], s->v[c], mn)) {
+    s->x[r] = -1;
+    s->y[c] = -1;
+    s->u[r] = mn;
+    s->next_free[s->n_next++] = r;
+    if (!s->dense[r] && grow_row(s, r)) s->n_densified++;
+    return;
+  }
+  s->u[r] = h; /* exact complementary slackness on the assigned arc */
+}
+
+int ot_assign_run(ot_assign *s, double budget) {
+  const int n = s->n;
+  double spent = 0;
+  while (s->phase != PH_DONE) {
+    if (budget > 0 && spent >= budget) {
+      s->work += spent;
+      return OT_RUNNING;
+    }
+    switch (s->phase) {
+    case PH_COLRED:
+      colred_row(s, s->r++);
+      spent += 1;
+      if (s->r == n) {
+        colred_assign(s);
+        s->r = 0;
+        s->n_free = 0;
+        s->phase = PH_TRANSFER;
+      }
+      break;
+    case PH_TRANSFER:
+      transfer_row(s, s->r++);
+      spent += 1;
+      if (s->r == n) {
+        s->arr_pass = 0;
+        s->arr_k = 0;
+        s->arr_prev = s->n_free;
+        s->arr_scans = 0;
+        s->n_next = 0;
+        s->phase = s->n_free > 0 ? PH_ARR : PH_REDUCE;
+        s->r = 0;
+      }
+      break;
+    case PH_ARR: {
+      /* two passes over the free rows; a pass reads free_rows[arr_k ..
+       * arr_prev) and writes the rows it frees for the next pass at
+       * free_rows[0 .. n_next) (never ahead of arr_k) */
+      if (s->arr_k < s->arr_prev && s->arr_scans < ASSIGN_ARR_SCANS * n) {
+        int i = s->free_rows[s->arr_k++], again;
+        int i0 = arr_step(s, i, &again);
+        spent += 1;
+        s->arr_scans++;
+        if (i0 >= 0) {
+          if (again) s->free_rows[--s->arr_k] = i0;
+          else s->free_rows[s->n_next++] = i0;
+        }
+        break;
+      }
+      /* pass over (or scans used up: the rest stays free) */
+      while (s->arr_k < s->arr_prev) s->free_rows[s->n_next++] = s->free_rows[s->arr_k++];
+      s->arr_pass++;
+      s->n_free = s->n_next;
+      s->n_next = 0;
+      s->arr_k = 0;
+      s->arr_prev = s->n_free;
+      if (s->arr_pass >= 2 || s->n_free == 0 || s->arr_scans >= ASSIGN_ARR_SCANS * n) {
+        s->f_at = 0;
+        s->phase = s->n_free > 0 ? PH_AUG_START : PH_REDUCE;
+        s->r = 0;
+      }
+      break;
+    }
+    case PH_AUG_START:
+      if (s->f_at == s->n_free) {
+        s->phase = PH_REDUCE;
+        s->r = 0;
+        s->n_next = 0;
+        s->n_densified = 0;
+        s->after_aug = 1;
+        break;
+      }
+      if (s->adj_start) spent += sp_start(s, s->free_rows[s->f_at++]);
+      else {
+        aug_start(s, s->free_rows[s->f_at++]);
+        spent += 1;
+      }
+      s->phase = PH_AUG_STEP;
+      break;
+    case PH_AUG_STEP:
+      if (s->adj_start) {
+        double w;
+        int st = sp_step(s, &w);
+        spent += w + 1.0 / 64;
+        if (st == 1) {
+          sp_finish(s);
+          s->phase = PH_AUG_START;
+        } else if (st < 0) { /* no free column reachable: the source goes dense */
+          s->dense[s->src] = 1;
+          spent += sp_start(s, s->src);
+        }
+        break;
+      }
+      spent += 1;
+      if (aug_step(s)) {
+        aug_finish(s);
+        s->phase = PH_AUG_START;
+      }
+      break;
+    case PH_REDUCE:
+      reduce_row(s, s->r++);
+      spent += 1;
+      if (s->r == n) {
+        if (s->nonfinite) { /* not a finite problem: the simplex reports it */
+          s->work += spent;
+          return OT_ASSIGN_GAVE_UP;
+        }
+        if (s->n_next == 0) {
+          s->phase = PH_DONE;
+          break;
+        }
+        if (s->after_aug && s->n_densified == 0 && ++s->repairs > ASSIGN_MAX_REPAIRS) {
+          s->work += spent;
+          return OT_ASSIGN_GAVE_UP;
+        }
+        memcpy(s->free_rows, s->next_free, sizeof(int) * (size_t) s->n_next);
+        s->n_free = s->n_next;
+        s->n_next = 0;
+        s->f_at = 0;
+#if ASSIGN_ARR_AFTER_REDUCE
+        /* the freed rows first try augmenting row reduction (cheap, and
+         * most settle there after a warm restart) */
+        s->arr_pass = 0;
+        s->arr_k = 0;
+        s->arr_prev = s->n_free;
+        s->arr_scans = 0;
+        s->phase = PH_ARR;
+#else
+        s->phase = PH_AUG_START;
+#endif
+      }
+      break;
+    }
+  }
+  s->work += spent;
+  return OT_OPTIMAL;
+}
+
+/* The solution, in the orientation of C: rows i = LAP columns, columns j =
+ * LAP rows.  perm[j] = row assigned to column j; ui[i] = v[i], vj[j] = u[j]
+ * (reduced cost C[i, j] - ui[i] - vj[j]). */
+void ot_assign_solution(const ot_assign *s, int *perm, double *ui, double *vj) {
+  for (int j = 0; j < s->n; j++) {
+    perm[j] = s->x[j];
+    vj[j] = s->u[j];
+  }
+  for (int i = 0; i < s->n; i++) ui[i] = s->v[i];
+}

@@ -1,0 +1,221 @@
+# The assignment solver of square uniform problems (src/ot_assign.c, behind
+# the ot_problem API): shortest augmenting paths, on the whole matrix below
+# 65536 arcs and on the candidate graph (grown by the certificate pass) above.
+# It must give the same optimum as the network simplex (pricing 3 forces the
+# simplex) and as the independent references, with a full certificate; warm
+# restarts (ot_restart() after the costs change in place, as HOT+R does)
+# must give the cold optimum; and any budget of work per ot_run() call must
+# give bit-identical results.
+
+# solves costs[[1]] cold, then restarts on each next cost in the same buffer
+ot_seq <- function(costs, pricing = 0L, budget = 0, a = NULL, b = NULL) {
+  n <- nrow(costs[[1]])
+  m <- ncol(costs[[1]])
+  if (is.null(a)) {
+    a <- rep(as.double(m), n)
+    b <- rep(as.double(n), m)
+    scale <- 1 / (as.double(n) * m)
+  } else {
+    scale <- 1
+  }
+  .Call(hotalign:::C_ffi_ot_sequence, costs, a, b, scale, as.integer(pricing),
+        as.double(budget))
+}
+
+# one solve of a sequence as an "ot_plan", for check_ot_certificate()
+as_plan <- function(r, C) {
+  structure(list(plan = hotalign:::plan_matrix(r$i, r$j, r$x, dim(C)),
+                 cost = r$cost, u = r$u, v = r$v, iterations = r$pivots),
+            class = "ot_plan")
+}
+
+expect_lap_optimum <- function(C, ref_cost = NULL) {
+  res <- ot_seq(list(C), 0L)[[1]]
+  sim <- ot_seq(list(C), 3L)[[1]]
+  expect_identical(res$status, 0L)
+  check_ot_certificate(C, NULL, NULL, as_plan(res, C))
+  # a permutation plan: n entries of 1/n
+  expect_identical(sort(res$i), seq_len(nrow(C)))
+  expect_identical(sort(res$j), seq_len(ncol(C)))
+  scale <- max(abs(res$cost), 1e-300)
+  expect_lte(abs(res$cost - sim$cost), 1e-12 * scale)
+  if (!is.null(ref_cost)) expect_lte(abs(res$cost - ref_cost), 1e-12 * scale)
+  invisible(res)
+}
+
+corr_cost <- function(T, n, shared = 0.5) {
+  A <- matrix(stats::rnorm(T * n), T, n)
+  B <- matrix(stats::rnorm(T * n), T, n) + shared * A
+  1 - stats::cor(A, B)
+}
+
+test_that("small square problems agree with brute force (dense search)", {
+  set.seed(8101)
+  for (n in 1:7) for (rep in 1:3) {
+    C <- matrix(stats::runif(n * n), n, n)
+    expect_lap_optimum(C, ref_assignment_bruteforce(C)$value)
+    Ci <- matrix(as.double(sample(0:2, n * n, TRUE)), n, n)
+    expect_lap_optimum(Ci, ref_assignment_bruteforce(Ci)$value)
+  }
+})
+
+test_that("medium square problems agree with clue and lpSolve, dense and sparse search", {
+  skip_if_not_installed("clue")
+  set.seed(8102)
+  for (n in c(40, 200, 300, 500)) { # 300 and 500: above 65536 arcs, sparse
+    C <- corr_cost(40, n)
+    perm <- as.integer(clue::solve_LSAP(C))
+    expect_lap_optimum(C, sum(C[cbind(seq_len(n), perm)]) / n)
+  }
+  skip_if_not_installed("lpSolve")
+  C <- corr_cost(20, 30)
+  lp <- lpSolve::lp.transport(C, "min", rep("==", 30), rep(1, 30), rep("==", 30),
+                              rep(1, 30))
+  expect_lap_optimum(C, lp$objval / 30)
+})
+
+test_that("degenerate costs: integer ties, all equal, constant lines", {
+  skip_if_not_installed("clue")
+  set.seed(8103)
+  for (n in c(60, 300)) {
+    C <- matrix(as.double(sample(0:3, n * n, TRUE)), n, n)
+    perm <- as.integer(clue::solve_LSAP(C))
+    expect_lap_optimum(C, sum(C[cbind(seq_len(n), perm)]) / n)
+    expect_lap_optimum(matrix(1, n, n), 1)
+    C2 <- corr_cost(30, n)
+    C2[, 1:20] <- 1
+    C2[1:10, ] <- 0.5
+    perm <- as.integer(clue::solve_LSAP(C2))
+    expect_lap_optimum(C2, sum(C2[cbind(seq_len(n), perm)]) / n)
+  }
+})
+
+test_that("additive costs (the graph lacks the optimum's arcs) grow the graph", {
+  skip_if_not_installed("clue")
+  set.seed(8104)
+  n <- 300
+  C <- outer(stats::runif(n), stats::runif(n), "+") +
+    0.01 * matrix(stats::runif(n * n), n, n)
+  perm <- as.integer(clue::solve_LSAP(C))
+  expect_lap_optimum(C, sum(C[cbind(seq_len(n), perm)]) / n)
+  # pure additive: every permutation is optimal
+  C0 <- outer(stats::runif(n), stats::runif(n), "+")
+  expect_lap_optimum(C0, mean(C0) * 1)
+})
+
+test_that("huge, tiny and negative cost scales", {
+  set.seed(8105)
+  for (n in c(50, 260)) {
+    C <- corr_cost(30, n)
+    ref <- expect_lap_optimum(C)$cost
+    for (s in c(1e-150, 1e150, -1)) {
+      r <- expect_lap_optimum(C * s)
+      if (s < 0) next
+      expect_lte(abs(r$cost - ref * s), 1e-12 * abs(ref * s))
+    }
+  }
+})
+
+test_that("non-uniform or non-square problems stay on the simplex", {
+  set.seed(8106)
+  C <- corr_cost(30, 300)
+  a <- stats::runif(300)
+  a <- a / sum(a)
+  b <- rep(1 / 300, 300)
+  auto <- ot_seq(list(C), 0L, a = a, b = b)[[1]]
+  sim <- ot_seq(list(C), 3L, a = a, b = b)[[1]]
+  fields <- c("i", "j", "x", "u", "v", "cost", "pivots", "status")
+  expect_identical(auto[fields], sim[fields])
+  C2 <- corr_cost(30, 300)[, 1:280]
+  expect_identical(ot_seq(list(C2), 0L)[[1]][fields], ot_seq(list(C2), 3L)[[1]][fields])
+})
+
+test_that("warm restarts give the cold optimum (rotation-like, unrelated and equal costs)", {
+  set.seed(8107)
+  for (n in c(150, 400)) {
+    T <- 40
+    X <- matrix(stats::rnorm(T * n), T, n)
+    Y <- X + matrix(stats::rnorm(T * n), T, n)
+    K <- correlation_cost(X, Y)
+    # a small rotation of the source units (as a HOT+R step)
+    S <- matrix(stats::rnorm(n * n), n, n) * 0.02 / sqrt(n)
+    R <- solve(diag(n) - (S - t(S)), diag(n) + (S - t(S)))
+    K_R <- correlation_cost(X %*% R, Y)
+    K_new <- corr_cost(T, n)
+    costs <- list(K, K_R, K_new, K_new, K)
+    warm <- ot_seq(costs, 0L)
+    for (k in seq_along(costs)) {
+      cold <- ot_seq(costs[k], 0L)[[1]]
+      simp <- ot_seq(costs[k], 3L)[[1]]
+      expect_identical(warm[[k]]$status, 0L)
+      check_ot_certificate(costs[[k]], NULL, NULL, as_plan(warm[[k]], costs[[k]]))
+      expect_lte(abs(warm[[k]]$cost - cold$cost), 1e-12 * cold$cost)
+      expect_lte(abs(warm[[k]]$cost - simp$cost), 1e-12 * cold$cost)
+    }
+    # restarting on unchanged costs is one certificate pass (n row scans)
+    expect_lte(warm[[4]]$pivots, n + 1)
+  }
+})
+
+test_that("any budget per call gives bit-identical results, cold and warm", {
+  set.seed(8108)
+  for (n in c(120, 350)) {
+    K <- corr_cost(30, n)
+    K2 <- K + 0.01 * corr_cost(30, n)
+    ref <- ot_seq(list(K, K2), 0L, budget = 0)
+    for (budget in c(1, 7, 250)) {
+      got <- ot_seq(list(K, K2), 0L, budget = budget)
+      for (k in 1:2) {
+        expect_identical(got[[k]][c("i", "j", "x", "u", "v", "cost", "status")],
+                         ref[[k]][c("i", "j", "x", "u", "v", "cost", "status")])
+        expect_equal(got[[k]]$pivots, ref[[k]]$pivots, tolerance = 1e-12)
+      }
+    }
+  }
+})
+
+test_that("the certificate rejects a perturbed answer of the assignment solver", {
+  set.seed(8109)
+  C <- corr_cost(30, 300)
+  r <- ot_seq(list(C), 0L)[[1]]
+  bad <- r
+  bad$v[1] <- bad$v[1] + 0.1 # dual infeasible on column 1
+  count_failures <- function(res) {
+    n_failed <- 0L
+    withCallingHandlers(
+      check_ot_certificate(C, NULL, NULL, res),
+      expectation = function(e) {
+        if (!inherits(e, "expectation_success")) n_failed <<- n_failed + 1L
+        invokeRestart("continue_test")
+      }
+    )
+    n_failed
+  }
+  expect_identical(count_failures(as_plan(r, C)), 0L)
+  expect_gt(count_failures(as_plan(bad, C)), 0L)
+  swapped <- r
+  swapped$i[1:2] <- swapped$i[2:1] # a worse permutation, same duals
+  expect_gt(count_failures(as_plan(swapped, C)), 0L)
+})
+
+test_that("the pair loop solves square pairs in a workspace sized for other shapes", {
+  # one workspace per thread for the largest widths (300 source, 260
+  # target); the 260 x 260 pair goes to the assignment solver inside it
+  set.seed(8110)
+  T <- 60
+  X <- list(A = matrix(stats::rnorm(T * 300), T), B = matrix(stats::rnorm(T * 260), T))
+  Y <- list(C = matrix(stats::rnorm(T * 260), T), D = matrix(stats::rnorm(T * 200), T))
+  test <- 1:12
+  f1 <- hot(X, Y, test = test, n_perm = 0, threads = 1)
+  f2 <- hot(X, Y, test = test, n_perm = 0, threads = 2)
+  expect_identical(f1$cost, f2$cost)
+  expect_true(all(is.finite(f1$cost)))
+  # the square pair's inner cost is the assignment optimum of its cost matrix
+  std <- function(M) {
+    tr <- M[-test, , drop = FALSE]
+    sweep(sweep(tr, 2, colMeans(tr)), 2, sqrt(colSums(sweep(tr, 2, colMeans(tr))^2)), "/")
+  }
+  K <- 1 - crossprod(std(X$B), std(Y$C))
+  ref <- ot_seq(list(K), 3L)[[1]]$cost
+  expect_lte(abs(f1$cost["B", "C"] - ref), 1e-9 * ref)
+})
