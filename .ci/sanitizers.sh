@@ -54,7 +54,7 @@ if [[ ! -f "$repo/DESCRIPTION" ]] || ! grep -q '^Package: hotalign$' "$repo/DESC
   exit 2
 fi
 
-ASAN_TESTS="${ASAN_TESTS:-test-ot_exact.R test-hot.R test-kernels.R test-rotation.R test-inputs.R test-methods.R test-pricing.R test-cost_kernel.R test-ot_sinkhorn.R}"
+ASAN_TESTS="${ASAN_TESTS:-test-ot_exact.R test-hot.R test-kernels.R test-rotation.R test-inputs.R test-methods.R test-pricing.R test-cost_kernel.R test-ot_sinkhorn.R test-ot_partial.R test-ot_assign.R test-hot_partial.R test-read_npy.R}"
 VALGRIND_TESTS="${VALGRIND_TESTS:-test-kernels.R test-inputs.R test-hot.R test-rotation.R}"
 limit="${HOTALIGN_SAN_TIMEOUT:-6m}"   # per tool's test run: a hang fails, not stalls
 
