@@ -126,7 +126,7 @@ check_layers <- function(x, arg) {
                    arg = arg, layer = nm[!plain])
   names(x) <- nm
   bad <- .Call(C_ffi_nonfinite, unname(x))
-  for (k in seq_along(x)) {
+  for (k in which(bad[1L, ] > 0)) {
     nonfinite_error(bad[, k], x[[k]], what[k], arg = arg, layer = nm[k])
   }
   rows <- vapply(x, nrow, 1L)

@@ -72,12 +72,22 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
 }
 
 # The column statistics of every layer as the fit keeps them.
+# (A plain loop: Map() and setNames() were a tenth of the R time of a small
+# fit.)
 split_standardisation <- function(layers, center, scale, constant) {
-  Map(function(x, ce, sc, co) {
-    list(center = stats::setNames(ce, colnames(x)),
-         scale = stats::setNames(sc, colnames(x)),
-         keep = which(!co), dropped = which(co))
-  }, layers, center, scale, constant)
+  out <- vector("list", length(layers))
+  names(out) <- names(layers)
+  for (l in seq_along(layers)) {
+    ce <- center[[l]]
+    sc <- scale[[l]]
+    nm <- colnames(layers[[l]])
+    names(ce) <- nm
+    names(sc) <- nm
+    co <- constant[[l]]
+    out[[l]] <- list(center = ce, scale = sc, keep = which(!co),
+                     dropped = which(co))
+  }
+  out
 }
 
 # The first layer (of `X`, then of `Y`) whose constant training columns stop
