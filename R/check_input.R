@@ -22,18 +22,6 @@ check_count <- function(x, arg, min = 0) {
   as.integer(x)
 }
 
-# A random seed as set.seed() takes it: a whole number in the integer range
-check_seed <- function(seed, arg = "seed") {
-  ok <- is.numeric(seed) && length(seed) == 1L && is.finite(seed) &&
-    seed == round(seed) && abs(seed) <= .Machine$integer.max
-  if (!ok) {
-    abort("`", arg, "` must be a single number, whole and in [-",
-          .Machine$integer.max, ", ", .Machine$integer.max, "] (as set.seed() ",
-          "takes it), not ", describe(seed), arg = arg)
-  }
-  as.double(seed)
-}
-
 check_number <- function(x, arg, lower = -Inf, upper = Inf,
                          upper_open = FALSE) {
   ok <- is.numeric(x) && length(x) == 1L && is.finite(x) && x >= lower &&
@@ -115,10 +103,9 @@ check_layers <- function(x, arg) {
   if (length(x) == 0L) {
     abort("`", arg, "` is an empty list: it needs at least one layer", arg = arg)
   }
-  nm <- names(x)
-  if (is.null(nm)) nm <- rep("", length(x))
-  auto <- is.na(nm) | nm == ""
-  nm[auto] <- paste0(arg, seq_along(x))[auto]
+  filled <- fill_names(names(x), length(x), arg)
+  nm <- filled$names
+  auto <- filled$auto
   if (anyDuplicated(nm) && anyDuplicated(nm[!auto]) == 0L) {
     clash <- nm[auto & nm %in% nm[!auto]][1]
     abort("`", arg, "` has an unnamed layer whose automatic name `", clash,
@@ -139,7 +126,7 @@ check_layers <- function(x, arg) {
                    arg = arg, layer = nm[!plain])
   names(x) <- nm
   bad <- .Call(C_ffi_nonfinite, unname(x))
-  for (k in seq_along(x)) {
+  for (k in which(bad[1L, ] > 0)) {
     nonfinite_error(bad[, k], x[[k]], what[k], arg = arg, layer = nm[k])
   }
   rows <- vapply(x, nrow, 1L)

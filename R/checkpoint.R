@@ -39,10 +39,7 @@ checkpoint_write <- function(object, dir, name) {
 # given). Returns list(dir, seed): with `seed = NULL` the seed recorded in
 # the directory, or for a new directory one drawn by `draw_seed()`, so that
 # a resumed run draws the same splits. NULL `dir` returns NULL.
-checkpoint_open <- function(dir, kind, inputs, seed,
-                            draw_seed = function() {
-                              sample.int(.Machine$integer.max, 1L)
-                            }) {
+checkpoint_open <- function(dir, kind, inputs, seed) {
   if (is.null(dir)) return(NULL)
   if (!is.character(dir) || length(dir) != 1L || is.na(dir) || !nzchar(dir)) {
     abort("`checkpoint` must be NULL or the path of a directory, not ",

@@ -124,7 +124,7 @@ hot_many <- function(systems, ..., pairs = c("ordered", "unordered"),
                         list(systems = systems, hot_args = hot_args,
                              pairs = pairs, keep_fits = keep_fits), seed)
   if (!is.null(ck)) seed <- ck$seed
-  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
+  if (is.null(seed)) seed <- draw_seed()
   parallel <- future_plan_is_parallel()
   threads <- if (is.null(threads)) {
     if (parallel) 1L else hot_threads()
@@ -172,10 +172,7 @@ check_systems <- function(systems) {
   if (length(systems) < 2L) {
     abort("`systems` must have at least 2 systems, not ", length(systems))
   }
-  nm <- names(systems)
-  if (is.null(nm)) nm <- rep("", length(systems))
-  unnamed <- is.na(nm) | nm == ""
-  nm[unnamed] <- paste0("S", seq_along(systems))[unnamed]
+  nm <- fill_names(names(systems), length(systems), "S")$names
   if (anyDuplicated(nm)) {
     abort("`systems` has duplicated names: ",
           paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "))
@@ -199,26 +196,12 @@ check_systems <- function(systems) {
 }
 
 check_hot_many_dots <- function(dots) {
-  if (!length(dots)) return(dots)
-  nms <- names(dots)
-  if (is.null(nms) || any(is.na(nms) | nms == "")) {
-    abort("arguments in `...` must be named (they are passed to hot())")
-  }
-  reserved <- intersect(nms, c("X", "Y", "seed", "threads", "progress"))
-  if (length(reserved)) {
-    abort("`", reserved[1], "` cannot be given in `...`: hot_many() sets it",
-          if (reserved[1] %in% c("seed", "threads", "progress"))
-            paste0(" (use its own `", reserved[1], "` argument)"))
-  }
-  known <- setdiff(names(formals(hot)), c("X", "Y", "seed", "threads",
-                                          "progress"))
-  unknown <- setdiff(nms, known)
-  if (length(unknown)) {
-    abort("`", unknown[1], "` in `...` is not an argument of hot(); use ",
-          paste0("`", known, "`", collapse = ", "))
-  }
+  own <- c("seed", "threads", "progress")
+  dots <- check_dots(dots, "hot_many", own = c("X", "Y", own),
+                     own_hint = stats::setNames(as.list(
+                       paste0(" (use its own `", own, "` argument)")), own))
   # counts checked once here, not as a failure of every pair
-  for (arg in intersect(c("splits", "n_perm", "max_iter"), nms)) {
+  for (arg in intersect(c("splits", "n_perm", "max_iter"), names(dots))) {
     dots[[arg]] <- check_count(dots[[arg]], arg, if (arg == "splits") 1 else 0)
   }
   dots
@@ -249,11 +232,11 @@ hot_many_pair <- function(job, hot_args, seed, threads, keep_fits,
                                                   progress = FALSE), hot_args))),
                        hot_args)),
     error = function(e) {
-      e <- hotalign_condition(
-        paste0("hot() of `systems$", job$source, "` (source, `X`) against ",
-               "`systems$", job$target, "` (target, `Y`) failed: ",
-               conditionMessage(e)), "error", condition_kind(e), e$arg,
-        e$layer, c(job$source, job$target), e, list())
+      e <- tryCatch(
+        abort_pair(e, c(job$source, job$target), "hot() of `systems$",
+                   job$source, "` (source, `X`) against `systems$",
+                   job$target, "` (target, `Y`) failed"),
+        error = identity)
       if (on_error == "stop") stop(e)
       e
     })
@@ -269,12 +252,6 @@ hot_many_pair <- function(job, hot_args, seed, threads, keep_fits,
                             perm_p_value = b$perm_p_value),
               plan = fit$plan, fit = if (keep_fits) fit)
   checkpoint_save(ck, job$key, res)
-}
-
-# "input", "solver", ... of a hotalign error; "internal" for any other error
-condition_kind <- function(e) {
-  cls <- grep("^hotalign_error_", class(e), value = TRUE)
-  if (length(cls)) sub("^hotalign_error_", "", cls[1L]) else "internal"
 }
 
 # the result of a failed pair: NA everywhere, the condition kept

@@ -129,22 +129,15 @@ fit_split_partial <- function(X, Y, train, test, constant, n_perm, unit_mass,
   cost <- matrix(inner$cost, L, M, dimnames = layer_names)
   outer <- partial_outer_plan(cost, layer_mass)
   plan <- outer$plan
-  sizes <- list(source = vapply(sx, function(s) length(s$keep), 1L),
-                target = vapply(sy, function(s) length(s$keep), 1L))
   mass_tol <- unsent_tol / max(L, M)
-  fit <- list(
-    plan = plan, cost = cost, objective = outer$objective, train = train,
-    test = test,
-    inner = list(i = inner$i, j = inner$j, x = inner$x, start = inner$start,
-                 n_source = sizes$source, n_target = sizes$target),
-    standardise = list(source = lapply(sx, `[`, c("center", "scale", "keep")),
-                       target = lapply(sy, `[`, c("center", "scale", "keep"))),
-    dropped = list(source = lapply(sx, `[[`, "dropped"),
-                   target = lapply(sy, `[[`, "dropped")),
-    sizes = sizes, rotation = FALSE,
-    layers_without_mass = list(
-      source = names(X)[rowSums(plan) < mass_tol],
-      target = names(Y)[colSums(plan) < mass_tol])
+  fit <- c(
+    list(plan = plan, cost = cost, objective = outer$objective, train = train,
+         test = test),
+    fit_layer_parts(inner, sx, sy),
+    list(rotation = FALSE,
+         layers_without_mass = list(
+           source = names(X)[rowSums(plan) < mass_tol],
+           target = names(Y)[colSums(plan) < mass_tol]))
   )
   perms <- if (length(test)) perm_p_permutations(L, n_perm)
   c(fit, score_split_partial(X, Y, fit, sx, sy, test, perms, rel))

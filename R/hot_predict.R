@@ -97,8 +97,8 @@ unit_plan <- function(fit, l, m, ...) {
 #' @rdname unit_plan
 #' @export
 unit_plan.hot <- function(fit, l, m, ...) {
-  l <- hot_layer_index(l, "l", rownames(fit$plan), "source")
-  m <- hot_layer_index(m, "m", colnames(fit$plan), "target")
+  l <- index_or_name(l, "l", rownames(fit$plan), "source layer")
+  m <- index_or_name(m, "m", colnames(fit$plan), "target layer")
   q <- hot_pair_matrix(fit, l, m)
   src <- hot_unit_names(fit, l)
   tgt <- hot_unit_names(fit, m, "target")
@@ -114,26 +114,6 @@ unit_plan.default <- function(fit, l, m, ...) {
 }
 
 # --- helpers (private) -------------------------------------------------------
-
-# index of a layer given by position or name; errors name the argument
-hot_layer_index <- function(x, arg, layer_names, side) {
-  n <- length(layer_names)
-  if (is.character(x) && length(x) == 1L && !is.na(x)) {
-    k <- match(x, layer_names)
-    if (is.na(k)) {
-      abort("`", arg, "` must be a ", side, " layer name, one of ",
-            paste0("`", layer_names, "`", collapse = ", "), "; not `", x, "`",
-            arg = arg)
-    }
-    return(k)
-  }
-  if (is.numeric(x) && length(x) == 1L && is.finite(x) && x == round(x) &&
-      x >= 1 && x <= n) {
-    return(as.integer(x))
-  }
-  abort("`", arg, "` must be a ", side, " layer index in 1..", n,
-        " or a ", side, " layer name", arg = arg)
-}
 
 # the inner plan of pair (l, m) as a sparse n_l x n'_m Matrix
 hot_pair_matrix <- function(x, l, m) {

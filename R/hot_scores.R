@@ -18,9 +18,11 @@ split_scores <- function(res, X, sx, perms) {
                                                        na_layers),
                 perm_scores = numeric(0), perm_exact = FALSE))
   }
-  units <- Map(function(r, x, s) {
-    stats::setNames(r, if (is.null(colnames(x))) s$keep else colnames(x)[s$keep])
-  }, res$unit_scores, X, sx)
+  units <- res$unit_scores
+  for (l in seq_len(L)) {
+    nm <- colnames(X[[l]])
+    names(units[[l]]) <- if (is.null(nm)) sx[[l]]$keep else nm[sx[[l]]$keep]
+  }
   names(units) <- names(X)
   means <- res$layer_scores
   layer_scores <- stats::setNames(means[, 1], names(X))

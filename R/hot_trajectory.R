@@ -165,8 +165,8 @@ hot_trajectory <- function(A, B, ..., test = NULL, holdout = 0.2, seed = NULL,
                   test = shared$test, holdout = shared$holdout, seed = seed,
                   progress = FALSE, ...),
           error = function(e) {
-            abort("hot() failed on checkpoint pair (`", pair[1L], "`, `",
-                  pair[2L], "`): ", conditionMessage(e))
+            abort_pair(e, pair, "hot() failed on checkpoint pair (`",
+                       pair[1L], "`, `", pair[2L], "`)")
           }),
         warning = function(w) {
           warned[[length(warned) + 1L]] <<- data.frame(
@@ -219,28 +219,9 @@ hot_trajectory <- function(A, B, ..., test = NULL, holdout = 0.2, seed = NULL,
 
 # `...` of hot_trajectory() must be named arguments of hot() that it may set
 check_trajectory_dots <- function(dots) {
-  if (!length(dots)) return(invisible())
-  nm <- names(dots)
-  if (is.null(nm) || any(is.na(nm) | nm == "")) {
-    abort("arguments in `...` must be named (they are passed to hot())")
-  }
-  if ("splits" %in% nm) {
-    abort("`splits` is not available in hot_trajectory(): all checkpoint ",
-          "pairs share one train/test split; choose it with `test`, or ",
-          "`holdout` and `seed`")
-  }
-  own <- c("X", "Y")
-  allowed <- setdiff(names(formals(hot)), own)
-  bad <- setdiff(nm, allowed)
-  if (length(bad)) {
-    abort("`...` must hold arguments of hot() other than `X` and `Y` ",
-          "(the checkpoints of `A` and `B`); not ",
-          paste0("`", bad, "`", collapse = ", "))
-  }
-  if (anyDuplicated(nm)) {
-    abort("`...` has duplicated argument `", nm[anyDuplicated(nm)], "`")
-  }
-  invisible()
+  check_dots(dots, "hot_trajectory", refused = list(splits = paste0(
+    "all checkpoint pairs share one train/test split; choose it with `test`, ",
+    "or `holdout` and `seed`")))
 }
 
 # A run: a list of checkpoints, each a list of layers. Returns the checked
@@ -262,10 +243,9 @@ check_checkpoints <- function(x, arg, layer_prefix) {
           "it looks like a single checkpoint (a list of matrices): wrap it as ",
           "list(", arg, ")")
   }
-  given <- names(x)
-  if (is.null(given)) given <- rep("", length(x))
-  unnamed <- is.na(given) | given == ""
-  nm <- ifelse(unnamed, paste0(arg, seq_along(x)), given)
+  filled <- fill_names(names(x), length(x), arg)
+  nm <- filled$names
+  unnamed <- filled$auto
   if (anyDuplicated(nm)) {
     abort("`", arg, "` has duplicated checkpoint names: ",
           paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "))
@@ -273,24 +253,15 @@ check_checkpoints <- function(x, arg, layer_prefix) {
   labels <- ifelse(unnamed, sprintf("%s[[%d]]", arg, seq_along(x)),
                    sprintf("%s[[\"%s\"]]", arg, nm))
   checkpoints <- Map(function(ck, label) {
-    check_layers(name_layers(ck, layer_prefix), label)
+    check_layers(if (is.list(ck) && !is.data.frame(ck)) {
+      name_elements(ck, layer_prefix)
+    } else ck, label)
   }, x, labels)
   names(checkpoints) <- nm
   names(labels) <- nm
   # how the caller's list is indexed: by name, or by position when unnamed
   keys <- lapply(seq_along(x), function(k) if (unnamed[k]) k else nm[k])
   list(checkpoints = checkpoints, labels = labels, keys = keys)
-}
-
-# unnamed layers get the names hot() would give them
-name_layers <- function(ck, prefix) {
-  if (!is.list(ck) || is.data.frame(ck) || length(ck) == 0L) return(ck)
-  nm <- names(ck)
-  if (is.null(nm)) nm <- rep("", length(ck))
-  empty <- is.na(nm) | nm == ""
-  nm[empty] <- paste0(prefix, seq_along(ck))[empty]
-  names(ck) <- nm
-  ck
 }
 
 # every checkpoint of both runs has the same stimuli (rows)

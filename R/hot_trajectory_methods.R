@@ -68,8 +68,8 @@ trajectory_fit <- function(x, c, d) {
     abort("`x` must be a \"hot_trajectory\" object from hot_trajectory(), not ",
           "an object of class ", class(x)[1L])
   }
-  c <- checkpoint_index(c, "c", rownames(x$plan), "A")
-  d <- checkpoint_index(d, "d", colnames(x$plan), "B")
+  c <- index_or_name(c, "c", rownames(x$plan), "checkpoint of `A`")
+  d <- index_or_name(d, "d", colnames(x$plan), "checkpoint of `B`")
   x$fits[[c, d]]
 }
 
@@ -331,27 +331,6 @@ as.data.frame.hot_trajectory <- function(x, row.names = NULL, optional = FALSE,
 }
 
 # --- helpers of the methods (private) ---------------------------------------
-
-# index of a checkpoint given by position or name; errors name the argument
-checkpoint_index <- function(x, arg, checkpoint_names, run) {
-  n <- length(checkpoint_names)
-  if (is.character(x) && length(x) == 1L && !is.na(x)) {
-    k <- match(x, checkpoint_names)
-    if (is.na(k)) {
-      abort("`", arg, "` must be a checkpoint of `", run, "`: one of ",
-            paste0("`", utils::head(checkpoint_names, 10L), "`",
-                   collapse = ", "),
-            if (n > 10L) ", ...", "; not `", x, "`")
-    }
-    return(k)
-  }
-  if (is.numeric(x) && length(x) == 1L && is.finite(x) && x == round(x) &&
-      x >= 1 && x <= n) {
-    return(as.integer(x))
-  }
-  abort("`", arg, "` must be a checkpoint of `", run, "`: an index in 1..", n,
-        " or a checkpoint name, not ", describe(x))
-}
 
 # Mass shared with the order-preserving coupling of the uniform masses;
 # sum(diag(plan)) for a square plan. That coupling is the unique optimum of

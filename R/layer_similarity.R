@@ -416,15 +416,18 @@ plot.layer_similarity <- function(x, plan = NULL, main = NULL, col = NULL,
                            blank_zero = FALSE, top = 3.6, ...)
   best <- greedy_best(m)
   rows <- which(!is.na(best))
+  # outlines and circles of the edge cells reach past the plot region: drawn
+  # unclipped (xpd = NA), so the outer half of their line is not cut off
   graphics::rect(best[rows] - 0.5, geom$y(rows) - 0.5, best[rows] + 0.5,
-                 geom$y(rows) + 0.5, border = "#D7191C", lwd = 2.5)
+                 geom$y(rows) + 0.5, border = "#D7191C", lwd = 2.5,
+                 xpd = NA)
   if (!is.null(plan)) {
     share <- plan * nrow(plan)
     at <- which(share > 0, arr.ind = TRUE)
     graphics::symbols(at[, 2], geom$y(at[, 1]),
                       circles = 0.45 * sqrt(share[at]), inches = FALSE,
                       add = TRUE, fg = "black", bg = grDevices::adjustcolor(
-                        "#FDAE61", alpha.f = 0.8))
+                        "#FDAE61", alpha.f = 0.8), xpd = NA)
   }
   graphics::mtext(paste0("outlined: greedy best match",
                          if (!is.null(plan))

@@ -87,11 +87,7 @@ noise_ceiling <- function(responses, n_splits = 100, seed = NULL,
   h <- k %/% 2L
   f <- k / h
 
-  if (!is.null(seed)) {
-    old_seed <- sim_get_seed()
-    on.exit(sim_set_seed(old_seed), add = TRUE)
-    set.seed(seed)
-  }
+  local_seed(seed)
   splits <- repeat_splits(k, n_splits)
   boot <- if (se == "bootstrap") {
     # resample counts of every stimulus, n_boot x T

@@ -9,6 +9,10 @@
 #' plan of an `n x n` problem is exactly a permutation divided by `n`.
 #' Degenerate problems (ties, integer costs) are handled by keeping the
 #' spanning tree strongly feasible, which rules out cycling.
+#' A square problem with equal masses everywhere (`n x n`, `a` and `b`
+#' uniform) is an assignment problem: it is solved by a shortest augmenting
+#' path (Jonker-Volgenant) assignment solver, whose optimum is the same
+#' vertex set and whose duals certify it the same way.
 #'
 #' @param cost A numeric `n x m` matrix of transport costs (any sign).
 #' @param a,b Masses of the rows and of the columns: non-negative, with equal
@@ -36,7 +40,12 @@
 #'     pairs, with equality wherever the plan is positive, and
 #'     `sum(a * u) + sum(b * v)` equal to the optimal value (they are centred
 #'     so that `sum(a * u) == sum(b * v)`);}
-#'   \item{iterations}{the number of simplex pivots.}
+#'   \item{iterations}{the solver's work: the number of network-simplex
+#'     pivots; for a square problem with equal masses everywhere (solved as
+#'     an assignment, see Details) the assignment solver's work units, about
+#'     one per row scanned by its searches (plus the simplex pivots in the
+#'     rare case it hands over to the simplex). Comparable between runs of
+#'     one problem, not between the two solvers.}
 #'   }
 #'   With `mass`, also `mass` (the mass moved) and `lambda`, and `u`, `v` are
 #'   the duals of the partial problem: `u <= 0` (rows), `v <= 0` (columns),
@@ -153,7 +162,7 @@ print.ot_plan <- function(x, ...) {
   }
   cat("  non-zeros:    ", Matrix::nnzero(x$plan), " (at most ",
       d[1] + d[2] - 1, ")\n", sep = "")
-  cat("  pivots:       ", format(x$iterations), "\n", sep = "")
+  cat("  iterations:   ", format(x$iterations), "\n", sep = "")
   invisible(x)
 }
 
@@ -244,7 +253,7 @@ standardise_all <- function(x, rows, what) {
 #' sm$correlation
 #' which(as.matrix(sm$plan) > 0, arr.ind = TRUE)
 soft_matching <- function(A, B) {
-  # the cost matrix (8 bytes per pair) and the solver workspace (about 9)
+  # the cost matrix and the solver workspace (standardise_pair() checks them)
   pair <- standardise_pair(A, B, solver = TRUE)
   K <- .Call(C_ffi_correlation_cost, pair$A, pair$B, cost_kernel_mode())
   if (!is.null(colnames(A)) || !is.null(colnames(B))) {

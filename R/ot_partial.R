@@ -66,8 +66,7 @@ check_partial_masses <- function(a, b, n, m, mass) {
 
 # Bytes of the workspace of ot_partial.c for an n x m problem: the solver's
 # on the augmented (n + 1) x (m + 1) problem, its cost matrix, and the
-# extraction scratch (ot_partial_workspace_bytes() in C)
+# extraction scratch, as ot_partial_workspace_bytes() in C sizes it
 partial_workspace_bytes <- function(n, m) {
-  .Call(C_ffi_ot_workspace, n + 1L, m + 1L) + 8 * (n + 1) * as.double(m + 1) +
-    24 * (n + m + 2) + 256
+  .Call(C_ffi_ot_partial_workspace, n, m)
 }

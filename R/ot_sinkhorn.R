@@ -112,8 +112,14 @@ ot_sinkhorn <- function(cost, a = NULL, b = NULL, epsilon = 0.01, tol = 1e-9,
   rows <- which(a > 0)
   cols <- which(b > 0)
   full <- length(rows) == n && length(cols) == m
-  # the dense plan (and a copy of the cost without zero-mass rows/columns)
-  check_memory(8 * as.double(n) * m * (if (full) 1 else 2) + 64 * (n + m),
+  # what the C kernel allocates for the problem on the support (its plan,
+  # potentials and scratch, sized by sinkhorn.c), the shifted copy of the
+  # cost it is given, and without full support the subset of the cost and
+  # the plan at full size
+  nr <- length(rows)
+  nc <- length(cols)
+  check_memory(.Call(C_ffi_sinkhorn_workspace, nr, nc) + 8 * as.double(nr) * nc +
+                 if (full) 0 else 8 * (as.double(nr) * nc + as.double(n) * m),
                "`cost`")
   # The potentials carry the size of the costs, and the plan is computed
   # from f + g - cost: its rounding must stay far below epsilon. Shifting

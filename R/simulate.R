@@ -165,11 +165,14 @@ simulate_hierarchy <- function(n_stimuli = 200, source_layers = 4,
          block_size[l], ")", call. = FALSE)
   }
 
-  if (!is.null(seed)) {
-    old_seed <- sim_get_seed()
-    on.exit(sim_set_seed(old_seed), add = TRUE)
-    set.seed(seed)
-  }
+  # refused before anything is drawn: the layers (X, the source signals, Y,
+  # the target signals) and, with repeats, their repeated measurements
+  unit_total <- 2 * sum(as.double(source_units)) + 2 * sum(as.double(target_units))
+  repeated <- repeats > 1L || any(repeat_noise > 0)
+  check_memory(8 * as.double(n_stimuli) * unit_total *
+                 (1 + if (repeated) 2 * repeats else 0),
+               paste0("simulate_hierarchy() with `n_stimuli = ", n_stimuli, "`"))
+  local_seed(seed)
 
   source_names <- paste0("A", seq_len(source_layers))
   target_names <- paste0("B", seq_len(target_layers))
@@ -286,23 +289,4 @@ sim_unit_sd <- function(s) {
   sd <- sqrt(colSums(s^2) / max(nrow(s) - 1L, 1L))
   sd[sd == 0] <- 1
   sweep(s, 2L, sd, "/")
-}
-
-# the session's random state (NULL when none exists yet) and its restoration
-sim_get_seed <- function() {
-  if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
-    get(".Random.seed", envir = globalenv(), inherits = FALSE)
-  } else {
-    NULL
-  }
-}
-
-sim_set_seed <- function(seed) {
-  if (is.null(seed)) {
-    if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
-      rm(".Random.seed", envir = globalenv())
-    }
-  } else {
-    assign(".Random.seed", seed, envir = globalenv())
-  }
 }

@@ -362,4 +362,21 @@ int ot_partial_extract(const ot_partial *q, int *fi, int *fj, double *fx,
 /* fork.c: 1 in a process forked after hotalign was loaded (OpenMP unsafe) */
 int hot_in_forked_child(void);
 
+/* Insert (h, id) into the k-best list val[0..*kept) (ascending; idx its
+ * ids), which holds at most K entries: a full list drops its largest. The
+ * caller has already skipped an h that would not enter a full list. Ties
+ * keep the earlier entry first. Used by the solvers' candidate lists
+ * (ot_simplex.c, ot_assign.c). */
+static inline void kbest_insert(double *val, int *idx, int *kept, int K,
+                                double h, int id) {
+  int x = *kept < K ? (*kept)++ : K - 1;
+  while (x > 0 && val[x - 1] > h) {
+    val[x] = val[x - 1];
+    idx[x] = idx[x - 1];
+    x--;
+  }
+  val[x] = h;
+  idx[x] = id;
+}
+
 #endif

@@ -26,6 +26,8 @@ SEXP ffi_correlations(SEXP, SEXP, SEXP);
 SEXP ffi_ot_partial(SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_inner_plans_partial(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_ot_sequence(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_ot_partial_workspace(SEXP, SEXP); /* ot_partial.c */
+SEXP ffi_sinkhorn_workspace(SEXP, SEXP);   /* sinkhorn.c */
 void cost_kernel_init(void); /* correlation_cost.c */
 void runtime_init(void);     /* threads.c */
 SEXP ffi_in_forked_child(void);
@@ -54,6 +56,8 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_inner_plans_partial", (DL_FUNC) &ffi_inner_plans_partial, 6},
   {"ffi_in_forked_child", (DL_FUNC) &ffi_in_forked_child, 0},
   {"ffi_ot_sequence", (DL_FUNC) &ffi_ot_sequence, 6},
+  {"ffi_ot_partial_workspace", (DL_FUNC) &ffi_ot_partial_workspace, 2},
+  {"ffi_sinkhorn_workspace", (DL_FUNC) &ffi_sinkhorn_workspace, 2},
   {NULL, NULL, 0}
 };
 

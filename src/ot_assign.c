@@ -464,10 +464,14 @@ static int sp_step(ot_assign *s, double *work) {
   *work = sp_scan(s, i, h);
   return 0;
 }
-static void sp_finish(ot_assign *s) {
+
+/* A shortest augmenting path has reached free column s->end: the prices of
+ * the n_scanned columns listed first in s->col move by d - dmin, then the
+ * alternating path back to the source row s->src flips. */
+static void flip_path(ot_assign *s, int n_scanned) {
   int *x = s->x, *y = s->y;
   const double mn = s->dmin;
-  for (int k = 0; k < s->n_done; k++) {
+  for (int k = 0; k < n_scanned; k++) {
     int j = s->col[k];
     s->v[j] += s->d[j] - mn;
   }
@@ -480,6 +484,10 @@ static void sp_finish(ot_assign *s) {
     j = k;
   } while (i != s->src);
 }
+
+/* after the sparse search reaches a free column: the scanned columns' prices
+ * (as aug_finish() updates them) */
+static void sp_finish(ot_assign *s) { flip_path(s, s->n_done); }
 
 /* Dijkstra start from free row f: d[c] = reduced distance, all columns
  * unscanned */
@@ -560,22 +568,7 @@ static int aug_step(ot_assign *s) {
 
 /* after a free column is reached: prices of the scanned columns, then the
  * alternating path flips */
-static void aug_finish(ot_assign *s) {
-  int *col = s->col, *x = s->x, *y = s->y;
-  const double mn = s->dmin;
-  for (int k = 0; k <= s->last; k++) {
-    int j = col[k];
-    s->v[j] += s->d[j] - mn;
-  }
-  int j = s->end, i;
-  do {
-    i = s->pred[j];
-    y[j] = i;
-    int k = x[i];
-    x[i] = j;
-    j = k;
-  } while (i != s->src);
-}
+static void aug_finish(ot_assign *s) { flip_path(s, s->last + 1); }
 
 /* Sparse row r gains its ASSIGN_GROW best arcs (least a - v) that it
  * lacks; when it has no room left it goes dense.  Returns 1 if it changed. */
@@ -587,14 +580,7 @@ static int grow_row(ot_assign *s, int r) {
   for (int c = 0; c < n; c++) {
     double h = row[c] - v[c];
     if (nb == ASSIGN_GROW && h >= bv[nb - 1]) continue;
-    int x = nb < ASSIGN_GROW ? nb++ : nb - 1;
-    while (x > 0 && bv[x - 1] > h) {
-      bv[x] = bv[x - 1];
-      bc[x] = bc[x - 1];
-      x--;
-    }
-    bv[x] = h;
-    bc[x] = c;
+    kbest_insert(bv, bc, &nb, ASSIGN_GROW, h, c);
   }
   int changed = 0;
   for (int t = 0; t < nb; t++) {

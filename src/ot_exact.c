@@ -27,6 +27,42 @@ double ot_slice_pivots(int n, int m) {
   return budget < 1000 ? 1000 : budget;
 }
 
+/* out[[0..2]] <- the 1-based triplets (i, j, x) of the nnz flows fi, fj, fx */
+static void set_triplets(SEXP out, int nnz, const int *fi, const int *fj,
+                         const double *fx) {
+  SEXP ri = Rf_allocVector(INTSXP, nnz);
+  SET_VECTOR_ELT(out, 0, ri);
+  SEXP rj = Rf_allocVector(INTSXP, nnz);
+  SET_VECTOR_ELT(out, 1, rj);
+  SEXP rx = Rf_allocVector(REALSXP, nnz);
+  SET_VECTOR_ELT(out, 2, rx);
+  for (int k = 0; k < nnz; k++) {
+    INTEGER(ri)[k] = fi[k] + 1;
+    INTEGER(rj)[k] = fj[k] + 1;
+    REAL(rx)[k] = fx[k];
+  }
+}
+
+/* res[[0..7]] <- i, j, x, u, v, cost, pivots, status of the n x m problem p (ended
+ * with `status`; the plan and duals empty / NA unless optimal); fi, fj, fx
+ * are scratch of n + m - 1 flows */
+static void set_solution(SEXP res, const ot_problem *p, int n, int m,
+                         int status, double mass_scale, double pivots, int *fi,
+                         int *fj, double *fx) {
+  SEXP u = Rf_allocVector(REALSXP, n);
+  SET_VECTOR_ELT(res, 3, u);
+  SEXP v = Rf_allocVector(REALSXP, m);
+  SET_VECTOR_ELT(res, 4, v);
+  double obj = NA_REAL;
+  int nnz = 0;
+  if (status == OT_OPTIMAL)
+    nnz = ot_extract(p, mass_scale, fi, fj, fx, REAL(u), REAL(v), &obj);
+  set_triplets(res, nnz, fi, fj, fx);
+  SET_VECTOR_ELT(res, 5, Rf_ScalarReal(obj));
+  SET_VECTOR_ELT(res, 6, Rf_ScalarReal(pivots));
+  SET_VECTOR_ELT(res, 7, Rf_ScalarInteger(status));
+}
+
 SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   /* R has checked all of this; a direct .Call with anything else is refused
    * here rather than read out of bounds */
@@ -49,32 +85,10 @@ SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   int cap = n + m - 1;
   int *fi = (int *) R_alloc(cap, sizeof(int)), *fj = (int *) R_alloc(cap, sizeof(int));
   double *fx = (double *) R_alloc(cap, sizeof(double));
-  SEXP u = PROTECT(Rf_allocVector(REALSXP, n));
-  SEXP v = PROTECT(Rf_allocVector(REALSXP, m));
-  double obj = NA_REAL;
-  int nnz = 0;
-  if (status == OT_OPTIMAL)
-    nnz = ot_extract(p, Rf_asReal(mass_scale), fi, fj, fx, REAL(u), REAL(v), &obj);
-
-  SEXP ri = PROTECT(Rf_allocVector(INTSXP, nnz));
-  SEXP rj = PROTECT(Rf_allocVector(INTSXP, nnz));
-  SEXP rx = PROTECT(Rf_allocVector(REALSXP, nnz));
-  for (int k = 0; k < nnz; k++) {
-    INTEGER(ri)[k] = fi[k] + 1;
-    INTEGER(rj)[k] = fj[k] + 1;
-    REAL(rx)[k] = fx[k];
-  }
   const char *names[] = {"i", "j", "x", "u", "v", "cost", "pivots", "status", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SET_VECTOR_ELT(out, 0, ri);
-  SET_VECTOR_ELT(out, 1, rj);
-  SET_VECTOR_ELT(out, 2, rx);
-  SET_VECTOR_ELT(out, 3, u);
-  SET_VECTOR_ELT(out, 4, v);
-  SET_VECTOR_ELT(out, 5, Rf_ScalarReal(obj));
-  SET_VECTOR_ELT(out, 6, Rf_ScalarReal(ot_pivots(p)));
-  SET_VECTOR_ELT(out, 7, Rf_ScalarInteger(status));
-  UNPROTECT(6);
+  set_solution(out, p, n, m, status, Rf_asReal(mass_scale), ot_pivots(p), fi, fj, fx);
+  UNPROTECT(1);
   return out;
 }
 
@@ -98,36 +112,25 @@ SEXP ffi_ot_partial(SEXP cost, SEXP a, SEXP b, SEXP mass) {
   int cap = n + m + 1;
   int *fi = (int *) R_alloc(cap, sizeof(int)), *fj = (int *) R_alloc(cap, sizeof(int));
   double *fx = (double *) R_alloc(cap, sizeof(double));
-  SEXP u = PROTECT(Rf_allocVector(REALSXP, n));
-  SEXP v = PROTECT(Rf_allocVector(REALSXP, m));
+  const char *names[] = {"i", "j", "x", "u", "v", "lambda", "cost", "pivots",
+                         "status", "dummy_flow", "big", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP u = Rf_allocVector(REALSXP, n);
+  SET_VECTOR_ELT(out, 3, u);
+  SEXP v = Rf_allocVector(REALSXP, m);
+  SET_VECTOR_ELT(out, 4, v);
   double obj = NA_REAL, lambda = NA_REAL, t = NA_REAL;
   int nnz = 0;
   if (status == OT_OPTIMAL)
     nnz = ot_partial_extract(q, fi, fj, fx, REAL(u), REAL(v), &lambda, &obj, &t);
-
-  SEXP ri = PROTECT(Rf_allocVector(INTSXP, nnz));
-  SEXP rj = PROTECT(Rf_allocVector(INTSXP, nnz));
-  SEXP rx = PROTECT(Rf_allocVector(REALSXP, nnz));
-  for (int k = 0; k < nnz; k++) {
-    INTEGER(ri)[k] = fi[k] + 1;
-    INTEGER(rj)[k] = fj[k] + 1;
-    REAL(rx)[k] = fx[k];
-  }
-  const char *names[] = {"i", "j", "x", "u", "v", "lambda", "cost", "pivots",
-                         "status", "dummy_flow", "big", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SET_VECTOR_ELT(out, 0, ri);
-  SET_VECTOR_ELT(out, 1, rj);
-  SET_VECTOR_ELT(out, 2, rx);
-  SET_VECTOR_ELT(out, 3, u);
-  SET_VECTOR_ELT(out, 4, v);
+  set_triplets(out, nnz, fi, fj, fx);
   SET_VECTOR_ELT(out, 5, Rf_ScalarReal(lambda));
   SET_VECTOR_ELT(out, 6, Rf_ScalarReal(obj));
   SET_VECTOR_ELT(out, 7, Rf_ScalarReal(ot_pivots(q->ot)));
   SET_VECTOR_ELT(out, 8, Rf_ScalarInteger(status));
   SET_VECTOR_ELT(out, 9, Rf_ScalarReal(t));
   SET_VECTOR_ELT(out, 10, Rf_ScalarReal(q->big));
-  UNPROTECT(6);
+  UNPROTECT(1);
   return out;
 }
 
@@ -181,34 +184,13 @@ SEXP ffi_ot_sequence(SEXP costs, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing,
     int status;
     while ((status = ot_run(p, slice)) == OT_RUNNING) R_CheckUserInterrupt();
     double secs = seq_now() - t0;
-    SEXP u = PROTECT(Rf_allocVector(REALSXP, n));
-    SEXP v = PROTECT(Rf_allocVector(REALSXP, m));
-    double obj = NA_REAL;
-    int nnz = 0;
-    if (status == OT_OPTIMAL)
-      nnz = ot_extract(p, Rf_asReal(mass_scale), fi, fj, fx, REAL(u), REAL(v), &obj);
-    SEXP ri = PROTECT(Rf_allocVector(INTSXP, nnz));
-    SEXP rj = PROTECT(Rf_allocVector(INTSXP, nnz));
-    SEXP rx = PROTECT(Rf_allocVector(REALSXP, nnz));
-    for (int t = 0; t < nnz; t++) {
-      INTEGER(ri)[t] = fi[t] + 1;
-      INTEGER(rj)[t] = fj[t] + 1;
-      REAL(rx)[t] = fx[t];
-    }
     const char *names[] = {"i", "j", "x", "u", "v", "cost", "pivots", "status",
                            "seconds", ""};
-    SEXP res = PROTECT(Rf_mkNamed(VECSXP, names));
-    SET_VECTOR_ELT(res, 0, ri);
-    SET_VECTOR_ELT(res, 1, rj);
-    SET_VECTOR_ELT(res, 2, rx);
-    SET_VECTOR_ELT(res, 3, u);
-    SET_VECTOR_ELT(res, 4, v);
-    SET_VECTOR_ELT(res, 5, Rf_ScalarReal(obj));
-    SET_VECTOR_ELT(res, 6, Rf_ScalarReal(ot_pivots(p) - before));
-    SET_VECTOR_ELT(res, 7, Rf_ScalarInteger(status));
-    SET_VECTOR_ELT(res, 8, Rf_ScalarReal(secs));
+    SEXP res = Rf_mkNamed(VECSXP, names);
     SET_VECTOR_ELT(out, k, res);
-    UNPROTECT(6);
+    set_solution(res, p, n, m, status, Rf_asReal(mass_scale),
+                 ot_pivots(p) - before, fi, fj, fx);
+    SET_VECTOR_ELT(res, 8, Rf_ScalarReal(secs));
     if (status != OT_OPTIMAL) break;
   }
   UNPROTECT(1);

@@ -76,6 +76,14 @@ size_t ot_partial_workspace_bytes(int n, int m) {
          ot_workspace_bytes(n + 1, m + 1);
 }
 
+/* Bytes of ot_partial_workspace_bytes(n, m), for R's memory checks */
+SEXP ffi_ot_partial_workspace(SEXP n, SEXP m) {
+  const int a = Rf_asInteger(n), b = Rf_asInteger(m);
+  if (a == NA_INTEGER || b == NA_INTEGER || a < 1 || b < 1)
+    Rf_error("`n` and `m` must be whole numbers >= 1");
+  return Rf_ScalarReal((double) ot_partial_workspace_bytes(a, b));
+}
+
 static void *carve_p(char **cur, size_t bytes) {
   void *p = *cur;
   *cur += align16(bytes);

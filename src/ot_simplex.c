@@ -261,14 +261,7 @@ static void column_cheapest(const double *c, int n, int *ci, const int KC) {
   for (int i = 0; i < n; i++) {
     const double v = c[i];
     if (v > bound || (kept == KC && v >= colv[KC - 1])) continue;
-    int x = kept < KC ? kept++ : KC - 1;
-    while (x > 0 && colv[x - 1] > v) {
-      colv[x] = colv[x - 1];
-      ci[x] = ci[x - 1];
-      x--;
-    }
-    colv[x] = v;
-    ci[x] = i;
+    kbest_insert(colv, ci, &kept, KC, v, i);
   }
 }
 
@@ -793,6 +786,25 @@ void ot_restart(ot_problem *p) {
   build_candidates(p);
 }
 
+/* duals shifted by one constant (u - t, v + t) so that sum(a u) = sum(b v):
+ * the optimum's duals up to that freedom, centred the same way by every
+ * solver */
+static void centre_duals(const ot_problem *p, double *u, double *v) {
+  const int n = p->n, m = p->m;
+  double sa = 0, sb = 0, au = 0, bv = 0;
+  for (int i = 0; i < n; i++) {
+    sa += p->a[i];
+    au += p->a[i] * u[i];
+  }
+  for (int j = 0; j < m; j++) {
+    sb += p->b[j];
+    bv += p->b[j] * v[j];
+  }
+  double shift = (sa + sb) > 0 ? (au - bv) / (sa + sb) : 0;
+  for (int i = 0; i < n; i++) u[i] -= shift;
+  for (int j = 0; j < m; j++) v[j] += shift;
+}
+
 int ot_run(ot_problem *p, double budget) {
   if (p->done) return OT_OPTIMAL;
   double spent = 0;
@@ -850,21 +862,9 @@ int ot_extract(const ot_problem *p, double mass_scale, int *fi, int *fj,
       fx[j] = p->a[perm[j]] * mass_scale;
       obj += p->C[perm[j] + (R_xlen_t) j * n] * fx[j];
     }
-    nnz = m;
-    double sa = 0, sb = 0, au = 0, bv = 0;
-    for (int i = 0; i < n; i++) {
-      sa += p->a[i];
-      au += p->a[i] * u[i];
-    }
-    for (int j = 0; j < m; j++) {
-      sb += p->b[j];
-      bv += p->b[j] * v[j];
-    }
-    double shift = (sa + sb) > 0 ? (au - bv) / (sa + sb) : 0;
-    for (int i = 0; i < n; i++) u[i] -= shift;
-    for (int j = 0; j < m; j++) v[j] += shift;
+    centre_duals(p, u, v);
     *cost = obj;
-    return nnz;
+    return m;
   }
   /* walk the tree in preorder: a deterministic order */
   for (int x = p->thread[N]; x != N; x = p->thread[x]) {
@@ -878,20 +878,9 @@ int ot_extract(const ot_problem *p, double mass_scale, int *fi, int *fj,
   }
   /* duals: rc = C - u - v, so u = -pi(row), v = pi(column); centred so that
    * sum(a u) = sum(b v) */
-  double sa = 0, sb = 0, au = 0, bv = 0;
-  for (int i = 0; i < n; i++) {
-    u[i] = -p->pi[i];
-    sa += p->a[i];
-    au += p->a[i] * u[i];
-  }
-  for (int j = 0; j < m; j++) {
-    v[j] = p->pi[n + j];
-    sb += p->b[j];
-    bv += p->b[j] * v[j];
-  }
-  double shift = (sa + sb) > 0 ? (au - bv) / (sa + sb) : 0;
-  for (int i = 0; i < n; i++) u[i] -= shift;
-  for (int j = 0; j < m; j++) v[j] += shift;
+  for (int i = 0; i < n; i++) u[i] = -p->pi[i];
+  for (int j = 0; j < m; j++) v[j] = p->pi[n + j];
+  centre_duals(p, u, v);
   *cost = obj;
   return nnz;
 }

@@ -66,6 +66,21 @@ static void row_update(const double *C, const double *g, const double *log_a,
 
 /* ffi_sinkhorn(cost, a, b, epsilon, tol, max_iter) ->
  * list(plan, cost, plogp, f, g, iterations, converged, row_error, col_error) */
+/* Bytes ffi_sinkhorn() allocates for an n x m problem: the dense plan, the
+ * potentials f and g, and the scratch vectors log_a, rmax, rsum (n each),
+ * log_b and lse (m each) */
+static double sinkhorn_workspace_bytes(int n, int m) {
+  return sizeof(double) * ((double) n * (double) m + 4.0 * n + 3.0 * m);
+}
+
+/* sinkhorn_workspace_bytes(n, m), for R's memory check in ot_sinkhorn() */
+SEXP ffi_sinkhorn_workspace(SEXP n, SEXP m) {
+  const int a = Rf_asInteger(n), b = Rf_asInteger(m);
+  if (a == NA_INTEGER || b == NA_INTEGER || a < 1 || b < 1)
+    Rf_error("`n` and `m` must be whole numbers >= 1");
+  return Rf_ScalarReal(sinkhorn_workspace_bytes(a, b));
+}
+
 SEXP ffi_sinkhorn(SEXP cost, SEXP a, SEXP b, SEXP epsilon, SEXP tol,
                   SEXP max_iter) {
   if (!Rf_isReal(cost) || !Rf_isMatrix(cost) || !Rf_isReal(a) || !Rf_isReal(b) ||

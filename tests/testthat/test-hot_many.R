@@ -115,13 +115,21 @@ test_that("inputs are checked; errors name the system and layer", {
   expect_error(hot_many(bad), "`systems\\$A` has 50, `systems\\$C` has 49")
   expect_error(hot_many(systems, seed = 1, X = 1), "`X` cannot be given")
   expect_error(hot_many(systems, 0.3), "must be named")
-  expect_error(hot_many(systems, holdot = 0.3), "`holdot` in `...` is not")
+  expect_error(hot_many(systems, holdot = 0.3), "`...` must hold arguments of hot\\(\\).*`holdot`")
   expect_error(hot_many(systems, pairs = "all"), "should be one of")
   bad <- systems
   bad$C[[1]][, 1] <- 1
-  expect_error(hot_many(bad, n_perm = 0, seed = 1, threads = 1,
-                        on_error = "stop", progress = FALSE),
-               "hot\\(\\) of `systems\\$A` \\(source, `X`\\) against `systems\\$C` \\(target, `Y`\\) failed: layer `B2` of `Y`")
+  e <- expect_error(hot_many(bad, n_perm = 0, seed = 1, threads = 1,
+                             on_error = "stop", progress = FALSE),
+                    class = "hotalign_error_input")
+  expect_identical(e$message, paste0("hot() of `systems$A` (source, `X`) ",
+                                     "against `systems$C` (target, `Y`) failed"))
+  expect_identical(e$pair, c("A", "C"))
+  expect_identical(e$layer, "B2")
+  expect_s3_class(e$parent, "hotalign_error_input")
+  expect_match(e$parent$message, "^layer `B2` of `Y` has 1 column constant")
+  expect_match(conditionMessage(e),
+               "failed\nCaused by error: layer `B2` of `Y`", fixed = TRUE)
   unnamed <- unname(systems[1:2])
   res <- hot_many(unnamed, n_perm = 0, seed = 1, threads = 1,
                   progress = FALSE)
@@ -171,6 +179,10 @@ test_that("a failing fit is recorded, the others kept; on_error = 'stop' stops",
   expect_s3_class(cond, "hotalign_error_input")
   expect_equal(cond$pair, c("A", "C"))
   expect_s3_class(cond$parent, "hotalign_error")
+  expect_identical(cond$message, paste0("hot() of `systems$A` (source, `X`) ",
+                                        "against `systems$C` (target, `Y`) failed"))
+  expect_match(res$failures$message[1],
+               "failed\nCaused by error: layer `B2` of `Y`", fixed = TRUE)
   # finished fits are kept, exactly as in a run without the bad system
   expect_identical(res$score["A", "B"], ok$score["A", "B"])
   expect_identical(res$plans[["B -> A"]], ok$plans[["B -> A"]])

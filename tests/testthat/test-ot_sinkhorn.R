@@ -265,3 +265,15 @@ test_that("converged means the marginals hold: huge, negative and shifted costs"
   expect_false(slow$converged)
   expect_gt(slow$marginal_error, 1e-9)
 })
+
+test_that("the memory checks of ot_sinkhorn() and the partial solver take their sizes from C", {
+  ws <- function(n, m) .Call(hotalign:::C_ffi_sinkhorn_workspace, n, m)
+  # at least the dense plan and the two potentials, linear in n m
+  expect_gte(ws(30L, 20L), 8 * (30 * 20 + 30 + 20))
+  expect_equal(ws(61L, 20L) - ws(31L, 20L), ws(31L, 20L) - ws(1L, 20L))
+  expect_error(ws(0L, 3L), "`n` and `m` must be whole numbers >= 1")
+  pw <- function(n, m) hotalign:::partial_workspace_bytes(n, m)
+  # the augmented problem's solver workspace and cost matrix at least
+  expect_gte(pw(30L, 20L), .Call(hotalign:::C_ffi_ot_workspace, 31L, 21L) + 8 * 31 * 21)
+  expect_identical(pw(30L, 20L), .Call(hotalign:::C_ffi_ot_partial_workspace, 30L, 20L))
+})

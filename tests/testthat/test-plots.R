@@ -231,3 +231,25 @@ test_that("graphical arguments of the caller reach the base plots", {
   }
   expect_no_error(draw_png(plot(fit, type = "flow", cex.main = 0.8)))
 })
+
+test_that("plot.layer_similarity() draws its best-match outlines and plan circles unclipped", {
+  sim <- simulate_hierarchy(n_stimuli = 60, source_layers = 2, target_layers = 3,
+                            source_units = 6, target_units = 6, seed = 1)
+  s <- layer_similarity(sim$X, sim$Y, metric = "cka")
+  fit <- hot(sim$X, sim$Y, seed = 1, n_perm = 0, threads = 1, progress = FALSE)
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  grDevices::dev.control("enable")
+  plot(s, plan = fit)
+  dl <- grDevices::recordPlot()[[1]]
+  native <- vapply(dl, function(e) {
+    a <- e[[2]]
+    if (is.list(a) && length(a) && inherits(a[[1]], "NativeSymbolInfo")) a[[1]]$name else ""
+  }, "")
+  # the last rect() is the outlines (the heatmap's own come first), symbols()
+  # the circles: both with xpd = NA, so edge cells are not cut at the border
+  outline <- dl[[max(which(native == "C_rect"))]][[2]]
+  circles <- dl[[which(native == "C_symbols")[1]]][[2]]
+  expect_identical(outline[["xpd"]], NA)
+  expect_identical(circles[["xpd"]], NA)
+})

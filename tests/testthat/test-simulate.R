@@ -138,3 +138,21 @@ test_that("hot_example is the documented simulation", {
   expect_equal(hot_example$truth, regenerated$truth)
   expect_equal(hot_example$X$A1, round(regenerated$X$A1, 2))
 })
+
+test_that("simulate_hierarchy() refuses a simulation too large for memory before drawing", {
+  # 2^31 - 1 stimuli pass the whole-number check; the layers alone would need
+  # 8 * (2^31 - 1) * 2 * (4 * 30 + 8 * 20) bytes (about 9 TiB)
+  had <- exists(".Random.seed", envir = globalenv())
+  old <- if (had) get(".Random.seed", envir = globalenv())
+  e <- expect_error(simulate_hierarchy(n_stimuli = 2^31 - 1, seed = 1),
+                    "simulate_hierarchy\\(\\) with `n_stimuli = 2147483647` needs about",
+                    class = "hotalign_error_memory")
+  expect_gt(e$bytes, 8 * (2^31 - 1) * 2 * (4 * 30 + 8 * 20) - 1)
+  # nothing was drawn: the caller's stream is as it was
+  expect_identical(exists(".Random.seed", envir = globalenv()), had)
+  if (had) expect_identical(get(".Random.seed", envir = globalenv()), old)
+  # repeats multiply the need
+  e2 <- expect_error(simulate_hierarchy(n_stimuli = 2^31 - 1, repeats = 4),
+                     class = "hotalign_error_memory")
+  expect_gt(e2$bytes, e$bytes)
+})

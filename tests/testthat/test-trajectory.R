@@ -215,7 +215,8 @@ test_that("bad input gets clear errors naming the argument and the checkpoint", 
   # arguments passed on to hot()
   expect_error(hot_trajectory(A, B, 5), "arguments in `...` must be named")
   expect_error(fit_trajectory(A, B, nperm = 5), "`...` must hold arguments of hot\\(\\).*`nperm`")
-  expect_error(fit_trajectory(A, B, X = A[[1]]), "other than `X` and `Y`")
+  expect_error(fit_trajectory(A, B, X = A[[1]]),
+               "`X` cannot be given in `...`: hot_trajectory() sets it", fixed = TRUE)
   expect_error(fit_trajectory(A, B, splits = 3), "`splits` is not available in hot_trajectory()",
                fixed = TRUE)
   expect_error(fit_trajectory(A, B, holdout = 1), "`holdout` must be a single number in [0, 1)",
@@ -224,13 +225,27 @@ test_that("bad input gets clear errors naming the argument and the checkpoint", 
   expect_error(hot_trajectory(A, B, progress = NA), "`progress` must be TRUE or FALSE")
   expect_error(hot_trajectory(A, B, seed = "a"), "`seed` must be a single number")
   # errors raised by hot() name the checkpoint pair
-  expect_error(hot_trajectory(A, B, n_perm = -1, progress = FALSE),
-               "hot() failed on checkpoint pair (`A[[1]]`, `B[[1]]`): `n_perm` must be a whole number >= 0",
+  # (a short message of their own, the pair as a field, the original error
+  # as `parent`, of the original kind; the printed message shows the cause)
+  e <- expect_error(hot_trajectory(A, B, n_perm = -1, progress = FALSE),
+                    class = "hotalign_error_input")
+  expect_identical(e$message, "hot() failed on checkpoint pair (`A[[1]]`, `B[[1]]`)")
+  expect_identical(e$pair, c("A[[1]]", "B[[1]]"))
+  expect_identical(e$arg, "n_perm")
+  expect_s3_class(e$parent, "hotalign_error_input")
+  expect_match(e$parent$message, "^`n_perm` must be a whole number >= 0")
+  expect_match(conditionMessage(e),
+               "(`A[[1]]`, `B[[1]]`)\nCaused by error: `n_perm` must be a whole number >= 0",
                fixed = TRUE)
+  expect_match(paste(capture.output(print(e)), collapse = "\n"),
+               "Caused by error: `n_perm` must be", fixed = TRUE)
   bad <- A
   bad[[2]]$early[, 4] <- 1
-  expect_error(fit_trajectory(bad, B),
-               "hot() failed on checkpoint pair (`A[[2]]`, `B[[1]]`): layer `early` of `X` has 1 column constant",
+  e <- expect_error(fit_trajectory(bad, B), class = "hotalign_error_input")
+  expect_identical(e$pair, c("A[[2]]", "B[[1]]"))
+  expect_identical(e$layer, "early")
+  expect_match(conditionMessage(e),
+               "hot() failed on checkpoint pair (`A[[2]]`, `B[[1]]`)\nCaused by error: layer `early` of `X` has 1 column constant",
                fixed = TRUE)
   expect_no_error(fit_trajectory(bad, B, constant = "drop"))
 })
