@@ -64,10 +64,10 @@
 #' convergence of every pair in `$rotation$iterations` and
 #' `$rotation$converged`. The baselines use the rotations of the pairs they
 #' rebuild from (the cheapest pair of each layer; the pairs the permuted
-#' plans give mass to): these are recomputed after the outer OT by rerunning
-#' the descent, which is deterministic, on those pairs only. With `n_perm > 0`
-#' that is nearly every pair, so HOT+R then takes about twice the time of
-#' the descent alone; `n_perm = 0` avoids it. See `vignette("rotation")`.
+#' plans give mass to): no descent runs twice, each pair keeps the sparse
+#' plan its final rotation came from and the rotation is recomputed from it
+#' after the outer OT by one Procrustes step, bit for bit the descent's.
+#' See `vignette("rotation")`.
 #'
 #' @section Memory:
 #' `hot()` holds the inputs; one standardised copy of every layer (the

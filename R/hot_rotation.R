@@ -1,7 +1,8 @@
 # Rotation-invariant HOT (HOT+R, SPEC section 2): the R side of hot(rotation =
 # TRUE). The descent itself is src/rotation.c, run on every pair by the pair
 # loop (src/pair_loop.c); the rotations the scores need are obtained in the
-# same engine call (pair_rotations() in src/hot_split.c).
+# same engine call (pair_rotations() in src/hot_split.c), each from the plan
+# its descent recorded, by one Procrustes step (no descent runs twice).
 
 # fit$rotation of a HOT+R fit: the rotations of the pairs with outer mass,
 # and the iterations and convergence of the descent on every pair.

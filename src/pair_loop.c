@@ -41,7 +41,33 @@ typedef struct {
   double *K, *a, *b, *u, *v;
   void *work;
   rotation_scratch rot;
+  double descent_its; /* Procrustes steps run by this thread's slot */
 } pair_scratch;
+
+/* the descent iterations run by pair_job_run() (main thread only) */
+static double descent_iterations_run = 0;
+
+double pair_loop_descent_iterations(int reset) {
+  double its = descent_iterations_run;
+  if (reset) descent_iterations_run = 0;
+  return its;
+}
+
+/* keeps the plan the pair's final R came from (at most n + n' - 1 entries,
+ * the capacity of its plan storage), so that the R can be recomputed by one
+ * Procrustes step (rotation_from_plan) instead of a second descent */
+static void record_rotation_plan(const pair_job *job, int k,
+                                 const rotation_scratch *ws) {
+  if (!job->rplan_nnz) return;
+  R_xlen_t at = job->cap_start[k];
+  int nnz = ws->it > 0 ? ws->pnnz : -1;
+  job->rplan_nnz[k] = nnz;
+  for (int t = 0; t < nnz; t++) {
+    job->rplan_i[at + t] = ws->pfi[t];
+    job->rplan_j[at + t] = ws->pfj[t];
+    job->rplan_x[at + t] = ws->pfx[t];
+  }
+}
 
 
 /* one pair: cost matrix, exact OT with integer masses, the descent with
@@ -64,6 +90,8 @@ static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
                           job->iterations + k, job->converged + k);
     if (st == OT_OPTIMAL && job->rot_out && job->rot_out[k])
       memcpy(job->rot_out[k], s->rot.R, sizeof(double) * (size_t) n * n);
+    s->descent_its += job->iterations[k];
+    if (st == OT_OPTIMAL) record_rotation_plan(job, k, &s->rot);
   }
   job->status[k] = st;
   if (st != OT_OPTIMAL) return;
@@ -203,6 +231,15 @@ void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
   job->rot_out = NULL;
   job->trace_out = NULL;
   job->unit_mass = 1;
+  job->rplan_i = job->rplan_j = job->rplan_nnz = NULL;
+  job->rplan_x = NULL;
+  if (rotation) {
+    job->rplan_i = (int *) R_alloc(cap_start[LM], sizeof(int));
+    job->rplan_j = (int *) R_alloc(cap_start[LM], sizeof(int));
+    job->rplan_x = (double *) R_alloc(cap_start[LM], sizeof(double));
+    job->rplan_nnz = (int *) R_alloc(LM, sizeof(int));
+    for (int k = 0; k < LM; k++) job->rplan_nnz[k] = -1;
+  }
 }
 
 void pair_job_set_unit_mass(pair_job *job, double s) {
@@ -278,6 +315,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
     scratch[t].u = (double *) R_alloc(max_n, sizeof(double));
     scratch[t].v = (double *) R_alloc(max_m, sizeof(double));
     scratch[t].work = R_alloc(work_bytes, 1);
+    scratch[t].descent_its = 0;
     if (job->rotation) {
       double *dbl = (double *) R_alloc(
           rotation_scratch_doubles(max_n, max_m, max_nm, max_lwork), sizeof(double));
@@ -335,6 +373,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
     if (show && CLI_SHOULD_TICK) cli_progress_set(bar, done);
   }
   if (show) cli_progress_done(bar);
+  for (int t = 0; t < nth; t++) descent_iterations_run += scratch[t].descent_its;
   UNPROTECT(1);
 }
 

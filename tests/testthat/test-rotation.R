@@ -458,3 +458,44 @@ test_that("HOT+R on wide layers (more units than stimuli) is thread-independent"
   expect_identical(one$layer_scores, two$layer_scores)
   expect_gt(one$score, hot(X, Y, seed = 7, n_perm = 5, threads = 1)$score)
 })
+
+test_that("with n_perm = 100 no pair's descent runs twice", {
+  # widths on both sides of T_train = 48 (subspace and full-space descents)
+  sys <- rotated_systems(n_stimuli = 60, widths = c(8, 70, 20), noise = 0.8, seed = 25)
+  perms <- hotalign:::perm_p_permutations(3L, 100L)
+  pm <- matrix(as.integer(unlist(perms)), nrow = 3L)
+  res <- .Call(hotalign:::C_ffi_hot_split, sys$X, sys$Y, 1:48, 49:60, pm, TRUE,
+               TRUE, 100L, 1e-8, 2L, FALSE, hotalign:::cost_kernel_mode())
+  expect_identical(res$status, 0L)
+  its <- sum(res$inner$iterations)
+  expect_gt(its, 3)
+  # rotations were recovered for more pairs than the plan's (the baselines
+  # and the permutations need them), yet the descents ran once: the engine's
+  # count of Procrustes steps is the sum of the pairs' iterations
+  kept <- !vapply(res$rotations, is.null, NA)
+  expect_gt(sum(kept), sum(res$plan > 0))
+  expect_identical(res$descent_iterations, as.double(its))
+  # the recovered rotations are the descent's: those of the rerun entry point
+  Xs <- lapply(sys$X, function(x) {
+    x <- x[1:48, ]
+    x <- sweep(x, 2, colMeans(x))
+    sweep(x, 2, sqrt(colSums(x^2)), "/")
+  })
+  Ys <- lapply(sys$Y, function(x) {
+    x <- x[1:48, ]
+    x <- sweep(x, 2, colMeans(x))
+    sweep(x, 2, sqrt(colSums(x^2)), "/")
+  })
+  # (pairs with fewer targets than sources have a non-unique polar factor,
+  # so the R-side standardisation's round-off may pick another maximiser)
+  n_src <- c(8, 70, 20)[(seq_along(kept) - 1L) %% 3L + 1L]
+  n_tgt <- c(8, 70, 20)[(seq_along(kept) - 1L) %/% 3L + 1L]
+  ks <- which(kept & as.vector(res$inner$iterations) > 0 & n_src <= n_tgt)
+  expect_gt(length(ks), 3)
+  rerun <- .Call(hotalign:::C_ffi_rotation_pairs, Xs, Ys, as.integer(ks), 100L,
+                 1e-8, 1L, FALSE)
+  expect_identical(rerun$iterations, as.vector(res$inner$iterations)[ks])
+  for (t in seq_along(ks)) {
+    expect_equal(rerun$rotations[[t]], res$rotations[[ks[t]]], tolerance = 1e-12)
+  }
+})
