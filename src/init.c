@@ -13,6 +13,7 @@ SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_pair_step_work(SEXP);
 SEXP ffi_threads_available(void);
 SEXP ffi_has_openmp(void);
 SEXP ffi_blas_threads(SEXP);
@@ -54,6 +55,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_inner_plans_partial", (DL_FUNC) &ffi_inner_plans_partial, 6},
   {"ffi_in_forked_child", (DL_FUNC) &ffi_in_forked_child, 0},
   {"ffi_ot_sequence", (DL_FUNC) &ffi_ot_sequence, 6},
+  {"ffi_pair_step_work", (DL_FUNC) &ffi_pair_step_work, 1},
   {NULL, NULL, 0}
 };
 

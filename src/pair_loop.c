@@ -30,6 +30,7 @@
 #endif
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <R.h>
@@ -70,42 +71,23 @@ static void record_rotation_plan(const pair_job *job, int k,
 }
 
 
-/* one pair: cost matrix, exact OT with integer masses, the descent with
- * rotation, sparse plan */
-static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
-  int l = k % job->L, m = k / job->L, n = job->nx[l], nm = job->ny[m];
-  correlation_cost(job->X[l], job->Y[m], job->T, n, nm, s->K, job->kernel);
-  const double scale = uniform_masses(n, nm, s->a, s->b);
-  ot_problem *p = ot_init(s->work, n, nm, s->K, s->a, s->b);
-  int st = ot_run(p, 0);
-  job->nnz[k] = 0;
-  job->cost[k] = NA_REAL;
-  job->iterations[k] = 0;
-  job->converged[k] = job->rotation ? 0 : NA_LOGICAL;
-  if (st == OT_OPTIMAL && job->rotation) {
-    double obj;
-    double *trace = job->trace_out ? job->trace_out[k] : NULL;
-    st = rotation_descent(p, job->X[l], job->Y[m], job->T, n, nm, job->max_iter,
-                          job->tol, job->lwork[l], s->K, &s->rot, &obj, trace,
-                          job->iterations + k, job->converged + k);
-    if (st == OT_OPTIMAL && job->rot_out && job->rot_out[k])
-      memcpy(job->rot_out[k], s->rot.R, sizeof(double) * (size_t) n * n);
-    s->descent_its += job->iterations[k];
-    if (st == OT_OPTIMAL) record_rotation_plan(job, k, &s->rot);
-  }
-  job->status[k] = st;
-  if (st != OT_OPTIMAL) return;
-  R_xlen_t at = job->cap_start[k];
-  job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
-                           s->u, s->v, job->cost + k);
-}
-
 /* Threads work for SLICE_SECONDS between two interrupt checks, in steps of
- * STEP_WORK multiply-adds or arc prices (a few milliseconds); HOT+R pairs run
- * whole.  Long slices keep the barrier at the end of each rare. */
+ * STEP_WORK multiply-adds or arc prices (a few milliseconds); HOT+R pairs
+ * too, a descent iteration's Procrustes step (one SVD) being the longest
+ * indivisible piece.  Long slices keep the barrier at the end of each rare.
+ * step_work is STEP_WORK except in tests (ffi_pair_step_work), which cut the
+ * work differently to show that results do not depend on it. */
 #define SLICE_SECONDS 0.25
 #define STEP_WORK 4194304.0
 #define MIN_COST_COLS 256
+static double step_work = STEP_WORK;
+
+SEXP ffi_pair_step_work(SEXP work) {
+  double old = step_work, w = Rf_asReal(work);
+  if (!(w >= 1 && w <= 1e15)) Rf_error("`work` must be a number in [1, 1e15]");
+  step_work = w;
+  return Rf_ScalarReal(old);
+}
 
 static double now_seconds(void) {
 #ifdef _OPENMP
@@ -123,7 +105,28 @@ typedef struct {
   ot_problem *p; /* the solver, once the cost matrix is complete */
   double scale;  /* mass scale of the pair's plan (see uniform_masses()) */
   ot_partial *q; /* the partial problem around p (unit_mass < 1), else NULL */
+  int descending; /* HOT+R: the descent has begun on the solved plain problem */
 } pair_slot;
+
+/* HOT+R: the end of a pair's descent (status rst of its last step): the
+ * results, the dense R when asked, the recorded plan and the final plan */
+static void finish_descent(const pair_job *job, int k, ot_problem *p, int rst,
+                           double scale, pair_scratch *s) {
+  const int n = job->nx[k % job->L];
+  double obj;
+  int fst = rotation_finish(&s->rot, &obj, job->iterations + k, job->converged + k);
+  int st = rst != OT_OPTIMAL ? rst : fst;
+  job->status[k] = st;
+  job->nnz[k] = 0;
+  job->cost[k] = NA_REAL;
+  if (st != OT_OPTIMAL) return;
+  if (job->rot_out && job->rot_out[k])
+    memcpy(job->rot_out[k], s->rot.R, sizeof(double) * (size_t) n * n);
+  record_rotation_plan(job, k, &s->rot);
+  R_xlen_t at = job->cap_start[k];
+  job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
+                           s->u, s->v, job->cost + k);
+}
 
 static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
                         double scale, pair_scratch *s, const ot_partial *q) {
@@ -153,12 +156,26 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
   const int k = slot->k, l = k % job->L, m = k / job->L;
   const int n = job->nx[l], nm = job->ny[m], T = job->T;
   *finished = 0;
-  if (job->rotation) { /* the descent runs whole */
-    solve_pair(job, k, s);
-    *finished = 1;
-    return work;
-  }
   double spent = 0;
+  double block = sqrt((double) n * nm);
+  if (block < 10) block = 10;
+  if (slot->descending) { /* HOT+R: one step of the descent, budgeted */
+    double budget = work / block;
+    if (budget < 1) budget = 1;
+    const int it = s->rot.it;
+    double before = ot_pivots(slot->p);
+    int rst = rotation_step(slot->p, s->K, &s->rot, budget);
+    if (s->rot.it > it) { /* a Procrustes step (SVD and products) was made */
+      double r = s->rot.r;
+      s->descent_its += 1;
+      spent += r * n * ((double) n + nm + r);
+    }
+    spent += (ot_pivots(slot->p) - before + 1) * block;
+    if (rst == OT_RUNNING) return spent;
+    finish_descent(job, k, slot->p, rst, slot->scale, s);
+    *finished = 1;
+    return spent;
+  }
   if (slot->p == NULL) {
     /* dgemm repacks the source layer for every call: blocks of at least
      * MIN_COST_COLS columns keep that copy small against the multiply */
@@ -183,14 +200,39 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
       slot->p = ot_init(s->work, n, nm, s->K, s->a, s->b);
     }
   }
-  double block = sqrt((double) n * nm);
-  if (block < 10) block = 10;
   double budget = (work - spent) / block;
   if (budget < 1) budget = 1;
   double before = ot_pivots(slot->p);
   int st = ot_run(slot->p, budget);
   spent += (ot_pivots(slot->p) - before + 1) * block;
   if (st == OT_RUNNING) return spent;
+  if (job->rotation) {
+    /* HOT+R: the descent starts from the solved plain problem (R = I) */
+    job->iterations[k] = 0;
+    job->converged[k] = 0;
+    double *trace = job->trace_out ? job->trace_out[k] : NULL;
+    int rst = st;
+    if (st == OT_OPTIMAL) {
+      /* the dense R only where the caller keeps it (saves 8 n^2 r flops) */
+      s->rot.form_R = job->rot_out && job->rot_out[k];
+      rst = rotation_begin(slot->p, job->X[l], job->Y[m], T, n, nm, job->max_iter,
+                           job->tol, job->lwork[l], s->K, &s->rot, trace);
+      spent += (double) n * nm * (s->rot.r > 0 ? s->rot.r : 1);
+    }
+    if (rst == OT_OPTIMAL) {
+      slot->descending = 1;
+      return spent;
+    }
+    if (st == OT_OPTIMAL) { /* the basis failed: the descent's status */
+      finish_descent(job, k, slot->p, rst, slot->scale, s);
+    } else {
+      job->status[k] = st;
+      job->nnz[k] = 0;
+      job->cost[k] = NA_REAL;
+    }
+    *finished = 1;
+    return spent;
+  }
   finish_pair(job, k, slot->p, st, slot->scale, s, slot->q);
   *finished = 1;
   return spent;
@@ -335,6 +377,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
     slots[t].k = -1;
     slots[t].p = NULL;
     slots[t].q = NULL;
+    slots[t].descending = 0;
   }
   int next = 0, done = 0;
   while (done < ntodo) {
@@ -356,9 +399,10 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
           slot->cols = 0;
           slot->p = NULL;
           slot->q = NULL;
+          slot->descending = 0;
         }
         int finished;
-        advance_pair(job, slot, scratch + t, STEP_WORK, &finished);
+        advance_pair(job, slot, scratch + t, step_work, &finished);
         if (finished) {
           slot->k = -1;
 #ifdef _OPENMP
@@ -370,7 +414,16 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
       }
     }
     R_CheckUserInterrupt();
-    if (show && CLI_SHOULD_TICK) cli_progress_set(bar, done);
+    if (show && CLI_SHOULD_TICK) {
+      if (job->rotation) { /* the descent's progress: its iterations so far */
+        double its = 0;
+        for (int t = 0; t < nth; t++) its += scratch[t].descent_its;
+        char name[160];
+        snprintf(name, sizeof name, "%s (%.0f descent iterations)", label, its);
+        cli_progress_set_name(bar, name);
+      }
+      cli_progress_set(bar, done);
+    }
   }
   if (show) cli_progress_done(bar);
   for (int t = 0; t < nth; t++) descent_iterations_run += scratch[t].descent_its;

@@ -499,3 +499,19 @@ test_that("with n_perm = 100 no pair's descent runs twice", {
     expect_equal(rerun$rotations[[t]], res$rotations[[ks[t]]], tolerance = 1e-12)
   }
 })
+
+test_that("HOT+R results do not depend on how the pair loop slices the descent", {
+  sys <- rotated_systems(n_stimuli = 60, widths = c(8, 70, 20), noise = 0.8, seed = 26)
+  ref <- hot(sys$X, sys$Y, rotation = TRUE, seed = 3, n_perm = 10, threads = 1)
+  expect_gt(sum(ref$rotation$iterations), 6)
+  default <- .Call(hotalign:::C_ffi_pair_step_work, 1)
+  on.exit(.Call(hotalign:::C_ffi_pair_step_work, default), add = TRUE)
+  for (work in c(1, 500, 1e12)) {
+    .Call(hotalign:::C_ffi_pair_step_work, work)
+    fits <- lapply(1:2, function(th) {
+      hot(sys$X, sys$Y, rotation = TRUE, seed = 3, n_perm = 10, threads = th)
+    })
+    expect_identical(fit_content(fits[[1]]), fit_content(ref))
+    expect_identical(fit_content(fits[[2]]), fit_content(ref))
+  }
+})
