@@ -207,6 +207,10 @@ typedef struct {
    * rplan_nnz[k] = -1 when no Procrustes step was made (R = I) */
   int *rplan_i, *rplan_j, *rplan_nnz;
   double *rplan_x;
+  /* HOT+R, set by pair_job_run(): per source layer, its basis
+   * (rotation_basis) when it is wider than T and has several pairs to do,
+   * shared by all its pairs; NULL entries elsewhere */
+  double **basis;
 } pair_job;
 
 /* The masses of an n x m problem: uniform 1/n, 1/m, held as the integers

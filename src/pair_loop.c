@@ -215,8 +215,12 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
     if (st == OT_OPTIMAL) {
       /* the dense R only where the caller keeps it (saves 8 n^2 r flops) */
       s->rot.form_R = job->rot_out && job->rot_out[k];
-      rst = rotation_begin(slot->p, job->X[l], job->Y[m], T, n, nm, job->max_iter,
-                           job->tol, job->lwork[l], s->K, &s->rot, trace);
+      if (job->basis && job->basis[l])
+        rst = rotation_begin_basis(slot->p, job->basis[l], T, n, nm, job->max_iter,
+                                   job->tol, job->lwork[l], s->K, &s->rot, trace);
+      else
+        rst = rotation_begin(slot->p, job->X[l], job->Y[m], T, n, nm, job->max_iter,
+                             job->tol, job->lwork[l], s->K, &s->rot, trace);
       spent += (double) n * nm * (s->rot.r > 0 ? s->rot.r : 1);
     }
     if (rst == OT_OPTIMAL) {
@@ -275,6 +279,7 @@ void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
   job->unit_mass = 1;
   job->rplan_i = job->rplan_j = job->rplan_nnz = NULL;
   job->rplan_x = NULL;
+  job->basis = NULL;
   if (rotation) {
     job->rplan_i = (int *) R_alloc(cap_start[LM], sizeof(int));
     job->rplan_j = (int *) R_alloc(cap_start[LM], sizeof(int));
@@ -316,6 +321,46 @@ static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_ite
   }
   pair_job_setup(job, L, M, Rf_nrows(VECTOR_ELT(Xs, 0)), X, Y, nx, ny,
                  cost_kernel_resolve(COST_AUTO), rotation, max_iter, tol);
+}
+
+/* HOT+R: the basis of each source layer wider than T (its thin QR and a
+ * T x T eigendecomposition, rotation_basis) computed once, before the pairs,
+ * for the layers with at least two pairs to do; each of their pairs then
+ * starts with rotation_begin_basis(), bit for bit the descent that
+ * rotation_begin() would make.  Layers at most T wide need no shared basis
+ * (V = I: only G = Xs'Xs, one product per pair).  The layers are shared out
+ * over the threads a batch at a time, an interrupt check after each. */
+static void shared_bases(pair_job *job, const int *todo, int ntodo, int nth,
+                         pair_scratch *scratch) {
+  const int L = job->L, T = job->T;
+  int *pairs = (int *) R_alloc(L, sizeof(int)), *layers = (int *) R_alloc(L, sizeof(int));
+  int nl = 0;
+  for (int l = 0; l < L; l++) pairs[l] = 0;
+  for (int t = 0; t < ntodo; t++) pairs[todo[t] % L]++;
+  job->basis = (double **) R_alloc(L, sizeof(double *));
+  for (int l = 0; l < L; l++) {
+    job->basis[l] = NULL;
+    if (pairs[l] < 2 || job->nx[l] <= T || T <= 0) continue;
+    job->basis[l] = (double *) R_alloc(rotation_basis_doubles(job->nx[l], T),
+                                       sizeof(double));
+    layers[nl++] = l;
+  }
+  int *status = (int *) R_alloc(nl > 0 ? nl : 1, sizeof(int));
+  for (int b0 = 0; b0 < nl; b0 += nth) {
+    const int b1 = b0 + nth < nl ? b0 + nth : nl;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth) schedule(static, 1)
+#endif
+    for (int b = b0; b < b1; b++) {
+      const int l = layers[b];
+      status[b] = rotation_basis(job->X[l], T, job->nx[l], job->lwork[l],
+                                 &scratch[b - b0].rot, job->basis[l]);
+    }
+    R_CheckUserInterrupt();
+  }
+  /* a layer whose basis failed: its pairs compute their own and report */
+  for (int b = 0; b < nl; b++)
+    if (status[b] != OT_OPTIMAL) job->basis[layers[b]] = NULL;
 }
 
 /* Solves pairs todo[0 .. ntodo - 1] in one OpenMP loop: scratch sized for
@@ -367,6 +412,8 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
       scratch[t].rot.kernel = job->kernel;
     }
   }
+
+  if (job->rotation) shared_bases(job, todo, ntodo, nth, scratch);
 
   SEXP bar = PROTECT(show ? cli_progress_bar(ntodo, NULL) : R_NilValue);
   if (show) cli_progress_set_name(bar, label);

@@ -515,3 +515,21 @@ test_that("HOT+R results do not depend on how the pair loop slices the descent",
     expect_identical(fit_content(fits[[2]]), fit_content(ref))
   }
 })
+
+test_that("a wide source layer's shared basis gives each pair its own descent bit for bit", {
+  # X1 (70 units) is wider than T_train = 48 and has three pairs: the pair
+  # loop factors it once (rotation_basis); a fit with one target layer has
+  # one pair per source and computes the basis in the pair
+  sys <- rotated_systems(n_stimuli = 60, widths = c(70, 20, 55), noise = 0.8, seed = 27)
+  all3 <- hot(sys$X[1], sys$Y, rotation = TRUE, seed = 4, n_perm = 0, threads = 2)
+  expect_gt(sum(all3$rotation$iterations), 3)
+  for (m in 1:3) {
+    one <- hot(sys$X[1], sys$Y[m], rotation = TRUE, seed = 4, n_perm = 0, threads = 2)
+    expect_identical(one$cost[1, 1], all3$cost[1, m])
+    expect_identical(one$rotation$iterations[1, 1], all3$rotation$iterations[1, m])
+    k <- m
+    idx <- seq_len(all3$inner$start[k + 1] - all3$inner$start[k]) + all3$inner$start[k]
+    expect_identical(one$inner$x, all3$inner$x[idx])
+    expect_identical(one$inner$i, all3$inner$i[idx])
+  }
+})
