@@ -73,7 +73,8 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
     sizes = sizes,
     rotation = if (rotation) {
       rotation_result(matrix(res$rotations, L, M, dimnames = layer_names),
-                      plan, inner, max_iter, tol)
+                      plan, inner, max_iter, tol, res$rotations_compact,
+                      vapply(sx, function(s) length(s$keep), 1L))
     } else FALSE
   )
   c(fit, split_scores(res, X, sx, perms))

@@ -210,9 +210,12 @@ static int perm_weighting(const int *perms, int L, int l, int q) {
  * the descent's R.  The pairs are shared out over the threads a batch at a
  * time, with an interrupt check after each batch.  Returns 0, or 1 when a
  * recomputation failed (an SVD that converged in the descent cannot fail on
- * the same matrix: reported as an internal error). */
+ * the same matrix: reported as an internal error).  `compact` (a list of
+ * L * M) receives the compact form of each R where it is smaller than the
+ * dense n^2 (a source wider than its training rows, 2 n r + 3 r < n^2:
+ * Householder factors, r <= T_train), which is what the fit keeps. */
 static int pair_rotations(const pair_job *job, const char *used, int nth,
-                          SEXP rotations, const double **kernel_rot) {
+                          SEXP rotations, SEXP compact, const double **kernel_rot) {
   const int L = job->L, LM = L * job->M;
   int *todo = (int *) R_alloc(LM, sizeof(int)), ntodo = 0;
   int max_n = 0, max_m = 0, max_lwork = 0;
@@ -268,6 +271,18 @@ static int pair_rotations(const pair_job *job, const char *used, int nth,
                                      ws + me);
       if (status[t] == OT_OPTIMAL)
         memcpy(Rout[t], ws[me].R, sizeof(double) * (size_t) n * n);
+    }
+    /* the compact form (r < n: O(n r) doubles) of each, on the main thread,
+     * from the scratch that computed it */
+    for (int t = t0; t < t1; t++) {
+      const rotation_scratch *w = ws + (t - t0);
+      const int n = job->nx[todo[t] % L];
+      if (status[t] != OT_OPTIMAL || w->ident || w->r <= 0 || w->r >= n ||
+          rotation_compact_doubles(n, w->r) >= (size_t) n * n)
+        continue;
+      SEXP c = Rf_allocVector(REALSXP, (R_xlen_t) rotation_compact_doubles(n, w->r));
+      SET_VECTOR_ELT(compact, todo[t], c);
+      rotation_compact_store(w, REAL(c));
     }
     R_CheckUserInterrupt();
   }
@@ -376,7 +391,7 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   const char *names[] = {"status", "center_x", "scale_x", "constant_x", "center_y",
                          "scale_y", "constant_y", "inner", "plan", "objective",
                          "outer_status", "rotations", "unit_scores", "layer_scores",
-                         "descent_iterations", ""};
+                         "descent_iterations", "rotations_compact", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_OK));
   for (int s = 0; s < 2; s++) {
@@ -455,7 +470,9 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
     SEXP rotations = Rf_allocVector(VECSXP, LM);
     SET_VECTOR_ELT(out, 11, rotations);
     kernel_rot = (const double **) R_alloc(LM, sizeof(double *));
-    int failed = pair_rotations(&job, used, nth, rotations, kernel_rot);
+    SEXP compact = Rf_allocVector(VECSXP, LM);
+    SET_VECTOR_ELT(out, 15, compact);
+    int failed = pair_rotations(&job, used, nth, rotations, compact, kernel_rot);
     /* every descent iteration of the split, the pair loop's and any after */
     SET_VECTOR_ELT(out, 14, Rf_ScalarReal(pair_loop_descent_iterations(0)));
     if (failed) {

@@ -309,6 +309,10 @@ void rotation_compact_store(const rotation_scratch *ws, double *out);
 size_t rotation_compact_work(int n, int k);
 int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k,
                            double *work);
+/* the dense R of a compact form, bit for bit the R that rotation_finish() /
+ * rotation_from_plan() form (work: lwork = rotation_lwork(n) doubles) */
+int rotation_compact_expand(const double *compact, int n, int r, double *R,
+                            double *work, int lwork);
 
 /* A rotation-invariant lower bound of the pair's HOT+R objective, from the
  * basis set up by rotation_begin():  tr(G)/(2n) + 1/2 - ||Xs'Ys||_* / sqrt(n m),

@@ -533,3 +533,54 @@ test_that("a wide source layer's shared basis gives each pair its own descent bi
     expect_identical(one$inner$i, all3$inner$i[idx])
   }
 })
+
+test_that("rotations of wide sources are kept compactly and expand to the R the scores used", {
+  # X1 has 120 units and 48 training rows: 2 n r + 3 r < n^2 = 14400
+  sys <- rotated_systems(n_stimuli = 60, widths = c(120, 10), noise = 0.5, seed = 28)
+  fit <- hot(sys$X, sys$Y, rotation = TRUE, seed = 6, n_perm = 0, threads = 2)
+  expect_gt(fit$plan[1, 1], 0)
+  stored <- fit$rotation$matrices[[1, 1]]
+  expect_s3_class(stored, "hot_compact_rotation")
+  # r: the numerical rank of the centred training rows (47 of 48)
+  expect_identical(stored$r, 47L)
+  expect_length(stored$factors, 2 * 120 * 47 + 3 * 47)
+  expect_true(is.matrix(fit$rotation$matrices[[2, 2]])) # 10 units: dense
+  R <- hot_pair_rotation(fit, 1, 1)
+  expect_identical(dim(R), c(120L, 120L))
+  expect_equal(crossprod(R), diag(120), tolerance = 1e-12)
+  # the scores were computed by the engine with its dense R: rebuilding with
+  # the expanded rotations reproduces them, and predict() does too
+  std <- function(x) std_train(x, fit$train)
+  test <- fit$test
+  L <- length(sys$X)
+  ref <- vapply(seq_len(L), function(l) {
+    Xt <- std(sys$X[[l]])[test, , drop = FALSE]
+    Xhat <- 0
+    for (m in seq_along(sys$Y)) {
+      if (fit$plan[l, m] == 0) next
+      Yt <- std(sys$Y[[m]])[test, , drop = FALSE]
+      Q <- as.matrix(unit_plan(fit, l, m))
+      Xhat <- Xhat + L * fit$plan[l, m] * Yt %*% t(ncol(Xt) * Q) %*%
+        t(hot_pair_rotation(fit, l, m))
+    }
+    mean(diag(stats::cor(Xhat, Xt)))
+  }, 0)
+  expect_equal(unname(fit$layer_scores), ref, tolerance = 1e-10)
+  rebuilt <- predict(fit, lapply(sys$Y, function(y) y[test, , drop = FALSE]))
+  r <- diag(stats::cor(rebuilt[[1]], sys$X[[1]][test, ]))
+  expect_equal(unname(r), unname(fit$unit_scores[[1]]), tolerance = 1e-10)
+  # the fit holds O(n T), not n^2, for the pair
+  expect_lt(as.numeric(utils::object.size(stored)), 8 * 120^2)
+})
+
+test_that("the memory estimate of HOT+R counts the bases, recorded plans and compact rotations", {
+  bytes <- getFromNamespace("hot_memory_bytes", "hotalign")
+  plain <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L)
+  rot0 <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L, TRUE, 0L)
+  rot100 <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L, TRUE, 100L)
+  # at least: two descent workspaces per thread (seven 2000 x 2000 blocks
+  # each), the two shared bases, the dense rotations held for scoring
+  expect_gt(rot0 - plain, 8 * (2 * 2 * 7 * 2000^2 + 2 * 2000 * 90 + 4 * 2000^2))
+  # n_perm > 0: every pair's rotation (8 here) instead of at most 2 L + M - 1 = 7
+  expect_gt(rot100, rot0)
+})
