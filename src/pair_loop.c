@@ -6,8 +6,10 @@
  * solver workspace and (with rotation) one descent workspace, sized for the
  * largest pair and allocated on the main thread before the region, so
  * nothing inside the region allocates or touches the R API.  Each thread works
- * a slot; a free slot takes the next pair, and plain-HOT pairs advance in
- * steps (a block of cost columns, a budget of pivots) until a quarter of a
+ * a slot; a free slot takes the next pair, and pairs advance in steps (a
+ * block of cost columns, a budget of pivots; with rotation then the
+ * descent's iterations, each a Procrustes step and a budgeted warm OT
+ * re-solve, rotation_step()) until a quarter of a
  * second has passed; then the main thread checks for interrupts and updates
  * the progress bar, and the threads go on where they stopped.  A pair's
  * result depends only on its inputs, never on the thread that solved it nor
