@@ -60,14 +60,16 @@
 #' searching all rotations. The reconstruction applies the rotation,
 #' `X^_l = sum_m L P[l, m] Y_m (n_l Q_lm)' R_lm'`. The rotations of the
 #' pairs with outer mass are kept in `$rotation$matrices` (an `L x M` list
-#' matrix, `NULL` for pairs without mass), with the iterations and
+#' matrix, `NULL` for pairs without mass; for a source layer wider than its
+#' training stimuli a compact `"hot_compact_rotation"` where that is
+#' smaller, see Memory), with the iterations and
 #' convergence of every pair in `$rotation$iterations` and
 #' `$rotation$converged`. The baselines use the rotations of the pairs they
 #' rebuild from (the cheapest pair of each layer; the pairs the permuted
-#' plans give mass to): these are recomputed after the outer OT by rerunning
-#' the descent, which is deterministic, on those pairs only. With `n_perm > 0`
-#' that is nearly every pair, so HOT+R then takes about twice the time of
-#' the descent alone; `n_perm = 0` avoids it. See `vignette("rotation")`.
+#' plans give mass to): no descent runs twice, each pair keeps the sparse
+#' plan its final rotation came from and the rotation is recomputed from it
+#' after the outer OT by one Procrustes step, bit for bit the descent's.
+#' See `vignette("rotation")`.
 #'
 #' @section Memory:
 #' `hot()` holds the inputs; one standardised copy of every layer (the
@@ -79,10 +81,17 @@
 #' needs one thread's workspace whatever `threads` is. With
 #' `rotation = TRUE`, each thread of the pair loop also holds the descent's
 #' workspace (the `n_l x n_l` Procrustes matrices, their SVD factors and
-#' LAPACK workspace, for the widest source layer), and the rotations used
-#' for scoring are held at once (`n_l x n_l` doubles each): with
-#' `n_perm > 0` possibly every pair's, otherwise those of at most
-#' `2 L + M - 1` pairs. The estimate is computed from the sizes of the C
+#' LAPACK workspace, for the widest source layer) and, for recomputing the
+#' rotations after the outer OT, a second such workspace; each pair keeps
+#' the sparse plan its rotation came from (as many entries as its inner
+#' plan), and each source layer wider than its `T` training stimuli its
+#' basis (`n_l T` doubles). The rotations used for scoring are held at once
+#' during the fit (`n_l x n_l` doubles each): with `n_perm > 0` possibly
+#' every pair's, otherwise those of at most `2 L + M - 1` pairs. The fit
+#' keeps only those of the pairs with outer mass, and for a source wider
+#' than its training stimuli in compact form where that is smaller
+#' (Householder factors, `2 n_l r + 3 r` doubles with r at most `T`: `O(n_l T)`
+#' per pair instead of `n_l^2`, expanded on demand by [predict()]). The estimate is computed from the sizes of the C
 #' workspaces themselves, and a problem whose need exceeds the available
 #' memory is refused with an error of class `hotalign_error_memory` before
 #' anything is allocated; the option `hotalign.max_memory` (in bytes) sets

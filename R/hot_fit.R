@@ -51,7 +51,7 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
     solver_failure(res$outer_status, "the layer cost matrix")
   }
   if (res$status == hot_split_status[["rerun"]]) {
-    abort("the HOT+R descent did not reproduce itself on rerun; please ",
+    abort("a HOT+R rotation could not be recomputed from its recorded plan; please ",
           "report this", class = "internal")
   }
   sx <- split_standardisation(X, res$center_x, res$scale_x, res$constant_x)
@@ -65,7 +65,8 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
     fit_layer_parts(inner, sx, sy),
     list(rotation = if (rotation) {
       rotation_result(matrix(res$rotations, L, M, dimnames = layer_names),
-                      plan, inner, max_iter, tol)
+                      plan, inner, max_iter, tol, res$rotations_compact,
+                      vapply(sx, function(s) length(s$keep), 1L))
     } else FALSE)
   )
   c(fit, split_scores(res, X, sx, perms))

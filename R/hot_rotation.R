@@ -1,12 +1,23 @@
 # Rotation-invariant HOT (HOT+R, SPEC section 2): the R side of hot(rotation =
 # TRUE). The descent itself is src/rotation.c, run on every pair by the pair
 # loop (src/pair_loop.c); the rotations the scores need are obtained in the
-# same engine call (pair_rotations() in src/hot_split.c).
+# same engine call (pair_rotations() in src/hot_split.c), each from the plan
+# its descent recorded, by one Procrustes step (no descent runs twice).
 
 # fit$rotation of a HOT+R fit: the rotations of the pairs with outer mass,
 # and the iterations and convergence of the descent on every pair.
-rotation_result <- function(rotations, plan, inner, max_iter, tol) {
+# Where the engine returned the compact form of a rotation (`compact`: a
+# source wider than its training rows), that is what is kept: O(n T) doubles
+# instead of n^2, expanded on demand by hot_pair_rotation().
+rotation_result <- function(rotations, plan, inner, max_iter, tol, compact = NULL,
+                            n_source = NULL) {
   matrices <- rotations
+  if (!is.null(compact)) {
+    L <- nrow(plan)
+    for (k in which(!vapply(compact, is.null, NA))) {
+      matrices[[k]] <- compact_rotation(compact[[k]], n_source[(k - 1L) %% L + 1L])
+    }
+  }
   matrices[plan == 0] <- list(NULL)
   list(matrices = matrices,
        iterations = matrix(inner$iterations, nrow(plan), ncol(plan),
@@ -23,5 +34,21 @@ is_hot_rotation <- function(x) is.list(x$rotation) || isTRUE(x$rotation)
 # plain HOT; predict() rebuilds with Y (n_l Q_lm)' R_lm'.
 hot_pair_rotation <- function(x, l, m) {
   if (!is.list(x$rotation)) return(NULL)
-  x$rotation$matrices[[l, m]]
+  expand_rotation(x$rotation$matrices[[l, m]])
+}
+
+# A rotation kept compactly: the Householder factors of its basis V and of
+# W' (n x r each, r <= T_train), their scalar factors and signs (see
+# src/rotation.c), 2 n r + 3 r doubles.
+compact_rotation <- function(factors, n) {
+  structure(list(factors = factors, n = as.integer(n),
+                 r = as.integer(length(factors) / (2 * n + 3))),
+            class = "hot_compact_rotation")
+}
+
+# The dense n x n rotation of an entry of fit$rotation$matrices (a matrix,
+# NULL, or a compact rotation, expanded bit for bit as the engine formed it).
+expand_rotation <- function(R) {
+  if (!inherits(R, "hot_compact_rotation")) return(R)
+  .Call(C_ffi_rotation_expand, R$factors, R$n, R$r)
 }

@@ -22,9 +22,11 @@ out <- list(lib = args[1], task = task)
 if (task == "hot") {
   X <- d$X
   if (!is.null(d$rows)) X <- X[d$rows]
+  # d$n_perm (default 0): the perm-P permutations of the HOT+R fit
+  n_perm <- if (is.null(d$n_perm)) 0L else as.integer(d$n_perm)
   p <- el(hot(X, d$Y, n_perm = 0, seed = 1, threads = threads, progress = FALSE))
   r <- if (isTRUE(d$plain_only)) NULL else
-    el(hot(X, d$Y, rotation = TRUE, n_perm = 0, seed = 1, threads = threads,
+    el(hot(X, d$Y, rotation = TRUE, n_perm = n_perm, seed = 1, threads = threads,
            progress = FALSE))
   if (is.null(r)) r <- list(wall = NA, value = list(cost = NULL, plan = NULL,
                                                      score = NA, rotation = NULL))

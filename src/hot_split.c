@@ -31,7 +31,7 @@ enum hot_split_status {
   HOT_SPLIT_CONSTANT = 1, /* constant training columns (see `constant_x/y`) */
   HOT_SPLIT_PAIR = 2,     /* a pair's solve failed (see `inner$status`) */
   HOT_SPLIT_OUTER = 3,    /* the outer OT failed (see `outer_status`) */
-  HOT_SPLIT_RERUN = 4     /* the HOT+R descent did not reproduce itself */
+  HOT_SPLIT_RERUN = 4     /* a HOT+R rotation could not be recomputed */
 };
 
 /* rows: 1-based integer indices in 1..T; returns them 0-based */
@@ -204,42 +204,90 @@ static int perm_weighting(const int *perms, int L, int l, int q) {
 /* HOT+R: the rotation of every pair marked in `used` (L * M flags), into
  * `rotations` (a list of L * M: an n_l x n_l matrix where used, NULL
  * elsewhere); `kernel_rot` receives the pointers the scoring uses (NULL
- * where R = I, i.e. where the descent made no iteration).  Today the
- * rotation of a pair is obtained by rerunning its (deterministic) descent,
- * checked to reproduce the first run's cost and iterations bit for bit.
- * Returns 0, or 1 when a rerun did not reproduce itself. */
-static int pair_rotations(const pair_job *first, const char *used, int nth, int show,
-                          SEXP rotations, const double **kernel_rot) {
-  const int L = first->L, LM = L * first->M;
-  pair_job job;
-  pair_job_setup(&job, L, first->M, first->T, first->X, first->Y, first->nx, first->ny,
-                 first->kernel, 1, first->max_iter, first->tol);
-  job.rot_out = (double **) R_alloc(LM, sizeof(double *));
+ * where R = I, i.e. where the descent made no iteration).  No descent runs
+ * again: each R is recomputed from the plan its descent recorded
+ * (job->rplan_*) by one Procrustes step, rotation_from_plan(), bit for bit
+ * the descent's R.  The pairs are shared out over the threads a batch at a
+ * time, with an interrupt check after each batch.  Returns 0, or 1 when a
+ * recomputation failed (an SVD that converged in the descent cannot fail on
+ * the same matrix: reported as an internal error).  `compact` (a list of
+ * L * M) receives the compact form of each R where it is smaller than the
+ * dense n^2 (a source wider than its training rows, 2 n r + 3 r < n^2:
+ * Householder factors, r <= T_train), which is what the fit keeps. */
+static int pair_rotations(const pair_job *job, const char *used, int nth,
+                          SEXP rotations, SEXP compact, const double **kernel_rot) {
+  const int L = job->L, LM = L * job->M;
   int *todo = (int *) R_alloc(LM, sizeof(int)), ntodo = 0;
+  int max_n = 0, max_m = 0, max_lwork = 0;
+  R_xlen_t max_nm = 0;
   for (int k = 0; k < LM; k++) {
-    job.rot_out[k] = NULL;
     kernel_rot[k] = NULL;
     if (!used[k]) continue;
-    int n = first->nx[k % L];
+    int n = job->nx[k % L], nm = job->ny[k / L];
     SEXP R = Rf_allocMatrix(REALSXP, n, n);
     SET_VECTOR_ELT(rotations, k, R);
-    if (first->iterations[k] == 0) { /* R = I: exactly plain HOT there */
+    if (job->iterations[k] == 0 || job->rplan_nnz[k] < 0) { /* R = I */
       double *r = REAL(R);
       memset(r, 0, sizeof(double) * (size_t) n * n);
       for (int i = 0; i < n; i++) r[i + (R_xlen_t) i * n] = 1;
       continue;
     }
-    job.rot_out[k] = REAL(R);
     kernel_rot[k] = REAL(R);
     todo[ntodo++] = k;
+    if (n > max_n) max_n = n;
+    if (nm > max_m) max_m = nm;
+    if ((R_xlen_t) n * nm > max_nm) max_nm = (R_xlen_t) n * nm;
+    if (job->lwork[k % L] > max_lwork) max_lwork = job->lwork[k % L];
   }
-  pair_job_run(&job, todo, ntodo, nth, show, "rotations");
-  for (int t = 0; t < ntodo; t++) {
-    int k = todo[t];
-    if (job.status[k] != OT_OPTIMAL || job.cost[k] != first->cost[k] ||
-        job.iterations[k] != first->iterations[k])
-      return 1;
+  if (ntodo == 0) return 0;
+  nth = hot_threads_for(nth, ntodo);
+  rotation_scratch *ws = (rotation_scratch *) R_alloc(nth, sizeof(rotation_scratch));
+  double **K = (double **) R_alloc(nth, sizeof(double *));
+  double **Rout = (double **) R_alloc(ntodo, sizeof(double *));
+  int *status = (int *) R_alloc(ntodo, sizeof(int));
+  for (int t = 0; t < ntodo; t++) Rout[t] = (double *) kernel_rot[todo[t]];
+  for (int t = 0; t < nth; t++) {
+    rotation_scratch_init(ws + t,
+                          (double *) R_alloc(rotation_scratch_doubles(max_n, max_m, max_nm,
+                                                                      max_lwork),
+                                             sizeof(double)),
+                          (int *) R_alloc(rotation_scratch_ints(max_n, max_m), sizeof(int)),
+                          max_n, max_m, max_nm, max_lwork);
+    ws[t].kernel = job->kernel;
+    K[t] = (double *) R_alloc(max_nm, sizeof(double));
   }
+  for (int t0 = 0; t0 < ntodo; t0 += nth) {
+    const int t1 = t0 + nth < ntodo ? t0 + nth : ntodo;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth) schedule(static, 1)
+#endif
+    for (int t = t0; t < t1; t++) {
+      const int me = t - t0, k = todo[t], l = k % L, m = k / L;
+      const int n = job->nx[l], nm = job->ny[m];
+      const R_xlen_t at = job->cap_start[k];
+      status[t] = rotation_from_plan(job->X[l], job->Y[m], job->T, n, nm, job->lwork[l],
+                                     job->rplan_i + at, job->rplan_j + at,
+                                     job->rplan_x + at, job->rplan_nnz[k], K[me],
+                                     ws + me);
+      if (status[t] == OT_OPTIMAL)
+        memcpy(Rout[t], ws[me].R, sizeof(double) * (size_t) n * n);
+    }
+    /* the compact form (r < n: O(n r) doubles) of each, on the main thread,
+     * from the scratch that computed it */
+    for (int t = t0; t < t1; t++) {
+      const rotation_scratch *w = ws + (t - t0);
+      const int n = job->nx[todo[t] % L];
+      if (status[t] != OT_OPTIMAL || w->ident || w->r <= 0 || w->r >= n ||
+          rotation_compact_doubles(n, w->r) >= (size_t) n * n)
+        continue;
+      SEXP c = Rf_allocVector(REALSXP, (R_xlen_t) rotation_compact_doubles(n, w->r));
+      SET_VECTOR_ELT(compact, todo[t], c);
+      rotation_compact_store(w, REAL(c));
+    }
+    R_CheckUserInterrupt();
+  }
+  for (int t = 0; t < ntodo; t++)
+    if (status[t] != OT_OPTIMAL) return 1;
   return 0;
 }
 
@@ -343,7 +391,7 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   const char *names[] = {"status", "center_x", "scale_x", "constant_x", "center_y",
                          "scale_y", "constant_y", "inner", "plan", "objective",
                          "outer_status", "rotations", "unit_scores", "layer_scores",
-                         ""};
+                         "descent_iterations", "rotations_compact", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_OK));
   for (int s = 0; s < 2; s++) {
@@ -372,6 +420,7 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
                        nth, &sy);
 
   /* 2. the inner level */
+  pair_loop_descent_iterations(1);
   pair_job job;
   pair_job_setup(&job, L, M, n_train, (const double **) sx.train,
                  (const double **) sy.train, sx.n_keep, sy.n_keep, kernel, rot,
@@ -380,6 +429,7 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   for (int k = 0; k < LM; k++) todo[k] = k;
   pair_job_run(&job, todo, LM, nth, show, rot ? "inner OT with rotation" : "inner OT");
   SET_VECTOR_ELT(out, 7, pair_job_plans(&job));
+  SET_VECTOR_ELT(out, 14, Rf_ScalarReal(pair_loop_descent_iterations(0)));
   for (int k = 0; k < LM; k++)
     if (job.status[k] != OT_OPTIMAL) {
       SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_PAIR));
@@ -420,7 +470,12 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
     SEXP rotations = Rf_allocVector(VECSXP, LM);
     SET_VECTOR_ELT(out, 11, rotations);
     kernel_rot = (const double **) R_alloc(LM, sizeof(double *));
-    if (pair_rotations(&job, used, nth, show, rotations, kernel_rot)) {
+    SEXP compact = Rf_allocVector(VECSXP, LM);
+    SET_VECTOR_ELT(out, 15, compact);
+    int failed = pair_rotations(&job, used, nth, rotations, compact, kernel_rot);
+    /* every descent iteration of the split, the pair loop's and any after */
+    SET_VECTOR_ELT(out, 14, Rf_ScalarReal(pair_loop_descent_iterations(0)));
+    if (failed) {
       SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_RERUN));
       UNPROTECT(1);
       return out;

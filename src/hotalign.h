@@ -202,6 +202,15 @@ typedef struct {
    * or < 1, the exact partial OT of ot_partial.c (pair_job_set_unit_mass();
    * costs are then per unit of moved mass, plans sum to unit_mass) */
   double unit_mass;
+  /* HOT+R: per pair k, the plan the final R was computed from (the
+   * recorded ws->pfi, pfj, pfx, pnnz of rotation.c), at cap_start[k];
+   * rplan_nnz[k] = -1 when no Procrustes step was made (R = I) */
+  int *rplan_i, *rplan_j, *rplan_nnz;
+  double *rplan_x;
+  /* HOT+R, set by pair_job_run(): per source layer, its basis
+   * (rotation_basis) when it is wider than T and has several pairs to do,
+   * shared by all its pairs; NULL entries elsewhere */
+  double **basis;
 } pair_job;
 
 /* The masses of an n x m problem: uniform 1/n, 1/m, held as the integers
@@ -221,6 +230,10 @@ size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int rotation, int lwork);
 void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
                   const char *label);
 SEXP pair_job_plans(const pair_job *job);
+/* HOT+R descent iterations (Procrustes steps) run by pair_job_run() since
+ * the last reset (reset = 1 returns the count and sets it to 0): lets a
+ * test see that no descent runs twice */
+double pair_loop_descent_iterations(int reset);
 /* partial inner problems (0 < s < 1; not with rotation): call after
  * pair_job_setup(), before pair_job_run(); reallocates the plan storage for
  * the at most n + n' + 1 non-zeros of a partial vertex */
@@ -296,6 +309,10 @@ void rotation_compact_store(const rotation_scratch *ws, double *out);
 size_t rotation_compact_work(int n, int k);
 int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k,
                            double *work);
+/* the dense R of a compact form, bit for bit the R that rotation_finish() /
+ * rotation_from_plan() form (work: lwork = rotation_lwork(n) doubles) */
+int rotation_compact_expand(const double *compact, int n, int r, double *R,
+                            double *work, int lwork);
 
 /* A rotation-invariant lower bound of the pair's HOT+R objective, from the
  * basis set up by rotation_begin():  tr(G)/(2n) + 1/2 - ||Xs'Ys||_* / sqrt(n m),

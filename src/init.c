@@ -13,6 +13,8 @@ SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_pair_step_work(SEXP);
+SEXP ffi_rotation_expand(SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
 SEXP ffi_has_openmp(void);
 SEXP ffi_blas_threads(SEXP);
@@ -58,6 +60,8 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_ot_sequence", (DL_FUNC) &ffi_ot_sequence, 6},
   {"ffi_ot_partial_workspace", (DL_FUNC) &ffi_ot_partial_workspace, 2},
   {"ffi_sinkhorn_workspace", (DL_FUNC) &ffi_sinkhorn_workspace, 2},
+  {"ffi_pair_step_work", (DL_FUNC) &ffi_pair_step_work, 1},
+  {"ffi_rotation_expand", (DL_FUNC) &ffi_rotation_expand, 3},
   {NULL, NULL, 0}
 };
 

@@ -40,7 +40,12 @@ void advise_huge_pages(void *ptr, size_t bytes) {
  *    scratch of score_scratch_doubles() for the widest source layer;
  *  - with rotation, the rotations held for scoring (8 n_l^2 bytes each):
  *    with n_perm > 0 possibly every pair's, otherwise those of at most
- *    2 L + M - 1 pairs.
+ *    2 L + M - 1 pairs; their compact forms returned to the fit where
+ *    smaller (2 n_l r + 3 r doubles, r <= T, for sources wider than T);
+ *    each pair's recorded plan (as many triplets as its inner plan); the
+ *    shared basis of every source wider than T (n_l T + T doubles); and per
+ *    thread a second descent workspace and cost matrix, for recomputing the
+ *    rotations from the recorded plans (hot_split.c, pair_rotations).
  * widths_x, widths_y: the layers' unit counts; n_stimuli: all rows. */
 SEXP ffi_hot_memory(SEXP widths_x, SEXP widths_y, SEXP n_stimuli, SEXP threads,
                     SEXP rotation, SEXP n_perm) {
@@ -84,7 +89,25 @@ SEXP ffi_hot_memory(SEXP widths_x, SEXP widths_y, SEXP n_stimuli, SEXP threads,
   if (rot) {
     double held = perms ? (double) M * sum_x2
                         : fmin(pairs, 2.0 * L + M - 1) * (double) max_n * max_n;
-    bytes += sizeof(double) * held;
+    double compact_sum = 0, compact_max = 0, bases = 0;
+    for (int l = 0; l < L; l++) {
+      if (!(nx[l] > T)) continue;
+      bases += (double) nx[l] * T + T;
+      double c = 2.0 * nx[l] * T + 3.0 * T;
+      if (c < (double) nx[l] * nx[l]) {
+        compact_sum += c;
+        if (c > compact_max) compact_max = c;
+      }
+    }
+    held += perms ? (double) M * compact_sum : fmin(pairs, 2.0 * L + M - 1) * compact_max;
+    bytes += sizeof(double) * (held + bases);
+    bytes += (2 * sizeof(int) + sizeof(double)) *
+             ((double) M * sum_x + (double) L * sum_y - pairs);
+    const R_xlen_t nm = (R_xlen_t) max_n * max_m;
+    bytes += (double) nth * (sizeof(double) * ((double) rotation_scratch_doubles(
+                                                   max_n, max_m, nm, max_lwork) +
+                                               (double) nm) +
+                             sizeof(int) * (double) rotation_scratch_ints(max_n, max_m));
   }
   return Rf_ScalarReal(bytes);
 }

@@ -6,8 +6,10 @@
  * solver workspace and (with rotation) one descent workspace, sized for the
  * largest pair and allocated on the main thread before the region, so
  * nothing inside the region allocates or touches the R API.  Each thread works
- * a slot; a free slot takes the next pair, and plain-HOT pairs advance in
- * steps (a block of cost columns, a budget of pivots) until a quarter of a
+ * a slot; a free slot takes the next pair, and pairs advance in steps (a
+ * block of cost columns, a budget of pivots; with rotation then the
+ * descent's iterations, each a Procrustes step and a budgeted warm OT
+ * re-solve, rotation_step()) until a quarter of a
  * second has passed; then the main thread checks for interrupts and updates
  * the progress bar, and the threads go on where they stopped.  A pair's
  * result depends only on its inputs, never on the thread that solved it nor
@@ -30,6 +32,7 @@
 #endif
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <R.h>
@@ -41,43 +44,52 @@ typedef struct {
   double *K, *a, *b, *u, *v;
   void *work;
   rotation_scratch rot;
+  double descent_its; /* Procrustes steps run by this thread's slot */
 } pair_scratch;
 
+/* the descent iterations run by pair_job_run() (main thread only) */
+static double descent_iterations_run = 0;
 
-/* one pair: cost matrix, exact OT with integer masses, the descent with
- * rotation, sparse plan */
-static void solve_pair(const pair_job *job, int k, pair_scratch *s) {
-  int l = k % job->L, m = k / job->L, n = job->nx[l], nm = job->ny[m];
-  correlation_cost(job->X[l], job->Y[m], job->T, n, nm, s->K, job->kernel);
-  const double scale = uniform_masses(n, nm, s->a, s->b);
-  ot_problem *p = ot_init(s->work, n, nm, s->K, s->a, s->b);
-  int st = ot_run(p, 0);
-  job->nnz[k] = 0;
-  job->cost[k] = NA_REAL;
-  job->iterations[k] = 0;
-  job->converged[k] = job->rotation ? 0 : NA_LOGICAL;
-  if (st == OT_OPTIMAL && job->rotation) {
-    double obj;
-    double *trace = job->trace_out ? job->trace_out[k] : NULL;
-    st = rotation_descent(p, job->X[l], job->Y[m], job->T, n, nm, job->max_iter,
-                          job->tol, job->lwork[l], s->K, &s->rot, &obj, trace,
-                          job->iterations + k, job->converged + k);
-    if (st == OT_OPTIMAL && job->rot_out && job->rot_out[k])
-      memcpy(job->rot_out[k], s->rot.R, sizeof(double) * (size_t) n * n);
-  }
-  job->status[k] = st;
-  if (st != OT_OPTIMAL) return;
-  R_xlen_t at = job->cap_start[k];
-  job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
-                           s->u, s->v, job->cost + k);
+double pair_loop_descent_iterations(int reset) {
+  double its = descent_iterations_run;
+  if (reset) descent_iterations_run = 0;
+  return its;
 }
 
+/* keeps the plan the pair's final R came from (at most n + n' - 1 entries,
+ * the capacity of its plan storage), so that the R can be recomputed by one
+ * Procrustes step (rotation_from_plan) instead of a second descent */
+static void record_rotation_plan(const pair_job *job, int k,
+                                 const rotation_scratch *ws) {
+  if (!job->rplan_nnz) return;
+  R_xlen_t at = job->cap_start[k];
+  int nnz = ws->it > 0 ? ws->pnnz : -1;
+  job->rplan_nnz[k] = nnz;
+  for (int t = 0; t < nnz; t++) {
+    job->rplan_i[at + t] = ws->pfi[t];
+    job->rplan_j[at + t] = ws->pfj[t];
+    job->rplan_x[at + t] = ws->pfx[t];
+  }
+}
+
+
 /* Threads work for SLICE_SECONDS between two interrupt checks, in steps of
- * STEP_WORK multiply-adds or arc prices (a few milliseconds); HOT+R pairs run
- * whole.  Long slices keep the barrier at the end of each rare. */
+ * STEP_WORK multiply-adds or arc prices (a few milliseconds); HOT+R pairs
+ * too, a descent iteration's Procrustes step (one SVD) being the longest
+ * indivisible piece.  Long slices keep the barrier at the end of each rare.
+ * step_work is STEP_WORK except in tests (ffi_pair_step_work), which cut the
+ * work differently to show that results do not depend on it. */
 #define SLICE_SECONDS 0.25
 #define STEP_WORK 4194304.0
 #define MIN_COST_COLS 256
+static double step_work = STEP_WORK;
+
+SEXP ffi_pair_step_work(SEXP work) {
+  double old = step_work, w = Rf_asReal(work);
+  if (!(w >= 1 && w <= 1e15)) Rf_error("`work` must be a number in [1, 1e15]");
+  step_work = w;
+  return Rf_ScalarReal(old);
+}
 
 static double now_seconds(void) {
 #ifdef _OPENMP
@@ -95,7 +107,28 @@ typedef struct {
   ot_problem *p; /* the solver, once the cost matrix is complete */
   double scale;  /* mass scale of the pair's plan (see uniform_masses()) */
   ot_partial *q; /* the partial problem around p (unit_mass < 1), else NULL */
+  int descending; /* HOT+R: the descent has begun on the solved plain problem */
 } pair_slot;
+
+/* HOT+R: the end of a pair's descent (status rst of its last step): the
+ * results, the dense R when asked, the recorded plan and the final plan */
+static void finish_descent(const pair_job *job, int k, ot_problem *p, int rst,
+                           double scale, pair_scratch *s) {
+  const int n = job->nx[k % job->L];
+  double obj;
+  int fst = rotation_finish(&s->rot, &obj, job->iterations + k, job->converged + k);
+  int st = rst != OT_OPTIMAL ? rst : fst;
+  job->status[k] = st;
+  job->nnz[k] = 0;
+  job->cost[k] = NA_REAL;
+  if (st != OT_OPTIMAL) return;
+  if (job->rot_out && job->rot_out[k])
+    memcpy(job->rot_out[k], s->rot.R, sizeof(double) * (size_t) n * n);
+  record_rotation_plan(job, k, &s->rot);
+  R_xlen_t at = job->cap_start[k];
+  job->nnz[k] = ot_extract(p, scale, job->fi + at, job->fj + at, job->fx + at,
+                           s->u, s->v, job->cost + k);
+}
 
 static void finish_pair(const pair_job *job, int k, ot_problem *p, int st,
                         double scale, pair_scratch *s, const ot_partial *q) {
@@ -125,12 +158,26 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
   const int k = slot->k, l = k % job->L, m = k / job->L;
   const int n = job->nx[l], nm = job->ny[m], T = job->T;
   *finished = 0;
-  if (job->rotation) { /* the descent runs whole */
-    solve_pair(job, k, s);
-    *finished = 1;
-    return work;
-  }
   double spent = 0;
+  double block = sqrt((double) n * nm);
+  if (block < 10) block = 10;
+  if (slot->descending) { /* HOT+R: one step of the descent, budgeted */
+    double budget = work / block;
+    if (budget < 1) budget = 1;
+    const int it = s->rot.it;
+    double before = ot_pivots(slot->p);
+    int rst = rotation_step(slot->p, s->K, &s->rot, budget);
+    if (s->rot.it > it) { /* a Procrustes step (SVD and products) was made */
+      double r = s->rot.r;
+      s->descent_its += 1;
+      spent += r * n * ((double) n + nm + r);
+    }
+    spent += (ot_pivots(slot->p) - before + 1) * block;
+    if (rst == OT_RUNNING) return spent;
+    finish_descent(job, k, slot->p, rst, slot->scale, s);
+    *finished = 1;
+    return spent;
+  }
   if (slot->p == NULL) {
     /* dgemm repacks the source layer for every call: blocks of at least
      * MIN_COST_COLS columns keep that copy small against the multiply */
@@ -155,14 +202,43 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
       slot->p = ot_init(s->work, n, nm, s->K, s->a, s->b);
     }
   }
-  double block = sqrt((double) n * nm);
-  if (block < 10) block = 10;
   double budget = (work - spent) / block;
   if (budget < 1) budget = 1;
   double before = ot_pivots(slot->p);
   int st = ot_run(slot->p, budget);
   spent += (ot_pivots(slot->p) - before + 1) * block;
   if (st == OT_RUNNING) return spent;
+  if (job->rotation) {
+    /* HOT+R: the descent starts from the solved plain problem (R = I) */
+    job->iterations[k] = 0;
+    job->converged[k] = 0;
+    double *trace = job->trace_out ? job->trace_out[k] : NULL;
+    int rst = st;
+    if (st == OT_OPTIMAL) {
+      /* the dense R only where the caller keeps it (saves 8 n^2 r flops) */
+      s->rot.form_R = job->rot_out && job->rot_out[k];
+      if (job->basis && job->basis[l])
+        rst = rotation_begin_basis(slot->p, job->basis[l], T, n, nm, job->max_iter,
+                                   job->tol, job->lwork[l], s->K, &s->rot, trace);
+      else
+        rst = rotation_begin(slot->p, job->X[l], job->Y[m], T, n, nm, job->max_iter,
+                             job->tol, job->lwork[l], s->K, &s->rot, trace);
+      spent += (double) n * nm * (s->rot.r > 0 ? s->rot.r : 1);
+    }
+    if (rst == OT_OPTIMAL) {
+      slot->descending = 1;
+      return spent;
+    }
+    if (st == OT_OPTIMAL) { /* the basis failed: the descent's status */
+      finish_descent(job, k, slot->p, rst, slot->scale, s);
+    } else {
+      job->status[k] = st;
+      job->nnz[k] = 0;
+      job->cost[k] = NA_REAL;
+    }
+    *finished = 1;
+    return spent;
+  }
   finish_pair(job, k, slot->p, st, slot->scale, s, slot->q);
   *finished = 1;
   return spent;
@@ -203,6 +279,16 @@ void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
   job->rot_out = NULL;
   job->trace_out = NULL;
   job->unit_mass = 1;
+  job->rplan_i = job->rplan_j = job->rplan_nnz = NULL;
+  job->rplan_x = NULL;
+  job->basis = NULL;
+  if (rotation) {
+    job->rplan_i = (int *) R_alloc(cap_start[LM], sizeof(int));
+    job->rplan_j = (int *) R_alloc(cap_start[LM], sizeof(int));
+    job->rplan_x = (double *) R_alloc(cap_start[LM], sizeof(double));
+    job->rplan_nnz = (int *) R_alloc(LM, sizeof(int));
+    for (int k = 0; k < LM; k++) job->rplan_nnz[k] = -1;
+  }
 }
 
 void pair_job_set_unit_mass(pair_job *job, double s) {
@@ -237,6 +323,46 @@ static void setup_job(pair_job *job, SEXP Xs, SEXP Ys, int rotation, int max_ite
   }
   pair_job_setup(job, L, M, Rf_nrows(VECTOR_ELT(Xs, 0)), X, Y, nx, ny,
                  cost_kernel_resolve(COST_AUTO), rotation, max_iter, tol);
+}
+
+/* HOT+R: the basis of each source layer wider than T (its thin QR and a
+ * T x T eigendecomposition, rotation_basis) computed once, before the pairs,
+ * for the layers with at least two pairs to do; each of their pairs then
+ * starts with rotation_begin_basis(), bit for bit the descent that
+ * rotation_begin() would make.  Layers at most T wide need no shared basis
+ * (V = I: only G = Xs'Xs, one product per pair).  The layers are shared out
+ * over the threads a batch at a time, an interrupt check after each. */
+static void shared_bases(pair_job *job, const int *todo, int ntodo, int nth,
+                         pair_scratch *scratch) {
+  const int L = job->L, T = job->T;
+  int *pairs = (int *) R_alloc(L, sizeof(int)), *layers = (int *) R_alloc(L, sizeof(int));
+  int nl = 0;
+  for (int l = 0; l < L; l++) pairs[l] = 0;
+  for (int t = 0; t < ntodo; t++) pairs[todo[t] % L]++;
+  job->basis = (double **) R_alloc(L, sizeof(double *));
+  for (int l = 0; l < L; l++) {
+    job->basis[l] = NULL;
+    if (pairs[l] < 2 || job->nx[l] <= T || T <= 0) continue;
+    job->basis[l] = (double *) R_alloc(rotation_basis_doubles(job->nx[l], T),
+                                       sizeof(double));
+    layers[nl++] = l;
+  }
+  int *status = (int *) R_alloc(nl > 0 ? nl : 1, sizeof(int));
+  for (int b0 = 0; b0 < nl; b0 += nth) {
+    const int b1 = b0 + nth < nl ? b0 + nth : nl;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth) schedule(static, 1)
+#endif
+    for (int b = b0; b < b1; b++) {
+      const int l = layers[b];
+      status[b] = rotation_basis(job->X[l], T, job->nx[l], job->lwork[l],
+                                 &scratch[b - b0].rot, job->basis[l]);
+    }
+    R_CheckUserInterrupt();
+  }
+  /* a layer whose basis failed: its pairs compute their own and report */
+  for (int b = 0; b < nl; b++)
+    if (status[b] != OT_OPTIMAL) job->basis[layers[b]] = NULL;
 }
 
 /* Solves pairs todo[0 .. ntodo - 1] in one OpenMP loop: scratch sized for
@@ -278,6 +404,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
     scratch[t].u = (double *) R_alloc(max_n, sizeof(double));
     scratch[t].v = (double *) R_alloc(max_m, sizeof(double));
     scratch[t].work = R_alloc(work_bytes, 1);
+    scratch[t].descent_its = 0;
     if (job->rotation) {
       double *dbl = (double *) R_alloc(
           rotation_scratch_doubles(max_n, max_m, max_nm, max_lwork), sizeof(double));
@@ -288,6 +415,8 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
     }
   }
 
+  if (job->rotation) shared_bases(job, todo, ntodo, nth, scratch);
+
   SEXP bar = PROTECT(show ? cli_progress_bar(ntodo, NULL) : R_NilValue);
   if (show) cli_progress_set_name(bar, label);
   /* one slot per thread; slots take the next pair when free, and between
@@ -297,6 +426,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
     slots[t].k = -1;
     slots[t].p = NULL;
     slots[t].q = NULL;
+    slots[t].descending = 0;
   }
   int next = 0, done = 0;
   while (done < ntodo) {
@@ -318,9 +448,10 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
           slot->cols = 0;
           slot->p = NULL;
           slot->q = NULL;
+          slot->descending = 0;
         }
         int finished;
-        advance_pair(job, slot, scratch + t, STEP_WORK, &finished);
+        advance_pair(job, slot, scratch + t, step_work, &finished);
         if (finished) {
           slot->k = -1;
 #ifdef _OPENMP
@@ -332,9 +463,19 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
       }
     }
     R_CheckUserInterrupt();
-    if (show && CLI_SHOULD_TICK) cli_progress_set(bar, done);
+    if (show && CLI_SHOULD_TICK) {
+      if (job->rotation) { /* the descent's progress: its iterations so far */
+        double its = 0;
+        for (int t = 0; t < nth; t++) its += scratch[t].descent_its;
+        char name[160];
+        snprintf(name, sizeof name, "%s (%.0f descent iterations)", label, its);
+        cli_progress_set_name(bar, name);
+      }
+      cli_progress_set(bar, done);
+    }
   }
   if (show) cli_progress_done(bar);
+  for (int t = 0; t < nth; t++) descent_iterations_run += scratch[t].descent_its;
   UNPROTECT(1);
 }
 

@@ -571,6 +571,52 @@ void rotation_compact_store(const rotation_scratch *ws, double *out) {
   memcpy(out + 2 * nr + 2 * r, ws->sgn, sizeof(double) * r);
 }
 
+/* The dense R (n x n) of a compact form with r < n, formed exactly as
+ * form_rotation() forms it (the same dormqr calls with the same workspace
+ * size, lwork = rotation_lwork(n), hence the same blocking): bit for bit the
+ * R of the descent.  work: lwork doubles. */
+int rotation_compact_expand(const double *compact, int n, int r, double *R,
+                            double *work, int lwork) {
+  if (r <= 0 || r >= n) {
+    memcpy(R, compact, sizeof(double) * (size_t) n * n);
+    return OT_OPTIMAL;
+  }
+  size_t nr = (size_t) n * r;
+  const double *Hv = compact, *Hw = compact + nr, *tauV = compact + 2 * nr,
+               *tauW = tauV + r, *sgn = tauW + r;
+  int info = 0;
+  memset(R, 0, sizeof(double) * (size_t) n * n);
+  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
+  F77_CALL(dormqr)("L", "T", &n, &n, &r, Hw, &n, tauW, R, &n, work, &lwork,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  for (int c = 0; c < n; c++)
+    for (int k = 0; k < r; k++) R[k + (R_xlen_t) c * n] *= sgn[k];
+  F77_CALL(dormqr)("L", "N", &n, &n, &r, Hv, &n, tauV, R, &n, work, &lwork,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  return OT_OPTIMAL;
+}
+
+/* ffi_rotation_expand(compact, n, r): the dense R of a stored compact form
+ * (fit$rotation, see R/hot_rotation.R) */
+SEXP ffi_rotation_expand(SEXP compact, SEXP n_, SEXP r_) {
+  const int n = Rf_asInteger(n_), r = Rf_asInteger(r_);
+  if (n == NA_INTEGER || r == NA_INTEGER || n < 1 || r < 1 || r >= n)
+    Rf_error("`n` and `r` must be whole numbers with 1 <= r < n");
+  if (!Rf_isReal(compact) || (size_t) XLENGTH(compact) != rotation_compact_doubles(n, r))
+    Rf_error("`compact` must be a double vector of %.0f entries",
+             (double) rotation_compact_doubles(n, r));
+  int lwork = rotation_lwork(n);
+  if (lwork < 0) Rf_error("the LAPACK workspace query failed for %d units", n);
+  double *work = (double *) R_alloc(lwork, sizeof(double));
+  SEXP R = PROTECT(Rf_allocMatrix(REALSXP, n, n));
+  if (rotation_compact_expand(REAL(compact), n, r, REAL(R), work, lwork) != OT_OPTIMAL)
+    Rf_error("LAPACK dormqr rejected an argument expanding a rotation");
+  UNPROTECT(1);
+  return R;
+}
+
 size_t rotation_compact_work(int n, int k) {
   return (size_t) k * n + (size_t) ROT_ORM_NB * k + ROT_ORM_TSIZE;
 }

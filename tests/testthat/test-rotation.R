@@ -458,3 +458,129 @@ test_that("HOT+R on wide layers (more units than stimuli) is thread-independent"
   expect_identical(one$layer_scores, two$layer_scores)
   expect_gt(one$score, hot(X, Y, seed = 7, n_perm = 5, threads = 1)$score)
 })
+
+test_that("with n_perm = 100 no pair's descent runs twice", {
+  # widths on both sides of T_train = 48 (subspace and full-space descents)
+  sys <- rotated_systems(n_stimuli = 60, widths = c(8, 70, 20), noise = 0.8, seed = 25)
+  perms <- hotalign:::perm_p_permutations(3L, 100L)
+  pm <- matrix(as.integer(unlist(perms)), nrow = 3L)
+  res <- .Call(hotalign:::C_ffi_hot_split, sys$X, sys$Y, 1:48, 49:60, pm, TRUE,
+               TRUE, 100L, 1e-8, 2L, FALSE, hotalign:::cost_kernel_mode())
+  expect_identical(res$status, 0L)
+  its <- sum(res$inner$iterations)
+  expect_gt(its, 3)
+  # rotations were recovered for more pairs than the plan's (the baselines
+  # and the permutations need them), yet the descents ran once: the engine's
+  # count of Procrustes steps is the sum of the pairs' iterations
+  kept <- !vapply(res$rotations, is.null, NA)
+  expect_gt(sum(kept), sum(res$plan > 0))
+  expect_identical(res$descent_iterations, as.double(its))
+  # the recovered rotations are the descent's: those of the rerun entry point
+  Xs <- lapply(sys$X, function(x) {
+    x <- x[1:48, ]
+    x <- sweep(x, 2, colMeans(x))
+    sweep(x, 2, sqrt(colSums(x^2)), "/")
+  })
+  Ys <- lapply(sys$Y, function(x) {
+    x <- x[1:48, ]
+    x <- sweep(x, 2, colMeans(x))
+    sweep(x, 2, sqrt(colSums(x^2)), "/")
+  })
+  # (pairs with fewer targets than sources have a non-unique polar factor,
+  # so the R-side standardisation's round-off may pick another maximiser)
+  n_src <- c(8, 70, 20)[(seq_along(kept) - 1L) %% 3L + 1L]
+  n_tgt <- c(8, 70, 20)[(seq_along(kept) - 1L) %/% 3L + 1L]
+  ks <- which(kept & as.vector(res$inner$iterations) > 0 & n_src <= n_tgt)
+  expect_gt(length(ks), 3)
+  rerun <- .Call(hotalign:::C_ffi_rotation_pairs, Xs, Ys, as.integer(ks), 100L,
+                 1e-8, 1L, FALSE)
+  expect_identical(rerun$iterations, as.vector(res$inner$iterations)[ks])
+  for (t in seq_along(ks)) {
+    expect_equal(rerun$rotations[[t]], res$rotations[[ks[t]]], tolerance = 1e-12)
+  }
+})
+
+test_that("HOT+R results do not depend on how the pair loop slices the descent", {
+  sys <- rotated_systems(n_stimuli = 60, widths = c(8, 70, 20), noise = 0.8, seed = 26)
+  ref <- hot(sys$X, sys$Y, rotation = TRUE, seed = 3, n_perm = 10, threads = 1)
+  expect_gt(sum(ref$rotation$iterations), 6)
+  default <- .Call(hotalign:::C_ffi_pair_step_work, 1)
+  on.exit(.Call(hotalign:::C_ffi_pair_step_work, default), add = TRUE)
+  for (work in c(1, 500, 1e12)) {
+    .Call(hotalign:::C_ffi_pair_step_work, work)
+    fits <- lapply(1:2, function(th) {
+      hot(sys$X, sys$Y, rotation = TRUE, seed = 3, n_perm = 10, threads = th)
+    })
+    expect_identical(fit_content(fits[[1]]), fit_content(ref))
+    expect_identical(fit_content(fits[[2]]), fit_content(ref))
+  }
+})
+
+test_that("a wide source layer's shared basis gives each pair its own descent bit for bit", {
+  # X1 (70 units) is wider than T_train = 48 and has three pairs: the pair
+  # loop factors it once (rotation_basis); a fit with one target layer has
+  # one pair per source and computes the basis in the pair
+  sys <- rotated_systems(n_stimuli = 60, widths = c(70, 20, 55), noise = 0.8, seed = 27)
+  all3 <- hot(sys$X[1], sys$Y, rotation = TRUE, seed = 4, n_perm = 0, threads = 2)
+  expect_gt(sum(all3$rotation$iterations), 3)
+  for (m in 1:3) {
+    one <- hot(sys$X[1], sys$Y[m], rotation = TRUE, seed = 4, n_perm = 0, threads = 2)
+    expect_identical(one$cost[1, 1], all3$cost[1, m])
+    expect_identical(one$rotation$iterations[1, 1], all3$rotation$iterations[1, m])
+    k <- m
+    idx <- seq_len(all3$inner$start[k + 1] - all3$inner$start[k]) + all3$inner$start[k]
+    expect_identical(one$inner$x, all3$inner$x[idx])
+    expect_identical(one$inner$i, all3$inner$i[idx])
+  }
+})
+
+test_that("rotations of wide sources are kept compactly and expand to the R the scores used", {
+  # X1 has 120 units and 48 training rows: 2 n r + 3 r < n^2 = 14400
+  sys <- rotated_systems(n_stimuli = 60, widths = c(120, 10), noise = 0.5, seed = 28)
+  fit <- hot(sys$X, sys$Y, rotation = TRUE, seed = 6, n_perm = 0, threads = 2)
+  expect_gt(fit$plan[1, 1], 0)
+  stored <- fit$rotation$matrices[[1, 1]]
+  expect_s3_class(stored, "hot_compact_rotation")
+  # r: the numerical rank of the centred training rows (47 of 48)
+  expect_identical(stored$r, 47L)
+  expect_length(stored$factors, 2 * 120 * 47 + 3 * 47)
+  expect_true(is.matrix(fit$rotation$matrices[[2, 2]])) # 10 units: dense
+  R <- hot_pair_rotation(fit, 1, 1)
+  expect_identical(dim(R), c(120L, 120L))
+  expect_equal(crossprod(R), diag(120), tolerance = 1e-12)
+  # the scores were computed by the engine with its dense R: rebuilding with
+  # the expanded rotations reproduces them, and predict() does too
+  std <- function(x) std_train(x, fit$train)
+  test <- fit$test
+  L <- length(sys$X)
+  ref <- vapply(seq_len(L), function(l) {
+    Xt <- std(sys$X[[l]])[test, , drop = FALSE]
+    Xhat <- 0
+    for (m in seq_along(sys$Y)) {
+      if (fit$plan[l, m] == 0) next
+      Yt <- std(sys$Y[[m]])[test, , drop = FALSE]
+      Q <- as.matrix(unit_plan(fit, l, m))
+      Xhat <- Xhat + L * fit$plan[l, m] * Yt %*% t(ncol(Xt) * Q) %*%
+        t(hot_pair_rotation(fit, l, m))
+    }
+    mean(diag(stats::cor(Xhat, Xt)))
+  }, 0)
+  expect_equal(unname(fit$layer_scores), ref, tolerance = 1e-10)
+  rebuilt <- predict(fit, lapply(sys$Y, function(y) y[test, , drop = FALSE]))
+  r <- diag(stats::cor(rebuilt[[1]], sys$X[[1]][test, ]))
+  expect_equal(unname(r), unname(fit$unit_scores[[1]]), tolerance = 1e-10)
+  # the fit holds O(n T), not n^2, for the pair
+  expect_lt(as.numeric(utils::object.size(stored)), 8 * 120^2)
+})
+
+test_that("the memory estimate of HOT+R counts the bases, recorded plans and compact rotations", {
+  bytes <- getFromNamespace("hot_memory_bytes", "hotalign")
+  plain <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L)
+  rot0 <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L, TRUE, 0L)
+  rot100 <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L, TRUE, 100L)
+  # at least: two descent workspaces per thread (seven 2000 x 2000 blocks
+  # each), the two shared bases, the dense rotations held for scoring
+  expect_gt(rot0 - plain, 8 * (2 * 2 * 7 * 2000^2 + 2 * 2000 * 90 + 4 * 2000^2))
+  # n_perm > 0: every pair's rotation (8 here) instead of at most 2 L + M - 1 = 7
+  expect_gt(rot100, rot0)
+})
