@@ -52,7 +52,7 @@ plot.hot <- function(x, type = c("plan", "cost", "scores", "flow"), main = NULL,
   type <- match.arg(type)
   if (!is.null(numbers) &&
       (!is.logical(numbers) || length(numbers) != 1L || is.na(numbers))) {
-    stop("`numbers` must be `NULL`, `TRUE` or `FALSE`", call. = FALSE)
+    abort("`numbers` must be `NULL`, `TRUE` or `FALSE`", arg = "numbers")
   }
   if (type == "scores") {
     hot_plot_scores(x, main = main, col = col, ...)

@@ -77,6 +77,13 @@
 noise_ceiling <- function(responses, n_splits = 100, seed = NULL,
                           se = c("delta", "bootstrap"), n_boot = 200) {
   R <- check_responses(responses)
+  # correlations are scale-invariant: each unit is scaled by a power of two
+  # (exact: the same bits for ordinary data) so that data near the double
+  # limits (1e-300, 1e300) neither underflow nor overflow in the sums
+  big <- suppressWarnings(apply(abs(R), 2L, max, na.rm = TRUE))
+  pow <- 2^-floor(log2(big))
+  pow[!is.finite(pow) | big == 0] <- 1
+  if (any(pow != 1)) R <- R * rep(pow, each = dim(R)[1])
   n_splits <- check_count(n_splits, "n_splits", min = 1)
   se <- match.arg(se)
   n_boot <- check_count(n_boot, "n_boot", min = 2)

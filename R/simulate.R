@@ -128,19 +128,19 @@ simulate_hierarchy <- function(n_stimuli = 200, source_layers = 4,
   source_layers <- sim_check_whole(source_layers, "source_layers", min = 1)
   target_layers <- sim_check_whole(target_layers, "target_layers", min = 1)
   if (target_layers < source_layers) {
-    stop("`target_layers` (", target_layers, ") must be at least ",
+    abort("`target_layers` (", target_layers, ") must be at least ",
          "`source_layers` (", source_layers, "); swap the two systems to ",
-         "simulate a shallower target", call. = FALSE)
+         "simulate a shallower target", arg = "target_layers")
   }
   source_units <- sim_check_units(source_units, "source_units", source_layers)
   target_units <- sim_check_units(target_units, "target_units", target_layers)
   if (!is.numeric(noise) || length(noise) != 1L || !is.finite(noise) ||
       noise < 0) {
-    stop("`noise` must be a single non-negative finite number", call. = FALSE)
+    abort("`noise` must be a single non-negative finite number", arg = "noise")
   }
   if (!is.numeric(inheritance) || length(inheritance) != 1L ||
       !is.finite(inheritance) || inheritance < 0 || inheritance >= 1) {
-    stop("`inheritance` must be a single number in [0, 1)", call. = FALSE)
+    abort("`inheritance` must be a single number in [0, 1)", arg = "inheritance")
   }
   if (!is.null(seed)) {
     seed <- sim_check_whole(seed, "seed", min = -.Machine$integer.max)
@@ -160,9 +160,9 @@ simulate_hierarchy <- function(n_stimuli = 200, source_layers = 4,
   short <- which(source_units < block_size)
   if (length(short) > 0L) {
     l <- short[1L]
-    stop("`source_units` of layer `A", l, "` (", source_units[l], ") must ",
+    abort("`source_units` of layer `A", l, "` (", source_units[l], ") must ",
          "be at least the number of target layers re-encoding it (",
-         block_size[l], ")", call. = FALSE)
+         block_size[l], ")", arg = "source_units", layer = paste0("A", l))
   }
 
   # refused before anything is drawn: the layers (X, the source signals, Y,
@@ -268,8 +268,8 @@ simulate_hierarchy <- function(n_stimuli = 200, source_layers = 4,
 sim_check_whole <- function(x, arg, min) {
   if (!is.numeric(x) || length(x) != 1L || !is.finite(x) ||
       x != round(x) || x < min || x > .Machine$integer.max) {
-    stop("`", arg, "` must be a single whole number of at least ", min,
-         call. = FALSE)
+    abort("`", arg, "` must be a single whole number of at least ", min,
+          " (and below 2^31)", arg = arg)
   }
   as.integer(x)
 }
@@ -278,8 +278,8 @@ sim_check_units <- function(x, arg, n_layers) {
   if (!is.numeric(x) || !(length(x) %in% c(1L, n_layers)) ||
       anyNA(x) || any(!is.finite(x)) || any(x != round(x)) || any(x < 1) ||
       any(x > .Machine$integer.max)) {
-    stop("`", arg, "` must be one positive whole number or one per layer (",
-         n_layers, ")", call. = FALSE)
+    abort("`", arg, "` must be one positive whole number or one per layer (",
+          n_layers, ")", arg = arg)
   }
   rep_len(as.integer(x), n_layers)
 }

@@ -155,3 +155,27 @@ test_that("noise_ceiling() refuses bad input with classed errors naming the argu
   err <- expect_error(noise_ceiling("x"), class = "hotalign_error_input")
   expect_identical(err$arg, "responses")
 })
+
+test_that("noise_ceiling() is scale-invariant near the double limits", {
+  set.seed(21)
+  signal <- matrix(rnorm(30 * 4), 30, 4)
+  r <- array(rep(signal, 4) + rnorm(30 * 4 * 4, sd = 0.5), c(30, 4, 4))
+  ref <- noise_ceiling(r, n_splits = 10, seed = 1)
+  expect_true(all(is.finite(ref$reliability)))
+  # a power of two changes no bit; any other factor only round-off
+  expect_identical(noise_ceiling(r * 2^-900, n_splits = 10, seed = 1), ref)
+  for (s in c(1e-300, 1e-200, 1e200, 1e300)) {
+    got <- noise_ceiling(r * s, n_splits = 10, seed = 1)
+    expect_equal(got$reliability, ref$reliability, tolerance = 1e-12)
+    expect_equal(got$se, ref$se, tolerance = 1e-10)
+  }
+})
+
+test_that("simulate_hierarchy() refuses counts beyond the integer range with a classed error", {
+  expect_error(simulate_hierarchy(repeats = 2^31), "repeats",
+               class = "hotalign_error_input")
+  expect_error(simulate_hierarchy(source_units = 2^31), "source_units",
+               class = "hotalign_error_input")
+  expect_error(simulate_hierarchy(noise = -1), "noise",
+               class = "hotalign_error_input")
+})
