@@ -179,3 +179,20 @@ write_systems <- function(X, Y, test, stem, dir = tempdir()) {
   writeLines(jsonlite::toJSON(meta, auto_unbox = TRUE, digits = NA), path)
   path
 }
+
+# HOT+R benchmarks (hotr_scale.R, hotr_engine.R): tuned units -- stimuli at
+# latent points s (T x 2), unit i tuned to a centre c_i with width w (Gaussian
+# bump), plus noise -- then a random rotation of the units (rand_orthogonal()
+# of tests/testthat/helper-rotation.R), so no axis is privileged.
+tuned_layer <- function(s, units, width, noise = 0.2) {
+  C <- matrix(stats::runif(2 * units, -2, 2), units, 2)
+  d2 <- outer(rowSums(s^2), rowSums(C^2), "+") - 2 * s %*% t(C)
+  x <- exp(-d2 / (2 * width^2))
+  x <- x + noise * matrix(stats::rnorm(length(x)), nrow(x))
+  x %*% rand_orthogonal(units)
+}
+tuned_system <- function(s, widths, prefix, width_range = c(0.4, 1.2)) {
+  w <- seq(width_range[1], width_range[2], length.out = length(widths))
+  stats::setNames(lapply(seq_along(widths), function(l) tuned_layer(s, widths[l], w[l])),
+                  paste0(prefix, seq_along(widths)))
+}

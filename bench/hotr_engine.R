@@ -40,18 +40,6 @@ worker <- function(lib, data, threads = 2L) {
   if (st != 0) stop("worker failed on ", lib)
   readRDS(out)
 }
-tuned_layer <- function(s, units, width, noise = 0.2) {
-  C <- matrix(stats::runif(2 * units, -2, 2), units, 2)
-  d2 <- outer(rowSums(s^2), rowSums(C^2), "+") - 2 * s %*% t(C)
-  x <- exp(-d2 / (2 * width^2))
-  x <- x + noise * matrix(stats::rnorm(length(x)), nrow(x))
-  x %*% rand_orthogonal(units)
-}
-tuned_system <- function(s, widths, prefix, width_range = c(0.4, 1.2)) {
-  w <- seq(width_range[1], width_range[2], length.out = length(widths))
-  stats::setNames(lapply(seq_along(widths), function(l) tuned_layer(s, widths[l], w[l])),
-                  paste0(prefix, seq_along(widths)))
-}
 # the same systems as bench/hotr_scale.R (same seeds)
 set.seed(11)
 s <- matrix(stats::rnorm(1000 * 2), 1000, 2)

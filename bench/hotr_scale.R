@@ -40,21 +40,7 @@ worker <- function(lib, task, data, threads = 2L) {
   readRDS(out)
 }
 
-# Tuned units: stimuli at latent points s (T x 2), unit i tuned to a centre
-# c_i with width w (Gaussian bump), plus noise; the layer is then a random
-# rotation of its units, so no axis is privileged.
-tuned_layer <- function(s, units, width, noise = 0.2) {
-  C <- matrix(stats::runif(2 * units, -2, 2), units, 2)
-  d2 <- outer(rowSums(s^2), rowSums(C^2), "+") - 2 * s %*% t(C)
-  x <- exp(-d2 / (2 * width^2))
-  x <- x + noise * matrix(stats::rnorm(length(x)), nrow(x))
-  x %*% rand_orthogonal(units)
-}
-tuned_system <- function(s, widths, prefix, width_range = c(0.4, 1.2)) {
-  w <- seq(width_range[1], width_range[2], length.out = length(widths))
-  stats::setNames(lapply(seq_along(widths), function(l) tuned_layer(s, widths[l], w[l])),
-                  paste0(prefix, seq_along(widths)))
-}
+# tuned_layer(), tuned_system(): bench/common.R
 std_pair <- function(T, n, m, seed) {
   set.seed(seed)
   s <- matrix(stats::rnorm(T * 2), T, 2)
