@@ -4,7 +4,11 @@
 # recordings of Semedo et al. (2019) (../shared/data/semedo/sample_data.mat;
 # that workload is skipped when the file is absent).
 #
-#   HOTALIGN_BENCH_LIB=LIB_B Rscript bench/ab_engine.R LIB_A LIB_B [ROUNDS]
+#   HOTALIGN_BENCH_LIB=LIB_B Rscript bench/ab_engine.R LIB_A LIB_B [ROUNDS] [THREADS]
+#
+# THREADS: the `threads` of every fit, 1 by default; "default" leaves it to
+# hot()'s default (hot_threads()); the output files get the suffix
+# "_threads<THREADS>" when it is given.
 #
 # Each process times every workload `inner` times in a row (one fit takes
 # milliseconds) after a warm-up; medians over rounds of the per-fit wall and
@@ -17,6 +21,9 @@ source(file.path(local({
 args <- commandArgs(TRUE)
 libs <- c(A = normalizePath(args[1]), B = normalizePath(args[2]))
 rounds <- if (length(args) >= 3) as.integer(args[3]) else 3L
+threads_arg <- if (length(args) >= 4) args[4] else "1"
+threads_code <- if (threads_arg == "default") "" else sprintf("threads = %d, ", as.integer(threads_arg))
+suffix <- if (length(args) >= 4) paste0("_threads", threads_arg) else ""
 
 data_file <- file.path(tempdir(), "ab_engine.rds")
 mat <- file.path(bench_dir, "..", "..", "shared", "data", "semedo", "sample_data.mat")
@@ -45,12 +52,13 @@ if (file.exists(mat)) {
 saveRDS(semedo, data_file)
 
 workloads <- c(
-  example = "hot(hot_example$X, hot_example$Y, seed = 1, threads = 1, progress = FALSE)",
+  example = "hot(hot_example$X, hot_example$Y, seed = 1, THREADS progress = FALSE)",
   v1v2 = paste("hot(list(V1 = d$X), list(V1_target = d$Y_V1, V2 = d$Y_V2), test = d$test,",
-               "threads = 1, progress = FALSE)"),
+               "THREADS progress = FALSE)"),
   v1v2_5splits = paste("hot(list(V1 = d$X), list(V1_target = d$Y_V1, V2 = d$Y_V2),",
-                       "splits = 5, seed = 1, threads = 1, progress = FALSE)")
+                       "splits = 5, seed = 1, THREADS progress = FALSE)")
 )
+workloads <- sub("THREADS ", threads_code, workloads, fixed = TRUE)
 if (is.null(semedo)) workloads <- workloads["example"]
 inner <- 20L
 one <- function(lib, w) {
@@ -72,7 +80,7 @@ for (r in seq_len(rounds)) for (w in names(workloads)) for (k in names(libs)) {
                    v[1], v[2]))
 }
 runs <- do.call(rbind, rows)
-utils::write.csv(runs, file.path(out_dir, "ab_engine.csv"), row.names = FALSE)
+utils::write.csv(runs, file.path(out_dir, paste0("ab_engine", suffix, ".csv")), row.names = FALSE)
 summ <- aggregate(cbind(seconds, cpu) ~ workload + build, runs, stats::median)
 wide <- reshape(summ, idvar = "workload", timevar = "build", direction = "wide")
 wide$speedup_wall <- wide$seconds.A / wide$seconds.B
@@ -81,8 +89,9 @@ same <- vapply(split(runs, runs$workload), function(d) {
   length(unique(d$score)) == 1L
 }, TRUE)
 wide$same_score <- same[wide$workload]
-md <- c(sprintf("hot() A/B (issue 10), A = %s, B = %s, BLAS %s, %d rounds x %d fits (medians per fit)",
-                libs[["A"]], libs[["B"]], machine_info()$blas, rounds, inner), "",
+md <- c(sprintf(paste("hot() A/B (issue 10), A = %s, B = %s, BLAS %s, threads %s,",
+                      "%d rounds x %d fits (medians per fit)"),
+                libs[["A"]], libs[["B"]], machine_info()$blas, threads_arg, rounds, inner), "",
         md_table(wide, 4))
-writeLines(md, file.path(out_dir, "ab_engine.md"))
+writeLines(md, file.path(out_dir, paste0("ab_engine", suffix, ".md")))
 writeLines(md)

@@ -1,7 +1,8 @@
 /* One train/test split of hot() in one pass, as base R's dist() does its
  * work in one call: from the raw (checked) layers and the row indices,
- *   1. the training statistics of every column (standardise.c) and the
- *      standardised training and held-out rows of every kept column;
+ *   1. the training statistics of every column and the standardised
+ *      training and held-out rows of every kept column, in one pass
+ *      (standardise.c);
  *   2. the inner level: every layer pair's cost and exact OT plan, with the
  *      HOT+R descent when asked (pair_loop.c);
  *   3. the outer level: the exact OT of the L x M layer costs (ot_simplex.c);
@@ -56,77 +57,75 @@ typedef struct {
   double **train, **test;  /* standardised rows */
 } std_system;
 
-/* Statistics of every layer of `layers` on the training rows, written into
- * the R vectors of center, scale, constant, and the kept columns; returns
- * whether any column is constant. */
-static int standardise_system(SEXP layers, const int *train, int n_train,
-                              SEXP center, SEXP scale, SEXP constant, std_system *out) {
-  const int K = Rf_length(layers);
-  out->K = K;
-  out->n_keep = (int *) R_alloc(K, sizeof(int));
-  out->keep = (int **) R_alloc(K, sizeof(int *));
-  out->train = (double **) R_alloc(K, sizeof(double *));
-  out->test = (double **) R_alloc(K, sizeof(double *));
-  int any_constant = 0;
+/* Statistics of every layer of both systems on the training rows, written
+ * into the R vectors of center, scale and constant of `out` (elements 1-6),
+ * and the standardised training and held-out rows of the kept columns, by
+ * standardise_layers() (standardise.c: tasks of 4 columns over the
+ * threads, bit for bit col_train_stats() and standardise_rows()).  Every
+ * column is standardised in the same pass as its statistics; the columns
+ * found constant are then removed from the copies (moved down in place),
+ * so that the copies hold the kept columns only, in order.  Returns whether
+ * any column is constant. */
+static int standardise_systems(SEXP X, SEXP Y, const int *train, int n_train,
+                               const int *test, int n_test, SEXP out, int nth,
+                               std_system *sx, std_system *sy) {
+  const int L = Rf_length(X), M = Rf_length(Y), K = L + M;
+  const double **x = (const double **) R_alloc(K, sizeof(double *));
+  int *n = (int *) R_alloc(K, sizeof(int));
+  double **c = (double **) R_alloc(K, sizeof(double *));
+  double **sc = (double **) R_alloc(K, sizeof(double *));
+  int **cst = (int **) R_alloc(K, sizeof(int *));
+  double **ztr = (double **) R_alloc(K, sizeof(double *));
+  double **zte = (double **) R_alloc(K, sizeof(double *));
   for (int k = 0; k < K; k++) {
-    SEXP x = VECTOR_ELT(layers, k);
-    int n = Rf_ncols(x);
-    col_train_stats(REAL(x), Rf_nrows(x), n, train, n_train, REAL(VECTOR_ELT(center, k)),
-                    REAL(VECTOR_ELT(scale, k)), LOGICAL(VECTOR_ELT(constant, k)));
-    const int *cst = LOGICAL(VECTOR_ELT(constant, k));
-    int *keep = (int *) R_alloc(n, sizeof(int)), nk = 0;
-    for (int j = 0; j < n; j++) {
-      if (cst[j]) any_constant = 1;
-      else keep[nk++] = j;
+    const int s = k >= L, l = s ? k - L : k;
+    SEXP v = VECTOR_ELT(s ? Y : X, l);
+    x[k] = REAL(v);
+    n[k] = Rf_ncols(v);
+    c[k] = REAL(VECTOR_ELT(VECTOR_ELT(out, 1 + 3 * s), l));
+    sc[k] = REAL(VECTOR_ELT(VECTOR_ELT(out, 2 + 3 * s), l));
+    cst[k] = LOGICAL(VECTOR_ELT(VECTOR_ELT(out, 3 + 3 * s), l));
+    const size_t nk = (size_t) n[k];
+    ztr[k] = (double *) R_alloc(nk * n_train, sizeof(double));
+    advise_huge_pages(ztr[k], sizeof(double) * nk * n_train);
+    zte[k] = (double *) R_alloc(nk * (n_test > 0 ? n_test : 1), sizeof(double));
+  }
+  const R_xlen_t T = Rf_nrows(VECTOR_ELT(X, 0));
+  standardise_layers(K, (const double *const *) x, T, n, train, n_train, test, n_test,
+                     c, sc, cst, ztr, zte, nth, 1);
+  int any_constant = 0;
+  for (int s = 0; s < 2; s++) {
+    std_system *o = s ? sy : sx;
+    const int K1 = s ? M : L;
+    o->K = K1;
+    o->n_keep = (int *) R_alloc(K1, sizeof(int));
+    o->keep = (int **) R_alloc(K1, sizeof(int *));
+    o->train = (double **) R_alloc(K1, sizeof(double *));
+    o->test = (double **) R_alloc(K1, sizeof(double *));
+    for (int l = 0; l < K1; l++) {
+      const int k = s ? L + l : l;
+      int *keep = (int *) R_alloc(n[k], sizeof(int)), nk = 0;
+      for (int j = 0; j < n[k]; j++) {
+        if (cst[k][j]) {
+          any_constant = 1;
+          continue;
+        }
+        if (j != nk) { /* move column j down to nk (j > nk: in order, in place) */
+          memmove(ztr[k] + (R_xlen_t) nk * n_train, ztr[k] + (R_xlen_t) j * n_train,
+                  sizeof(double) * n_train);
+          if (n_test > 0)
+            memmove(zte[k] + (R_xlen_t) nk * n_test, zte[k] + (R_xlen_t) j * n_test,
+                    sizeof(double) * n_test);
+        }
+        keep[nk++] = j;
+      }
+      o->keep[l] = keep;
+      o->n_keep[l] = nk;
+      o->train[l] = ztr[k];
+      o->test[l] = zte[k];
     }
-    out->keep[k] = keep;
-    out->n_keep[k] = nk;
   }
   return any_constant;
-}
-
-/* The standardised training and held-out rows of the kept columns, shared
- * out over the threads in blocks of 64 columns (the first touch of the new
- * blocks, page faults, costs as much as the arithmetic). */
-static void standardise_rows_all(SEXP layers, const int *train, int n_train,
-                                 const int *test, int n_test, SEXP center, SEXP scale,
-                                 int nth, std_system *s) {
-  const int K = s->K;
-  int *first = (int *) R_alloc(K + 1, sizeof(int));
-  first[0] = 0;
-  for (int k = 0; k < K; k++) {
-    size_t nk = (size_t) s->n_keep[k];
-    s->train[k] = (double *) R_alloc(nk * n_train, sizeof(double));
-    advise_huge_pages(s->train[k], sizeof(double) * nk * n_train);
-    s->test[k] = (double *) R_alloc(nk * (n_test > 0 ? n_test : 1), sizeof(double));
-    first[k + 1] = first[k] + (s->n_keep[k] + 63) / 64;
-  }
-  const int blocks = first[K];
-  nth = hot_threads_for(nth, blocks);
-  const double **x = (const double **) R_alloc(K, sizeof(double *));
-  const double **c = (const double **) R_alloc(K, sizeof(double *));
-  const double **sc = (const double **) R_alloc(K, sizeof(double *));
-  R_xlen_t *T = (R_xlen_t *) R_alloc(K, sizeof(R_xlen_t));
-  for (int k = 0; k < K; k++) {
-    x[k] = REAL(VECTOR_ELT(layers, k));
-    T[k] = Rf_nrows(VECTOR_ELT(layers, k));
-    c[k] = REAL(VECTOR_ELT(center, k));
-    sc[k] = REAL(VECTOR_ELT(scale, k));
-  }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nth) schedule(static)
-#endif
-  for (int b = 0; b < blocks; b++) {
-    int k = 0;
-    while (first[k + 1] <= b) k++;
-    int j0 = (b - first[k]) * 64, len = s->n_keep[k] - j0 < 64 ? s->n_keep[k] - j0 : 64;
-    standardise_rows(x[k], T[k], train, n_train, s->keep[k] + j0, len, c[k], sc[k],
-                     s->train[k] + (R_xlen_t) j0 * n_train);
-    if (n_test > 0)
-      standardise_rows(x[k], T[k], test, n_test, s->keep[k] + j0, len, c[k], sc[k],
-                       s->test[k] + (R_xlen_t) j0 * n_test);
-  }
-  (void) nth;
 }
 
 /* a list of K numeric (or logical) vectors of the layers' column counts */
@@ -402,10 +401,7 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   }
   /* 1. standardisation */
   std_system sx, sy;
-  int constant = standardise_system(X, tr, n_train, VECTOR_ELT(out, 1),
-                                    VECTOR_ELT(out, 2), VECTOR_ELT(out, 3), &sx);
-  constant |= standardise_system(Y, tr, n_train, VECTOR_ELT(out, 4), VECTOR_ELT(out, 5),
-                                 VECTOR_ELT(out, 6), &sy);
+  int constant = standardise_systems(X, Y, tr, n_train, te, n_test, out, nth, &sx, &sy);
   int empty = 0;
   for (int l = 0; l < L; l++) empty |= sx.n_keep[l] == 0;
   for (int m = 0; m < M; m++) empty |= sy.n_keep[m] == 0;
@@ -414,10 +410,6 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
     UNPROTECT(1);
     return out;
   }
-  standardise_rows_all(X, tr, n_train, te, n_test, VECTOR_ELT(out, 1), VECTOR_ELT(out, 2),
-                       nth, &sx);
-  standardise_rows_all(Y, tr, n_train, te, n_test, VECTOR_ELT(out, 4), VECTOR_ELT(out, 5),
-                       nth, &sy);
 
   /* 2. the inner level */
   pair_loop_descent_iterations(1);

@@ -104,6 +104,22 @@ void col_train_stats(const double *X, R_xlen_t T, int n, const int *rows,
 void standardise_rows(const double *X, R_xlen_t T, const int *rows, int n_rows,
                       const int *keep, int n_keep, const double *center,
                       const double *scale, double *Z);
+/* The statistics of col_train_stats() and the rows of standardise_rows()
+ * at once, bit for bit theirs, for columns j0 .. j0 + w - 1 (w <= 4) of the
+ * T x n matrix X: center/scale/constant indexed by column, Ztrain (n_train
+ * x n) and Ztest (n_test x n) written in those columns; `scratch` holds
+ * col_stats_standardise_scratch(n_train) doubles; simd = 1 takes the
+ * AVX2 path (the caller has checked the processor), 0 the generic one.  standardise_layers() does every column of K layers over
+ * nth threads (see standardise.c). */
+size_t col_stats_standardise_scratch(int n_train);
+void col_stats_standardise(const double *X, R_xlen_t T, int j0, int w, const int *train,
+                           int n_train, const int *test, int n_test, double *center,
+                           double *scale, int *constant, double *Ztrain, double *Ztest,
+                           double *scratch, int simd);
+void standardise_layers(int K, const double *const *X, R_xlen_t T, const int *n,
+                        const int *train, int n_train, const int *test, int n_test,
+                        double *const *center, double *const *scale, int *const *constant,
+                        double *const *Ztrain, double *const *Ztest, int nth, int simd);
 
 /* -------------------------------------------------------- correlation_cost.c
  * K (n x m) = 1 - Xs' Ys for standardised Xs (T x n), Ys (T x m), by the

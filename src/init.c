@@ -8,6 +8,7 @@ SEXP ffi_ot_exact(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_col_stats(SEXP, SEXP);
 SEXP ffi_standardise(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_nonfinite(SEXP);
+SEXP ffi_col_stats_standardise(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_correlation_cost(SEXP, SEXP, SEXP);
 SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -40,6 +41,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_col_stats", (DL_FUNC) &ffi_col_stats, 2},
   {"ffi_standardise", (DL_FUNC) &ffi_standardise, 6},
   {"ffi_nonfinite", (DL_FUNC) &ffi_nonfinite, 1},
+  {"ffi_col_stats_standardise", (DL_FUNC) &ffi_col_stats_standardise, 5},
   {"ffi_correlation_cost", (DL_FUNC) &ffi_correlation_cost, 3},
   {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
