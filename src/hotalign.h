@@ -105,7 +105,7 @@ void standardise_rows(const double *X, R_xlen_t T, const int *rows, int n_rows,
                       const int *keep, int n_keep, const double *center,
                       const double *scale, double *Z);
 /* The statistics of col_train_stats() and the rows of standardise_rows()
- * at once, bit for bit theirs, for columns j0 .. j0 + w - 1 (w <= 4) of the
+ * at once, bit for bit theirs, for columns j0 .. j0 + w - 1 (w <= 8) of the
  * T x n matrix X: center/scale/constant indexed by column, Ztrain (n_train
  * x n) and Ztest (n_test x n) written in those columns; `scratch` holds
  * col_stats_standardise_scratch(n_train) doubles; simd = 1 takes the

@@ -132,7 +132,7 @@ void standardise_rows(const double *X, R_xlen_t T, const int *rows, int n_rows,
 }
 
 /* ------------------------------------------- statistics and rows at once
- * col_stats_standardise(): for w <= 4 columns of one layer, the statistics
+ * col_stats_standardise(): for w <= 8 columns of one layer, the statistics
  * of col_train_stats() and the standardised training and held-out rows of
  * standardise_rows(), in one pass over the training rows.
  *
@@ -148,26 +148,30 @@ void standardise_rows(const double *X, R_xlen_t T, const int *rows, int n_rows,
  *  - every standardised value is (x - center) / scale, one correctly
  *    rounded subtraction and one correctly rounded division, as in
  *    standardise_rows();
- *  - the four lanes of the vector path are four columns (never four rows of
- *    one column), so vectorising changes no column's order of operations.
- * The training values are gathered once into `scratch` (4 x n_train,
+ *  - the lanes of the vector path (two vectors of four) are eight columns
+ *    (never several rows of one column), so vectorising changes no
+ *    column's order of operations.
+ * The training values are gathered once into `scratch` (8 x n_train,
  * row-interleaved), so that the second and third passes and the training
  * rows' standardisation read contiguous memory instead of gathering again.
  * Columns are written whether constant or not (a constant column's
  * scale is 0: its values are Inf/NaN and the caller drops the column). */
 
+/* columns per task: two vectors of four lanes (two independent chains of
+ * additions, all in registers) */
+#define STD_GROUP 8
+
 /* the generic path: the reference functions themselves */
 static void group_generic(const double *const *x, int w, const int *train, int n_train,
                           const int *test, int n_test, double *center, double *scale,
                           int *constant, double *const *ztr, double *const *zte) {
-  if (w == 4) {
-    col_stats_four(x, train, n_train, center, scale, constant);
-  } else {
-    for (int c = 0; c < w; c++)
-      col_stats_one(x[c], train, n_train, center + c, scale + c, constant + c);
-  }
+  int c = 0;
+  for (; c + 4 <= w; c += 4)
+    col_stats_four(x + c, train, n_train, center + c, scale + c, constant + c);
+  for (; c < w; c++)
+    col_stats_one(x[c], train, n_train, center + c, scale + c, constant + c);
   const int zero = 0;
-  for (int c = 0; c < w; c++) {
+  for (c = 0; c < w; c++) {
     standardise_rows(x[c], 0, train, n_train, &zero, 1, center + c, scale + c, ztr[c]);
     if (n_test > 0)
       standardise_rows(x[c], 0, test, n_test, &zero, 1, center + c, scale + c, zte[c]);
@@ -178,102 +182,147 @@ static void group_generic(const double *const *x, int w, const int *train, int n
 #define HOT_STD_AVX2 1
 #include <immintrin.h>
 
-/* the vector path: lanes c = 0..3 are the columns x[c] (lanes past w repeat
- * column 0 and are not written) */
+/* four rows q[0..3] of four columns (lanes) to four columns of four rows,
+ * stored at out[c] + r for the columns c < w */
+__attribute__((target("avx2")))
+static inline void store_transposed(__m256d q0, __m256d q1, __m256d q2, __m256d q3,
+                                    double *const *out, int r, int w) {
+  const __m256d t0 = _mm256_unpacklo_pd(q0, q1), t1 = _mm256_unpackhi_pd(q0, q1);
+  const __m256d t2 = _mm256_unpacklo_pd(q2, q3), t3 = _mm256_unpackhi_pd(q2, q3);
+  _mm256_storeu_pd(out[0] + r, _mm256_permute2f128_pd(t0, t2, 0x20));
+  if (w > 1) _mm256_storeu_pd(out[1] + r, _mm256_permute2f128_pd(t1, t3, 0x20));
+  if (w > 2) _mm256_storeu_pd(out[2] + r, _mm256_permute2f128_pd(t0, t2, 0x31));
+  if (w > 3) _mm256_storeu_pd(out[3] + r, _mm256_permute2f128_pd(t1, t3, 0x31));
+}
+
+#define GATHER4(p0, p1, p2, p3, i) _mm256_set_pd((p3)[i], (p2)[i], (p1)[i], (p0)[i])
+
+/* (v - c) / s of four columns (lanes): rows from the row-interleaved pk
+ * (STD_GROUP a row, at offset `off`), or gathered from p0..p3 at `rows`
+ * when pk is NULL; into z[c] for c < w */
+__attribute__((target("avx2")))
+static void standardise_four(const double *pk, int off, const double *p0, const double *p1,
+                             const double *p2, const double *p3, const int *rows,
+                             int n_rows, __m256d c, __m256d s, double *const *z, int w) {
+  int r = 0;
+  if (pk != NULL) {
+    for (; r + 4 <= n_rows; r += 4) {
+      const double *a = pk + (size_t) r * STD_GROUP + off;
+      store_transposed(_mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(a), c), s),
+                       _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(a + STD_GROUP), c), s),
+                       _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(a + 2 * STD_GROUP), c), s),
+                       _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(a + 3 * STD_GROUP), c), s),
+                       z, r, w);
+    }
+  } else {
+    for (; r + 4 <= n_rows; r += 4) {
+      const int i0 = rows[r], i1 = rows[r + 1], i2 = rows[r + 2], i3 = rows[r + 3];
+      store_transposed(_mm256_div_pd(_mm256_sub_pd(GATHER4(p0, p1, p2, p3, i0), c), s),
+                       _mm256_div_pd(_mm256_sub_pd(GATHER4(p0, p1, p2, p3, i1), c), s),
+                       _mm256_div_pd(_mm256_sub_pd(GATHER4(p0, p1, p2, p3, i2), c), s),
+                       _mm256_div_pd(_mm256_sub_pd(GATHER4(p0, p1, p2, p3, i3), c), s),
+                       z, r, w);
+    }
+  }
+  for (; r < n_rows; r++) {
+    const __m256d a = pk != NULL ? _mm256_loadu_pd(pk + (size_t) r * STD_GROUP + off)
+                                 : GATHER4(p0, p1, p2, p3, rows[r]);
+    double q[4];
+    _mm256_storeu_pd(q, _mm256_div_pd(_mm256_sub_pd(a, c), s));
+    for (int k = 0; k < w; k++) z[k][r] = q[k];
+  }
+}
+
+/* the vector path: lanes 0..3 of vector A are the columns x[0..3], of
+ * vector B x[4..7] (lanes past w repeat column 0 and are not written) */
 __attribute__((target("avx2")))
 static void group_avx2(const double *const *x, int w, const int *train, int n_train,
                        const int *test, int n_test, double *center, double *scale,
                        int *constant, double *const *ztr, double *const *zte,
                        double *pk) {
   const double *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+  const double *x4 = x[4], *x5 = x[5], *x6 = x[6], *x7 = x[7];
   int i = train[0];
-  __m256d lo = _mm256_set_pd(x3[i], x2[i], x1[i], x0[i]), hi = lo;
-  __m256d sum = _mm256_setzero_pd();
+  __m256d loA = GATHER4(x0, x1, x2, x3, i), hiA = loA, sumA = _mm256_setzero_pd();
+  __m256d loB = GATHER4(x4, x5, x6, x7, i), hiB = loB, sumB = _mm256_setzero_pd();
   for (int r = 0; r < n_train; r++) {
     i = train[r];
-    const __m256d v = _mm256_set_pd(x3[i], x2[i], x1[i], x0[i]);
-    _mm256_storeu_pd(pk + 4 * (size_t) r, v);
-    sum = _mm256_add_pd(sum, v);
-    lo = _mm256_min_pd(v, lo); /* v < lo ? v : lo */
-    hi = _mm256_max_pd(v, hi); /* v > hi ? v : hi */
+    double *row = pk + (size_t) r * STD_GROUP;
+    const __m256d a = GATHER4(x0, x1, x2, x3, i), b = GATHER4(x4, x5, x6, x7, i);
+    _mm256_storeu_pd(row, a);
+    _mm256_storeu_pd(row + 4, b);
+    sumA = _mm256_add_pd(sumA, a);
+    sumB = _mm256_add_pd(sumB, b);
+    loA = _mm256_min_pd(a, loA); /* a < lo ? a : lo */
+    loB = _mm256_min_pd(b, loB);
+    hiA = _mm256_max_pd(a, hiA); /* a > hi ? a : hi */
+    hiB = _mm256_max_pd(b, hiB);
   }
-  double s4[4], lo4[4], hi4[4];
-  _mm256_storeu_pd(s4, sum);
-  _mm256_storeu_pd(lo4, lo);
-  _mm256_storeu_pd(hi4, hi);
+  double s8[8], lo8[8], hi8[8];
+  _mm256_storeu_pd(s8, sumA);
+  _mm256_storeu_pd(s8 + 4, sumB);
+  _mm256_storeu_pd(lo8, loA);
+  _mm256_storeu_pd(lo8 + 4, loB);
+  _mm256_storeu_pd(hi8, hiA);
+  _mm256_storeu_pd(hi8 + 4, hiB);
   int odd = 0;
-  for (int c = 0; c < w; c++) odd |= !R_FINITE(s4[c]);
+  for (int c = 0; c < w; c++) odd |= !R_FINITE(s8[c]);
   if (odd) {
     for (int c = 0; c < w; c++)
       col_stats_one(x[c], train, n_train, center + c, scale + c, constant + c);
   } else {
     const __m256d nr = _mm256_set1_pd((double) n_train);
-    __m256d mean = _mm256_div_pd(sum, nr), corr = _mm256_setzero_pd();
-    for (int r = 0; r < n_train; r++)
-      corr = _mm256_add_pd(corr, _mm256_sub_pd(_mm256_loadu_pd(pk + 4 * (size_t) r), mean));
-    mean = _mm256_add_pd(mean, _mm256_div_pd(corr, nr));
-    const __m256d sign = _mm256_set1_pd(-0.0);
-    __m256d ss = _mm256_setzero_pd(), dmax = _mm256_setzero_pd();
+    __m256d meanA = _mm256_div_pd(sumA, nr), meanB = _mm256_div_pd(sumB, nr);
+    __m256d accA = _mm256_setzero_pd(), accB = _mm256_setzero_pd();
     for (int r = 0; r < n_train; r++) {
-      const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(pk + 4 * (size_t) r), mean);
-      ss = _mm256_add_pd(ss, _mm256_mul_pd(d, d));
-      dmax = _mm256_max_pd(_mm256_andnot_pd(sign, d), dmax); /* |d| > dmax ? |d| : dmax */
+      const double *row = pk + (size_t) r * STD_GROUP;
+      accA = _mm256_add_pd(accA, _mm256_sub_pd(_mm256_loadu_pd(row), meanA));
+      accB = _mm256_add_pd(accB, _mm256_sub_pd(_mm256_loadu_pd(row + 4), meanB));
     }
-    double m4[4], ss4[4], dm4[4];
-    _mm256_storeu_pd(m4, mean);
-    _mm256_storeu_pd(ss4, ss);
-    _mm256_storeu_pd(dm4, dmax);
+    meanA = _mm256_add_pd(meanA, _mm256_div_pd(accA, nr));
+    meanB = _mm256_add_pd(meanB, _mm256_div_pd(accB, nr));
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    __m256d ssA = _mm256_setzero_pd(), ssB = ssA, dmA = ssA, dmB = ssA;
+    for (int r = 0; r < n_train; r++) {
+      const double *row = pk + (size_t) r * STD_GROUP;
+      const __m256d dA = _mm256_sub_pd(_mm256_loadu_pd(row), meanA);
+      const __m256d dB = _mm256_sub_pd(_mm256_loadu_pd(row + 4), meanB);
+      ssA = _mm256_add_pd(ssA, _mm256_mul_pd(dA, dA));
+      ssB = _mm256_add_pd(ssB, _mm256_mul_pd(dB, dB));
+      dmA = _mm256_max_pd(_mm256_andnot_pd(sign, dA), dmA); /* |d| > dmax ? |d| : dmax */
+      dmB = _mm256_max_pd(_mm256_andnot_pd(sign, dB), dmB);
+    }
+    double m8[8], ss8[8], dm8[8];
+    _mm256_storeu_pd(m8, meanA);
+    _mm256_storeu_pd(m8 + 4, meanB);
+    _mm256_storeu_pd(ss8, ssA);
+    _mm256_storeu_pd(ss8 + 4, ssB);
+    _mm256_storeu_pd(dm8, dmA);
+    _mm256_storeu_pd(dm8 + 4, dmB);
     for (int c = 0; c < w; c++) {
-      if (lo4[c] != hi4[c] && dm4[c] > 0 && !(ss4[c] > 1e-290 && ss4[c] < 1e290)) {
+      if (lo8[c] != hi8[c] && dm8[c] > 0 && !(ss8[c] > 1e-290 && ss8[c] < 1e290)) {
         col_stats_one(x[c], train, n_train, center + c, scale + c, constant + c);
         continue;
       }
-      constant[c] = (lo4[c] == hi4[c]);
-      center[c] = m4[c];
-      scale[c] = constant[c] ? 0 : sqrt(ss4[c]);
+      constant[c] = (lo8[c] == hi8[c]);
+      center[c] = m8[c];
+      scale[c] = constant[c] ? 0 : sqrt(ss8[c]);
     }
   }
-  double cc[4], sc[4];
-  for (int c = 0; c < 4; c++) {
+  double cc[8], sc[8];
+  for (int c = 0; c < 8; c++) {
     cc[c] = center[c < w ? c : 0];
     sc[c] = scale[c < w ? c : 0];
   }
-  const __m256d c4 = _mm256_loadu_pd(cc), d4 = _mm256_loadu_pd(sc);
-  double z[4];
-  if (w == 4) {
-    double *z0 = ztr[0], *z1 = ztr[1], *z2 = ztr[2], *z3 = ztr[3];
-    for (int r = 0; r < n_train; r++) {
-      _mm256_storeu_pd(z, _mm256_div_pd(
-                              _mm256_sub_pd(_mm256_loadu_pd(pk + 4 * (size_t) r), c4), d4));
-      z0[r] = z[0];
-      z1[r] = z[1];
-      z2[r] = z[2];
-      z3[r] = z[3];
-    }
-    if (n_test > 0) {
-      z0 = zte[0], z1 = zte[1], z2 = zte[2], z3 = zte[3];
-      for (int r = 0; r < n_test; r++) {
-        i = test[r];
-        const __m256d v = _mm256_set_pd(x3[i], x2[i], x1[i], x0[i]);
-        _mm256_storeu_pd(z, _mm256_div_pd(_mm256_sub_pd(v, c4), d4));
-        z0[r] = z[0];
-        z1[r] = z[1];
-        z2[r] = z[2];
-        z3[r] = z[3];
-      }
-    }
-    return;
-  }
-  for (int r = 0; r < n_train; r++) {
-    _mm256_storeu_pd(z, _mm256_div_pd(
-                            _mm256_sub_pd(_mm256_loadu_pd(pk + 4 * (size_t) r), c4), d4));
-    for (int c = 0; c < w; c++) ztr[c][r] = z[c];
-  }
-  for (int r = 0; r < n_test; r++) {
-    i = test[r];
-    const __m256d v = _mm256_set_pd(x3[i], x2[i], x1[i], x0[i]);
-    _mm256_storeu_pd(z, _mm256_div_pd(_mm256_sub_pd(v, c4), d4));
-    for (int c = 0; c < w; c++) zte[c][r] = z[c];
+  const __m256d cA = _mm256_loadu_pd(cc), sA = _mm256_loadu_pd(sc);
+  const __m256d cB = _mm256_loadu_pd(cc + 4), sB = _mm256_loadu_pd(sc + 4);
+  const int wA = w < 4 ? w : 4, wB = w - wA;
+  standardise_four(pk, 0, x0, x1, x2, x3, train, n_train, cA, sA, ztr, wA);
+  if (wB > 0) standardise_four(pk, 4, x4, x5, x6, x7, train, n_train, cB, sB, ztr + 4, wB);
+  if (n_test > 0) {
+    standardise_four(NULL, 0, x0, x1, x2, x3, test, n_test, cA, sA, zte, wA);
+    if (wB > 0)
+      standardise_four(NULL, 0, x4, x5, x6, x7, test, n_test, cB, sB, zte + 4, wB);
   }
 }
 #endif
@@ -295,16 +344,16 @@ static int std_use_simd(void) {
 }
 
 size_t col_stats_standardise_scratch(int n_train) {
-  return 4 * (size_t) (n_train > 0 ? n_train : 1);
+  return STD_GROUP * (size_t) (n_train > 0 ? n_train : 1);
 }
 
 void col_stats_standardise(const double *X, R_xlen_t T, int j0, int w, const int *train,
                            int n_train, const int *test, int n_test, double *center,
                            double *scale, int *constant, double *Ztrain, double *Ztest,
                            double *scratch, int simd) {
-  const double *x[4];
-  double *ztr[4], *zte[4];
-  for (int c = 0; c < 4; c++) {
+  const double *x[STD_GROUP];
+  double *ztr[STD_GROUP], *zte[STD_GROUP];
+  for (int c = 0; c < STD_GROUP; c++) {
     const int j = j0 + (c < w ? c : 0);
     x[c] = X + (R_xlen_t) j * T;
     ztr[c] = Ztrain + (R_xlen_t) j * n_train;
@@ -324,7 +373,7 @@ void col_stats_standardise(const double *X, R_xlen_t T, int j0, int w, const int
 }
 
 /* Every column of K layers (n[k] columns each, T rows, column-major) by
- * col_stats_standardise(): tasks of 4 columns of one layer, shared out over
+ * col_stats_standardise(): tasks of 8 columns of one layer, shared out over
  * the threads in batches of about 2^22 values each, with an interrupt check
  * after each batch (on the main thread, outside the parallel region).  Each
  * task's values depend only on its columns, so the results are the same bit
@@ -336,14 +385,14 @@ void standardise_layers(int K, const double *const *X, R_xlen_t T, const int *n,
                         double *const *Ztrain, double *const *Ztest, int nth, int simd) {
   int *first = (int *) R_alloc(K + 1, sizeof(int));
   first[0] = 0;
-  for (int k = 0; k < K; k++) first[k + 1] = first[k] + (n[k] + 3) / 4;
+  for (int k = 0; k < K; k++) first[k + 1] = first[k] + (n[k] + STD_GROUP - 1) / STD_GROUP;
   const int ntask = first[K];
   if (ntask == 0) return;
   nth = hot_threads_for(nth, ntask);
   simd = simd && std_use_simd(); /* decided here, on the main thread */
   const size_t per = col_stats_standardise_scratch(n_train);
   double *scratch = (double *) R_alloc(per * nth, sizeof(double));
-  const double values = 4.0 * ((double) n_train + n_test);
+  const double values = (double) STD_GROUP * ((double) n_train + n_test);
   int batch = (int) (4194304.0 * nth / (values > 1 ? values : 1));
   if (batch < nth) batch = nth;
   for (int t0 = 0; t0 < ntask; t0 += batch) {
@@ -358,7 +407,8 @@ void standardise_layers(int K, const double *const *X, R_xlen_t T, const int *n,
 #endif
       int k = 0;
       while (first[k + 1] <= t) k++;
-      const int j0 = (t - first[k]) * 4, w = n[k] - j0 < 4 ? n[k] - j0 : 4;
+      const int j0 = (t - first[k]) * STD_GROUP;
+      const int w = n[k] - j0 < STD_GROUP ? n[k] - j0 : STD_GROUP;
       col_stats_standardise(X[k], T, j0, w, train, n_train, test, n_test, center[k],
                             scale[k], constant[k], Ztrain[k], Ztest[k],
                             scratch + per * me, simd);

@@ -33,7 +33,7 @@ expect_kernel_matches <- function(x, train, test) {
 
 test_that("the one-pass kernel is col_train_stats() + standardise_rows() bit for bit", {
   set.seed(11)
-  for (n in c(1:9, 17)) for (T in c(2L, 3L, 7L, 50L)) {
+  for (n in c(1:9, 15:17, 33)) for (T in c(2L, 3L, 7L, 50L)) {
     x <- matrix(rnorm(T * n, sd = 3), T, n) + rep(rnorm(n, sd = 10), each = T)
     tr <- sort(sample.int(T, max(2L, T - T %/% 4)))
     te <- setdiff(seq_len(T), tr)
