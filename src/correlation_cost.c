@@ -68,6 +68,7 @@ static void micro_4x4(int kc, const double *restrict a, const double *const *b,
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(HOTALIGN_NO_AVX2)
 #define HOT_HAVE_AVX2 1
+#include <immintrin.h>
 #define LOAD8(j) \
   double c##j##0 = c[8 * j], c##j##1 = c[8 * j + 1], c##j##2 = c[8 * j + 2], \
          c##j##3 = c[8 * j + 3], c##j##4 = c[8 * j + 4], \
@@ -133,6 +134,34 @@ static void pack_panel(const double *Xs, R_xlen_t T, int i0, int mr, int t0,
   }
 }
 
+#ifdef HOT_HAVE_AVX2
+/* pack_panel() for a full panel of 8 columns, MR = 8: the same copies,
+ * four rows of four columns at a time through a 4 x 4 transpose (the
+ * scalar copy was bound by one load and one strided store per value) */
+__attribute__((target("avx2")))
+static void pack_panel8_avx2(const double *Xs, R_xlen_t T, int i0, int t0, int kc,
+                             double *ap) {
+  const double *x[8];
+  for (int ii = 0; ii < 8; ii++) x[ii] = Xs + (R_xlen_t) (i0 + ii) * T + t0;
+  int t = 0;
+  for (; t + 4 <= kc; t += 4) {
+    for (int g = 0; g < 2; g++) {
+      const __m256d q0 = _mm256_loadu_pd(x[4 * g] + t), q1 = _mm256_loadu_pd(x[4 * g + 1] + t);
+      const __m256d q2 = _mm256_loadu_pd(x[4 * g + 2] + t), q3 = _mm256_loadu_pd(x[4 * g + 3] + t);
+      const __m256d u0 = _mm256_unpacklo_pd(q0, q1), u1 = _mm256_unpackhi_pd(q0, q1);
+      const __m256d u2 = _mm256_unpacklo_pd(q2, q3), u3 = _mm256_unpackhi_pd(q2, q3);
+      double *a = ap + (size_t) t * 8 + 4 * g;
+      _mm256_storeu_pd(a, _mm256_permute2f128_pd(u0, u2, 0x20));
+      _mm256_storeu_pd(a + 8, _mm256_permute2f128_pd(u1, u3, 0x20));
+      _mm256_storeu_pd(a + 16, _mm256_permute2f128_pd(u0, u2, 0x31));
+      _mm256_storeu_pd(a + 24, _mm256_permute2f128_pd(u1, u3, 0x31));
+    }
+  }
+  for (; t < kc; t++)
+    for (int ii = 0; ii < 8; ii++) ap[(size_t) t * 8 + ii] = x[ii][t];
+}
+#endif
+
 /* K = 1 - Xs' Ys by the micro-kernel: blocks of KC rows (the running sums
  * kept in K between them), of NC target columns, panels of MR source
  * columns (packed, in L1) by NR target columns. */
@@ -149,7 +178,12 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
       const int nc = m - j0 < NC ? m - j0 : NC;
       for (int i0 = 0; i0 < n; i0 += MR) {
         const int mr = n - i0 < MR ? n - i0 : MR;
-        pack_panel(Xs, T, i0, mr, t0, kc, MR, ap);
+#ifdef HOT_HAVE_AVX2
+        if (MR == 8 && mr == 8) {
+          pack_panel8_avx2(Xs, T, i0, t0, kc, ap);
+        } else
+#endif
+          pack_panel(Xs, T, i0, mr, t0, kc, MR, ap);
         for (int j1 = j0; j1 < j0 + nc; j1 += NR) {
           const int nr = j0 + nc - j1 < NR ? j0 + nc - j1 : NR;
           /* an edge tile repeats its first column; the copies are dropped */
