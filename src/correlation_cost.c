@@ -24,6 +24,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <R.h>
 #include <Rinternals.h>
 #include "blas_lapack.h"
@@ -107,9 +108,22 @@ static void micro_8x4_avx2(int kc, const double *restrict a,
 static micro_fn micro = micro_4x4;
 static int micro_mr = 4, micro_nr = 4;
 
+/* whether the processor has AVX2 (with or without FMA), for the other
+ * kernels' vector paths (standardise.c, reconstruct.c), which give the bits
+ * of their generic paths: set at load time, read only afterwards.  The
+ * environment variable HOTALIGN_NO_VECTOR_PATHS (set before the package is
+ * loaded) turns them off, so that the tests can compare the two. */
+static int have_avx2 = 0;
+
+int cpu_has_avx2(void) { return have_avx2; }
+
 void cost_kernel_init(void) {
 #ifdef HOT_HAVE_AVX2
   __builtin_cpu_init();
+  {
+    const char *off = getenv("HOTALIGN_NO_VECTOR_PATHS");
+    have_avx2 = __builtin_cpu_supports("avx2") != 0 && (off == NULL || *off == '\0');
+  }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     micro = micro_8x4_avx2;
     micro_mr = 8;

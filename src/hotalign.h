@@ -125,6 +125,8 @@ void standardise_layers(int K, const double *const *X, R_xlen_t T, const int *n,
  * K (n x m) = 1 - Xs' Ys for standardised Xs (T x n), Ys (T x m), by the
  * kernel COST_BLAS or COST_INTERNAL (see cost_kernel_resolve()). */
 void cost_kernel_init(void);
+/* 1 when the processor has AVX2 (decided at load time by cost_kernel_init) */
+int cpu_has_avx2(void);
 void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
                       double *K, int kernel);
 

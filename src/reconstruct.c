@@ -27,6 +27,23 @@
 
 #define UNDEFINED_TOL 1e-10
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(HOTALIGN_NO_AVX2)
+#define HOT_SCORE_AVX2 1
+#include <immintrin.h>
+
+/* out[r] += c * y[r], r < T: a multiplication then an addition per value,
+ * as the scalar loop (AVX2 without FMA: nothing can be contracted) */
+__attribute__((target("avx2")))
+static void axpy_avx2(int T, double c, const double *y, double *out) {
+  const __m256d cc = _mm256_set1_pd(c);
+  int r = 0;
+  for (; r + 4 <= T; r += 4)
+    _mm256_storeu_pd(out + r, _mm256_add_pd(_mm256_loadu_pd(out + r),
+                                            _mm256_mul_pd(cc, _mm256_loadu_pd(y + r))));
+  for (; r < T; r++) out[r] += c * y[r];
+}
+#endif
+
 void column_norms(const double *Y, int T, int n, double *norm) {
   for (int j = 0; j < n; j++) {
     const double *y = Y + (R_xlen_t) j * T;
@@ -80,7 +97,12 @@ static void rebuild_layer(const score_job *job, int l, const double *W,
       if (Xhat) {
         double *out = dest + (R_xlen_t) i * T;
         const double *y = job->Y[m] + (R_xlen_t) j * T;
-        for (int r = 0; r < T; r++) out[r] += c * y[r];
+#ifdef HOT_SCORE_AVX2
+        if (cpu_has_avx2()) {
+          axpy_avx2(T, c, y, out);
+        } else
+#endif
+          for (int r = 0; r < T; r++) out[r] += c * y[r];
       }
       if (bound) dest_bound[i] += fabs(c) * ynorm[m][j];
     }
@@ -154,6 +176,90 @@ static void unit_correlation_four(const double *const *x, const double *bx,
                : sxy[c] / sqrt(sxx[c] * syy[c]);
 }
 
+#ifdef HOT_SCORE_AVX2
+/* four rows of four columns c[0..3] (from row t) as four vectors of the
+ * columns' values at rows t .. t + 3 */
+#define LOAD_T4(c, t, q0, q1, q2, q3)                                          \
+  do {                                                                         \
+    const __m256d a0_ = _mm256_loadu_pd((c)[0] + (t)), a1_ = _mm256_loadu_pd((c)[1] + (t)); \
+    const __m256d a2_ = _mm256_loadu_pd((c)[2] + (t)), a3_ = _mm256_loadu_pd((c)[3] + (t)); \
+    const __m256d u0_ = _mm256_unpacklo_pd(a0_, a1_), u1_ = _mm256_unpackhi_pd(a0_, a1_); \
+    const __m256d u2_ = _mm256_unpacklo_pd(a2_, a3_), u3_ = _mm256_unpackhi_pd(a2_, a3_); \
+    q0 = _mm256_permute2f128_pd(u0_, u2_, 0x20);                               \
+    q1 = _mm256_permute2f128_pd(u1_, u3_, 0x20);                               \
+    q2 = _mm256_permute2f128_pd(u0_, u2_, 0x31);                               \
+    q3 = _mm256_permute2f128_pd(u1_, u3_, 0x31);                               \
+  } while (0)
+
+/* unit_correlation_four() with the four units in the lanes of AVX2
+ * vectors: per unit the same operations in the same order (the rows in
+ * order, a multiplication then an addition, no FMA), so the same bits */
+__attribute__((target("avx2")))
+static void unit_correlation_four_avx2(const double *const *x, const double *bx,
+                                       const double *const *y, int T, double *r) {
+  __m256d mx = _mm256_setzero_pd(), my = mx, yy = mx;
+  int t = 0;
+  for (; t + 4 <= T; t += 4) {
+    __m256d x0, x1, x2, x3, y0, y1, y2, y3;
+    LOAD_T4(x, t, x0, x1, x2, x3);
+    LOAD_T4(y, t, y0, y1, y2, y3);
+    mx = _mm256_add_pd(mx, x0);
+    my = _mm256_add_pd(my, y0);
+    yy = _mm256_add_pd(yy, _mm256_mul_pd(y0, y0));
+    mx = _mm256_add_pd(mx, x1);
+    my = _mm256_add_pd(my, y1);
+    yy = _mm256_add_pd(yy, _mm256_mul_pd(y1, y1));
+    mx = _mm256_add_pd(mx, x2);
+    my = _mm256_add_pd(my, y2);
+    yy = _mm256_add_pd(yy, _mm256_mul_pd(y2, y2));
+    mx = _mm256_add_pd(mx, x3);
+    my = _mm256_add_pd(my, y3);
+    yy = _mm256_add_pd(yy, _mm256_mul_pd(y3, y3));
+  }
+  for (; t < T; t++) {
+    const __m256d xv = _mm256_set_pd(x[3][t], x[2][t], x[1][t], x[0][t]);
+    const __m256d yv = _mm256_set_pd(y[3][t], y[2][t], y[1][t], y[0][t]);
+    mx = _mm256_add_pd(mx, xv);
+    my = _mm256_add_pd(my, yv);
+    yy = _mm256_add_pd(yy, _mm256_mul_pd(yv, yv));
+  }
+  const __m256d nt = _mm256_set1_pd((double) T);
+  mx = _mm256_div_pd(mx, nt);
+  my = _mm256_div_pd(my, nt);
+  __m256d sxy = _mm256_setzero_pd(), sxx = sxy, syy = sxy;
+#define CORR_STEP(xv, yv)                                  \
+  do {                                                     \
+    const __m256d dx_ = _mm256_sub_pd(xv, mx), dy_ = _mm256_sub_pd(yv, my); \
+    sxy = _mm256_add_pd(sxy, _mm256_mul_pd(dx_, dy_));     \
+    sxx = _mm256_add_pd(sxx, _mm256_mul_pd(dx_, dx_));     \
+    syy = _mm256_add_pd(syy, _mm256_mul_pd(dy_, dy_));     \
+  } while (0)
+  for (t = 0; t + 4 <= T; t += 4) {
+    __m256d x0, x1, x2, x3, y0, y1, y2, y3;
+    LOAD_T4(x, t, x0, x1, x2, x3);
+    LOAD_T4(y, t, y0, y1, y2, y3);
+    CORR_STEP(x0, y0);
+    CORR_STEP(x1, y1);
+    CORR_STEP(x2, y2);
+    CORR_STEP(x3, y3);
+  }
+  for (; t < T; t++)
+    CORR_STEP(_mm256_set_pd(x[3][t], x[2][t], x[1][t], x[0][t]),
+              _mm256_set_pd(y[3][t], y[2][t], y[1][t], y[0][t]));
+#undef CORR_STEP
+  double yy4[4], sxy4[4], sxx4[4], syy4[4];
+  _mm256_storeu_pd(yy4, yy);
+  _mm256_storeu_pd(sxy4, sxy);
+  _mm256_storeu_pd(sxx4, sxx);
+  _mm256_storeu_pd(syy4, syy);
+  for (int c = 0; c < 4; c++)
+    r[c] = (!(sqrt(sxx4[c]) > UNDEFINED_TOL * bx[c]) ||
+            !(sqrt(syy4[c]) > UNDEFINED_TOL * sqrt(yy4[c])))
+               ? NA_REAL
+               : sxy4[c] / sqrt(sxx4[c] * syy4[c]);
+}
+#endif
+
 /* The weighted Pearson correlation (row weights w >= 0, not all zero) of
  * reconstruction x (bound bx, from weighted norms) and truth y, NA by the
  * rule at the top with weighted norms: the correlation of a resample that
@@ -219,6 +325,12 @@ double score_layer(const score_job *job, int l, const double *W, double *scratch
       x4[c] = xh + (R_xlen_t) (i + c) * T;
       y4[c] = job->X[l] + (R_xlen_t) (i + c) * T;
     }
+#ifdef HOT_SCORE_AVX2
+    if (cpu_has_avx2()) {
+      unit_correlation_four_avx2(x4, bound + i, y4, T, r + i);
+      continue;
+    }
+#endif
     unit_correlation_four(x4, bound + i, y4, T, r + i);
   }
   for (; i < n_l; i++)

@@ -327,20 +327,14 @@ static void group_avx2(const double *const *x, int w, const int *train, int n_tr
 }
 #endif
 
-/* 1 when the vector path can be used (the processor has AVX2), decided
- * once, on the main thread (standardise_layers()) */
-static int std_simd = -1;
-
+/* 1 when the vector path can be used (the processor has AVX2, decided at
+ * load time) */
 static int std_use_simd(void) {
-  if (std_simd < 0) {
 #ifdef HOT_STD_AVX2
-    __builtin_cpu_init();
-    std_simd = __builtin_cpu_supports("avx2") ? 1 : 0;
+  return cpu_has_avx2();
 #else
-    std_simd = 0;
+  return 0;
 #endif
-  }
-  return std_simd;
 }
 
 size_t col_stats_standardise_scratch(int n_train) {
@@ -389,7 +383,7 @@ void standardise_layers(int K, const double *const *X, R_xlen_t T, const int *n,
   const int ntask = first[K];
   if (ntask == 0) return;
   nth = hot_threads_for(nth, ntask);
-  simd = simd && std_use_simd(); /* decided here, on the main thread */
+  simd = simd && std_use_simd();
   const size_t per = col_stats_standardise_scratch(n_train);
   double *scratch = (double *) R_alloc(per * nth, sizeof(double));
   const double values = (double) STD_GROUP * ((double) n_train + n_test);

@@ -86,3 +86,40 @@ test_that("hot() drops constant columns from the one-pass copies as before", {
   }
   expect_identical(fit$inner$x, ref$inner$x)
 })
+
+test_that("the engine's vector paths give the bits of its generic paths", {
+  skip_on_cran()
+  # hot() in two fresh processes, one with the AVX2 paths of standardise.c,
+  # reconstruct.c and the cost kernel's packing turned off (where the
+  # processor has none, both runs take the generic paths)
+  out <- c(tempfile(fileext = ".rds"), tempfile(fileext = ".rds"))
+  code <- c(
+    "args <- commandArgs(TRUE)",
+    "set.seed(5)",
+    "mk <- function(ns) lapply(setNames(ns, paste0('l', seq_along(ns))),",
+    "  function(n) matrix(rnorm(90 * n), 90, n))",
+    "X <- mk(c(5, 12, 9)); Y <- mk(c(17, 3, 8))",
+    "X$l2[, 4] <- 1",
+    "fits <- list(",
+    "  ex = hot(hot_example$X, hot_example$Y, seed = 1, threads = 2, progress = FALSE),",
+    "  drop = hot(X, Y, constant = 'drop', splits = 2, seed = 2, threads = 2,",
+    "             progress = FALSE),",
+    "  rot = hot(X[c(1, 3)], Y[2:3], rotation = TRUE, seed = 3, n_perm = 5,",
+    "            threads = 1, progress = FALSE),",
+    "  part = hot(X[c(1, 3)], Y, unit_mass = 0.8, seed = 4, n_perm = 5, threads = 1,",
+    "             progress = FALSE))",
+    "fits <- lapply(fits, function(f) { f$call <- NULL; f })",
+    "saveRDS(fits, args[1])")
+  file <- child_script(code)
+  on.exit(unlink(c(file, out)))
+  rscript <- file.path(R.home("bin"), "Rscript")
+  system2(rscript, c("--vanilla", shQuote(file), shQuote(out[1])),
+          env = "OMP_THREAD_LIMIT=2", stdout = FALSE, stderr = FALSE, timeout = 120)
+  system2(rscript, c("--vanilla", shQuote(file), shQuote(out[2])),
+          env = c("OMP_THREAD_LIMIT=2", "HOTALIGN_NO_VECTOR_PATHS=1"),
+          stdout = FALSE, stderr = FALSE, timeout = 120)
+  vector <- readRDS(out[1])
+  generic <- readRDS(out[2])
+  expect_named(vector, c("ex", "drop", "rot", "part"))
+  for (k in names(vector)) expect_identical(vector[[k]], generic[[k]], label = k)
+})
