@@ -22,6 +22,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <math.h>
 #include <string.h>
 #include <R.h>
 #include <Rinternals.h>
@@ -301,7 +302,10 @@ static void score_tasks(const score_job *sj, const double *W, const int *task_l,
   const R_xlen_t LM = (R_xlen_t) L * sj->M;
   int max_n = 0;
   for (int l = 0; l < L; l++) if (sj->nx[l] > max_n) max_n = sj->nx[l];
-  nth = hot_threads_for(nth, ntask);
+  /* the work: a reconstruction and the correlations of about T x n values
+   * per task (more with rotations: leave those to hot_threads_for()) */
+  const double work = sj->rot != NULL ? HUGE_VAL : (double) ntask * sj->T * max_n;
+  nth = hot_threads_for_work(nth, ntask, work);
   const size_t per = score_scratch_doubles(sj->T, max_n, sj->rot != NULL);
   double *scratch = (double *) R_alloc(per * nth, sizeof(double));
   const int batch = 4 * nth;

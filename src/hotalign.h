@@ -366,6 +366,8 @@ int cost_kernel_mode_arg(SEXP mode);
 int hot_threads_default(void);
 /* threads for a region of `tasks` independent tasks (tasks < 1: no cap) */
 int hot_threads_for(int requested, double tasks);
+/* hot_threads_for(), but 1 for a region of fewer than 2^17 values of work */
+int hot_threads_for_work(int requested, double tasks, double values);
 
 /* ---------------------------------------------------------------- ot_partial.c
  * Exact partial OT:  min <C, Q>  s.t.  Q >= 0, Q 1 <= a, Q' 1 <= b,

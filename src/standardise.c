@@ -382,7 +382,9 @@ void standardise_layers(int K, const double *const *X, R_xlen_t T, const int *n,
   for (int k = 0; k < K; k++) first[k + 1] = first[k] + (n[k] + STD_GROUP - 1) / STD_GROUP;
   const int ntask = first[K];
   if (ntask == 0) return;
-  nth = hot_threads_for(nth, ntask);
+  double work = 0;
+  for (int k = 0; k < K; k++) work += (double) n[k] * ((double) n_train + n_test);
+  nth = hot_threads_for_work(nth, ntask, work);
   simd = simd && std_use_simd();
   const size_t per = col_stats_standardise_scratch(n_train);
   double *scratch = (double *) R_alloc(per * nth, sizeof(double));

@@ -8,7 +8,8 @@
  * hotalign.threads in front of it.  Every region uses
  * num_threads(hot_threads_for(requested, tasks)): never more threads than
  * the machine allows nor than there are tasks, so no scratch is allocated
- * for a thread that would have nothing to do.  omp_set_num_threads is never
+ * for a thread that would have nothing to do (hot_threads_for_work(): nor
+ * more than one for a region too small to gain from a second).  omp_set_num_threads is never
  * called, so the user's global OpenMP state is left alone.
  *
  * BLAS.  Found once, at load time (runtime_init()): whether an optimised
@@ -134,6 +135,18 @@ int hot_threads_for(int requested, double tasks) {
   if (n > limit) n = limit;
   if (tasks >= 1 && tasks < n) n = (int) tasks;
   return n;
+}
+
+/* hot_threads_for() for a region of `values` values of work (a few
+ * nanoseconds each): one thread below HOT_PARALLEL_MIN_VALUES, where waking
+ * and joining a second thread costs more than it saves (and, on a loaded
+ * machine, may wait for a time slice).  Results do not depend on it: every
+ * task is computed by one thread in the same order either way. */
+#define HOT_PARALLEL_MIN_VALUES 131072.0
+
+int hot_threads_for_work(int requested, double tasks, double values) {
+  if (values < HOT_PARALLEL_MIN_VALUES) return 1;
+  return hot_threads_for(requested, tasks);
 }
 
 SEXP ffi_threads_available(void) { return Rf_ScalarInteger(hot_threads_default()); }
