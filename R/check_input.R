@@ -180,7 +180,13 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
     # the folds (and per split, train and test indices) before they are built
     check_memory(as.double(splits) * (8 * as.double(n_stimuli) + 400),
                  paste0("`splits = ", splits, "`"))
-    folds <- lapply(seq_len(splits), function(k) sort(sample.int(n_stimuli, n_test)))
+    # sorted through a mask: the same indices as sort(), without its
+    # dispatch and radix set-up (a twentieth of a small fit)
+    folds <- lapply(seq_len(splits), function(k) {
+      held <- logical(n_stimuli)
+      held[sample.int(n_stimuli, n_test)] <- TRUE
+      which(held)
+    })
   }
   lapply(folds, function(test) {
     train <- if (length(test)) seq_len(n_stimuli)[-test] else seq_len(n_stimuli)

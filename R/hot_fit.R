@@ -54,8 +54,9 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
     abort("a HOT+R rotation could not be recomputed from its recorded plan; please ",
           "report this", class = "internal")
   }
-  sx <- split_standardisation(X, res$center_x, res$scale_x, res$constant_x)
-  sy <- split_standardisation(Y, res$center_y, res$scale_y, res$constant_y)
+  # per layer list(center, scale, keep, dropped), built by the engine
+  sx <- res$standardise_x
+  sy <- res$standardise_y
   cost <- matrix(res$inner$cost, L, M, dimnames = layer_names)
   plan <- matrix(res$plan, L, M, dimnames = layer_names)
   inner <- res$inner
@@ -70,25 +71,6 @@ fit_split <- function(X, Y, train, test, constant, n_perm, threads, progress,
     } else FALSE)
   )
   c(fit, split_scores(res, X, sx, perms))
-}
-
-# The column statistics of every layer as the fit keeps them.
-# (A plain loop: Map() and setNames() were a tenth of the R time of a small
-# fit.)
-split_standardisation <- function(layers, center, scale, constant) {
-  out <- vector("list", length(layers))
-  names(out) <- names(layers)
-  for (l in seq_along(layers)) {
-    ce <- center[[l]]
-    sc <- scale[[l]]
-    nm <- colnames(layers[[l]])
-    names(ce) <- nm
-    names(sc) <- nm
-    co <- constant[[l]]
-    out[[l]] <- list(center = ce, scale = sc, keep = which(!co),
-                     dropped = which(co))
-  }
-  out
 }
 
 # The first layer (of `X`, then of `Y`) whose constant training columns stop

@@ -129,6 +129,45 @@ static int standardise_systems(SEXP X, SEXP Y, const int *train, int n_train,
   return any_constant;
 }
 
+/* The column statistics of every layer as the fit keeps them: per layer
+ * list(center, scale, keep, dropped), center and scale named by the
+ * layer's column names (if any), keep and dropped the 1-based kept and
+ * constant columns; the list named by the layers.  (Built here: the same
+ * in R was a twentieth of a small fit.) */
+static SEXP standardisation_lists(SEXP layers, SEXP center, SEXP scale, SEXP constant) {
+  const int K = Rf_length(layers);
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, K));
+  Rf_setAttrib(out, R_NamesSymbol, Rf_getAttrib(layers, R_NamesSymbol));
+  const char *names[] = {"center", "scale", "keep", "dropped", ""};
+  for (int k = 0; k < K; k++) {
+    SEXP x = VECTOR_ELT(layers, k), dn = Rf_getAttrib(x, R_DimNamesSymbol);
+    SEXP cn = Rf_isNull(dn) ? R_NilValue : VECTOR_ELT(dn, 1);
+    SEXP ce = VECTOR_ELT(center, k), sc = VECTOR_ELT(scale, k);
+    if (!Rf_isNull(cn)) {
+      Rf_setAttrib(ce, R_NamesSymbol, cn);
+      Rf_setAttrib(sc, R_NamesSymbol, cn);
+    }
+    const int n = Rf_length(ce), *co = LOGICAL(VECTOR_ELT(constant, k));
+    int nd = 0;
+    for (int j = 0; j < n; j++) nd += co[j] != 0;
+    SEXP st = PROTECT(Rf_mkNamed(VECSXP, names));
+    SET_VECTOR_ELT(st, 0, ce);
+    SET_VECTOR_ELT(st, 1, sc);
+    SEXP keep = Rf_allocVector(INTSXP, n - nd);
+    SET_VECTOR_ELT(st, 2, keep);
+    SEXP dropped = Rf_allocVector(INTSXP, nd);
+    SET_VECTOR_ELT(st, 3, dropped);
+    for (int j = 0, a = 0, b = 0; j < n; j++) {
+      if (co[j]) INTEGER(dropped)[b++] = j + 1;
+      else INTEGER(keep)[a++] = j + 1;
+    }
+    SET_VECTOR_ELT(out, k, st);
+    UNPROTECT(1);
+  }
+  UNPROTECT(1);
+  return out;
+}
+
 /* a list of K numeric (or logical) vectors of the layers' column counts */
 static SEXP per_column(SEXP layers, SEXPTYPE type) {
   const int K = Rf_length(layers);
@@ -394,7 +433,8 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
   const char *names[] = {"status", "center_x", "scale_x", "constant_x", "center_y",
                          "scale_y", "constant_y", "inner", "plan", "objective",
                          "outer_status", "rotations", "unit_scores", "layer_scores",
-                         "descent_iterations", "rotations_compact", ""};
+                         "descent_iterations", "rotations_compact", "standardise_x",
+                         "standardise_y", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(HOT_SPLIT_OK));
   for (int s = 0; s < 2; s++) {
@@ -414,6 +454,10 @@ SEXP ffi_hot_split(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEXP drop,
     UNPROTECT(1);
     return out;
   }
+  SET_VECTOR_ELT(out, 16, standardisation_lists(X, VECTOR_ELT(out, 1), VECTOR_ELT(out, 2),
+                                                VECTOR_ELT(out, 3)));
+  SET_VECTOR_ELT(out, 17, standardisation_lists(Y, VECTOR_ELT(out, 4), VECTOR_ELT(out, 5),
+                                                VECTOR_ELT(out, 6)));
 
   /* 2. the inner level */
   pair_loop_descent_iterations(1);
