@@ -116,18 +116,22 @@ check_layers <- function(x, arg) {
     abort("`", arg, "` has duplicated layer names: ",
           paste0("`", unique(nm[duplicated(nm)]), "`", collapse = ", "), arg = arg)
   }
-  what <- paste0("layer `", nm, "` of `", arg, "`")
+  # the layers as messages name them (built only for a message or a
+  # coercion)
+  what <- function(k) paste0("layer `", nm[k], "` of `", arg, "`")
   # double matrices with rows and columns need no coercion (the common case,
   # checked in bulk); the others go through check_layer()
   plain <- vapply(x, function(l) {
     is.matrix(l) && is.double(l) && nrow(l) > 0L && ncol(l) > 0L
   }, TRUE)
-  x[!plain] <- Map(check_layer, x[!plain], what[!plain], finite = FALSE,
-                   arg = arg, layer = nm[!plain])
+  if (!all(plain)) {
+    x[!plain] <- Map(check_layer, x[!plain], what(which(!plain)), finite = FALSE,
+                     arg = arg, layer = nm[!plain])
+  }
   names(x) <- nm
   bad <- .Call(C_ffi_nonfinite, unname(x))
   for (k in which(bad[1L, ] > 0)) {
-    nonfinite_error(bad[, k], x[[k]], what[k], arg = arg, layer = nm[k])
+    nonfinite_error(bad[, k], x[[k]], what(k), arg = arg, layer = nm[k])
   }
   rows <- vapply(x, nrow, 1L)
   if (any(rows != rows[1])) {
@@ -227,7 +231,11 @@ check_test <- function(test, n_stimuli, what = "`test`") {
           paste(utils::head(test[bad], 5), collapse = ", "), arg = "test")
   }
   if (anyDuplicated(test)) abort(what, " has duplicated indices", arg = "test")
-  sort(as.integer(test))
+  # sorted through a mask (distinct indices in range): sort()'s values
+  # without its dispatch
+  held <- logical(n_stimuli)
+  held[test] <- TRUE
+  which(held)
 }
 
 # Marginals for ot_exact(): NULL means uniform. Uniform pairs are solved in
