@@ -94,8 +94,8 @@ constant_failure <- function(res, X, Y, constant) {
 # dropped constant columns and the layer sizes. Shared by hot_fit() and
 # hot_partial_split().
 fit_layer_parts <- function(inner, sx, sy) {
-  sizes <- list(source = vapply(sx, function(s) length(s$keep), 1L),
-                target = vapply(sy, function(s) length(s$keep), 1L))
+  sizes <- list(source = lengths(lapply(sx, `[[`, "keep")),
+                target = lengths(lapply(sy, `[[`, "keep")))
   list(
     inner = list(i = inner$i, j = inner$j, x = inner$x, start = inner$start,
                  n_source = sizes$source, n_target = sizes$target),

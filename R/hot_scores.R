@@ -88,6 +88,10 @@ baseline_table <- function(pairwise, single, perm, layers = names(pairwise)) {
 }
 
 undefined_units <- function(units, stats) {
+  # the common case, every unit defined, without the per-layer walk
+  if (!anyNA(unlist(units, use.names = FALSE))) {
+    return(undefined_frame(character(0), integer(0)))
+  }
   bad <- lapply(units, function(r) which(is.na(r)))
   undefined_frame(rep(names(units), lengths(bad)),
                   as.integer(unlist(Map(function(b, s) s$keep[b], bad,
