@@ -472,6 +472,53 @@ static inline double segment_min(const double *c, const double *pr, int len) {
   return low2 < low ? low2 : low;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(HOTALIGN_NO_AVX2)
+#define HOT_SIMPLEX_AVX2 1
+#include <immintrin.h>
+
+/* The segment step of dense_entering() in AVX2, with the same result: the
+ * scalar step scans the segment (arc by arc, in order, best_rc updated as
+ * it goes) when min_r (c[r] + pr[r]) - pj < best_rc, i.e. (subtraction
+ * being monotone in rounding) when some rc_r = (c[r] + pr[r]) - pj is below
+ * best_rc.  Here each group of four arcs computes the same rc_r (an
+ * addition then a subtraction, lane by lane) and is scanned by the scalar
+ * code, in order, only when one of its rc_r is below the current best_rc:
+ * a group skipped would have changed nothing in the scalar scan, so the
+ * arc chosen (the first of the most negative) and hence every pivot are
+ * the same. */
+__attribute__((target("avx2")))
+static void segment_scan_avx2(const double *c, const double *pr, double pj, int len,
+                              const unsigned char *in_tree, R_xlen_t e0, double *best_rc,
+                              R_xlen_t *best) {
+  const __m256d vpj = _mm256_set1_pd(pj);
+  double brc = *best_rc;
+  R_xlen_t b = *best;
+  int r = 0;
+  for (; r + 4 <= len; r += 4) {
+    const __m256d rc = _mm256_sub_pd(
+        _mm256_add_pd(_mm256_loadu_pd(c + r), _mm256_loadu_pd(pr + r)), vpj);
+    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, _mm256_set1_pd(brc), _CMP_LT_OQ)) == 0)
+      continue;
+    for (int k = r; k < r + 4; k++) {
+      const double v = c[k] + pr[k] - pj;
+      if (v < brc && !(in_tree[e0 + k] & IN_TREE)) {
+        brc = v;
+        b = e0 + k;
+      }
+    }
+  }
+  for (; r < len; r++) {
+    const double v = c[r] + pr[r] - pj;
+    if (v < brc && !(in_tree[e0 + r] & IN_TREE)) {
+      brc = v;
+      b = e0 + r;
+    }
+  }
+  *best_rc = brc;
+  *best = b;
+}
+#endif
+
 /* Block search over the real arcs; returns NONE when none prices out.
  * Arcs are scanned in memory order from where the last search stopped, in
  * blocks; the most negative arc of the first block that has one enters.
@@ -487,6 +534,9 @@ static R_xlen_t dense_entering(ot_problem *p) {
   R_xlen_t best = NONE, scanned = 0, in_block = 0;
   double best_rc = 0;
   int j = (int) (p->next_arc / n), i0 = (int) (p->next_arc % n);
+#ifdef HOT_SIMPLEX_AVX2
+  const int simd = cpu_has_avx2();
+#endif
   while (scanned < E) {
     R_xlen_t room = block - in_block;
     if (room > E - scanned) room = E - scanned; /* the wrap ends where we began */
@@ -494,6 +544,11 @@ static R_xlen_t dense_entering(ot_problem *p) {
     if (len > room) len = (int) room;
     const R_xlen_t e0 = (R_xlen_t) j * n + i0;
     const double *c = C + e0, *pr = pi + i0, pj = pi_col[j];
+#ifdef HOT_SIMPLEX_AVX2
+    if (simd) {
+      segment_scan_avx2(c, pr, pj, len, in_tree, e0, &best_rc, &best);
+    } else
+#endif
     if (segment_min(c, pr, len) - pj < best_rc) {
       for (int r = 0; r < len; r++) {
         double rc = c[r] + pr[r] - pj;

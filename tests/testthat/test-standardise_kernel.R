@@ -89,8 +89,9 @@ test_that("hot() drops constant columns from the one-pass copies as before", {
 
 test_that("the engine's vector paths give the bits of its generic paths", {
   skip_on_cran()
-  # hot() in two fresh processes, one with the AVX2 paths of standardise.c,
-  # reconstruct.c and the cost kernel's packing turned off (where the
+  # hot() and ot_exact() in two fresh processes, one with the AVX2 paths of
+  # standardise.c, reconstruct.c, the simplex's pricing and the cost kernel's
+  # packing turned off (where the
   # processor has none, both runs take the generic paths)
   out <- c(tempfile(fileext = ".rds"), tempfile(fileext = ".rds"))
   code <- c(
@@ -109,6 +110,14 @@ test_that("the engine's vector paths give the bits of its generic paths", {
     "  part = hot(X[c(1, 3)], Y, unit_mass = 0.8, seed = 4, n_perm = 5, threads = 1,",
     "             progress = FALSE))",
     "fits <- lapply(fits, function(f) { f$call <- NULL; f })",
+    "# the simplex's pricing: random, tied and constant costs, uniform masses",
+    "fits$ot <- lapply(1:150, function(k) {",
+    "  n <- c(30, 20, 7, 41)[k %% 4 + 1]; m <- c(20, 30, 13, 5)[k %% 3 + 1]",
+    "  K <- switch(k %% 3 + 1, matrix(runif(n * m), n, m),",
+    "              matrix(sample(0:2, n * m, TRUE), n, m), matrix(1, n, m))",
+    "  r <- ot_exact(K)",
+    "  list(r$plan@i, r$plan@p, r$plan@x, r$cost, r$u, r$v, r$iterations)",
+    "})",
     "saveRDS(fits, args[1])")
   file <- child_script(code)
   on.exit(unlink(c(file, out)))
@@ -120,6 +129,6 @@ test_that("the engine's vector paths give the bits of its generic paths", {
           stdout = FALSE, stderr = FALSE, timeout = 120)
   vector <- readRDS(out[1])
   generic <- readRDS(out[2])
-  expect_named(vector, c("ex", "drop", "rot", "part"))
+  expect_named(vector, c("ex", "drop", "rot", "part", "ot"))
   for (k in names(vector)) expect_identical(vector[[k]], generic[[k]], label = k)
 })
