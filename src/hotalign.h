@@ -149,6 +149,11 @@ typedef struct {
   int rank_deficient;
   /* bound on the change of any cost entry from the dropped directions */
   double dropped_bound;
+  /* the Procrustes step's polar factor: 1 (the default of
+   * rotation_scratch_init) = from a symmetric eigendecomposition with a
+   * certified correction, dgesdd where the certificate fails; 0 = dgesdd
+   * always.  polar_fast / polar_fallback count the steps of each kind. */
+  int polar_mode, polar_fast, polar_fallback;
   /* state of the resumable descent (rotation_begin / _step / _finish) */
   int n, m, T, nnz, it, max_iter, phase, conv, status, lw;
   double obj, tol;

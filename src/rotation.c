@@ -164,6 +164,8 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->pnnz = -1;
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
+  ws->polar_mode = 1;
+  ws->polar_fast = ws->polar_fallback = 0;
   ws->n = ws->m = ws->T = ws->nnz = ws->it = ws->max_iter = ws->phase = 0;
   ws->conv = 0;
   ws->status = OT_OPTIMAL;
@@ -316,17 +318,172 @@ int rotation_basis(const double *Xs, int T, int n, int lwork, rotation_scratch *
   return OT_OPTIMAL;
 }
 
-/* (b) Procrustes from the plan (fi, fj, fx): W = polar(B0 (nQ)') */
-static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
-                      const double *fx, int nnz) {
+/* B = B0 (nQ)' (r x n) from the plan (fi, fj, fx) */
+static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
+                              const int *fj, const double *fx, int nnz, double *B) {
   const int r = ws->r;
-  double *B = ws->M;
   memset(B, 0, sizeof(double) * (size_t) r * (size_t) n);
   for (int t = 0; t < nnz; t++) {
     double c = (double) n * fx[t];
     double *col = B + (R_xlen_t) fi[t] * r;
     const double *b0 = ws->B0 + (R_xlen_t) fj[t] * r;
     for (int k = 0; k < r; k++) col[k] += c * b0[k];
+  }
+}
+
+/* ---- the polar factor without an SVD -----------------------------------
+ * W = polar(B) for B (r x n, r <= n) of full row rank: the unique W with
+ * orthonormal rows and B W' symmetric positive definite, W = P^(-1) B with
+ * P = (B B')^(1/2).  dgesdd spends most of its time in the reference BLAS;
+ * here the work is one symmetric eigendecomposition (dsyevr, r x r) and
+ * products through the cost kernel:
+ *   1. B B' = Z diag(lam) Z', sig = sqrt(lam); Z made orthogonal to O(eps)
+ *      by one Newton-Schulz step (dsyevr's is orthogonal to O(r eps));
+ *   2. in the basis Z: Bz = Z'B and X0 = diag(1/sig) Bz, i.e. Z X0 =
+ *      P^(-1) B, exact up to the error of lam (eps cond(B)^2 relative, the
+ *      reason this alone does not meet 1e-9 at cond 1e4);
+ *   3. corrections: for the current X let N = X X' - I (symmetric) and
+ *      C = Bz X'.  The exact polar factor in the basis Z is (I + F) X with,
+ *      to first order in the error, sym(F) = -N/2 (orthonormal rows) and
+ *      skew(F) = K solving skew(C (I + F')) = 0 with C ~ diag(d):
+ *        K_ij = [(C_ij - C_ji) - (d_i - d_j) N_ij / 2] / (d_i + d_j);
+ *      X := (I + F) X; the error after a correction is second order;
+ *   4. the certificate: the correction F computed from the current X (its
+ *      N and C measured, not predicted) has ||F||_F <= POLAR_TOL, and d > 0:
+ *      X is then the polar factor to first order in ||F|| (W W' = I to
+ *      ||sym F||, B W' symmetric positive definite to ||skew F||); that
+ *      last F is applied too, leaving an error of second order in it, below
+ *      the eps cond(B) of dgesdd's own; W = Z X.
+ * Any failure (dsyevr, lam_min <= lam_max / POLAR_COND_MAX^2: nearly
+ * singular or rank-deficient B, whose polar factor is not unique; no
+ * certificate after POLAR_PASSES corrections) returns 0 and the caller
+ * computes W by dgesdd.  B is scaled by a power of two first (exact; the
+ * polar factor is scale-free) so that the kernel's absolute rounding
+ * (products are formed as 1 - (1 - X'Y)) is relative to max |B| ~ 1.
+ * Deterministic: the same B gives the same W on any thread.
+ * Buffers: B in ws->M (overwritten), ws->G, ws->R, ws->U (Z), ws->VT, ws->d
+ * (sig), result in ws->W. */
+#define POLAR_COND_MAX 1e7
+#define POLAR_TOL 1e-11
+#define POLAR_PASSES 3
+
+/* The correction F from N (in H) and C (in Cm), both r x r; F' into H (the
+ * layout the product F X = tn_product(F', X) takes).  Returns ||F||_F, or
+ * -1 when some d_i = C_ii is not positive. */
+static double polar_correction(double *H, const double *Cm, int r) {
+  double fro = 0;
+  for (int i = 0; i < r; i++)
+    if (!(Cm[i + (R_xlen_t) i * r] > 0)) return -1;
+  for (int i = 0; i < r; i++) {
+    const double di = Cm[i + (R_xlen_t) i * r];
+    for (int j = i + 1; j < r; j++) {
+      const double dj = Cm[j + (R_xlen_t) j * r];
+      const double nij = 0.5 * (H[i + (R_xlen_t) j * r] + H[j + (R_xlen_t) i * r]);
+      const double cij = Cm[i + (R_xlen_t) j * r], cji = Cm[j + (R_xlen_t) i * r];
+      const double k = ((cij - cji) - 0.5 * (di - dj) * nij) / (di + dj);
+      const double fij = -0.5 * nij + k, fji = -0.5 * nij - k;
+      H[j + (R_xlen_t) i * r] = fij; /* (F')[j, i] = F[i, j] */
+      H[i + (R_xlen_t) j * r] = fji;
+      fro += fij * fij + fji * fji;
+    }
+    const double fii = -0.5 * H[i + (R_xlen_t) i * r];
+    H[i + (R_xlen_t) i * r] = fii;
+    fro += fii * fii;
+  }
+  return sqrt(fro);
+}
+
+static int polar_eig(rotation_scratch *ws, int n) {
+  const int r = ws->r;
+  const R_xlen_t rn = (R_xlen_t) r * n, rr = (R_xlen_t) r * r;
+  double *B = ws->M, *T = ws->G, *H = ws->R, *Z = ws->U, *Bz = ws->VT, *X = ws->W,
+         *sig = ws->d;
+  double bmax = 0;
+  for (R_xlen_t e = 0; e < rn; e++) {
+    double a = fabs(B[e]);
+    if (a > bmax) bmax = a;
+  }
+  if (!(bmax > 0) || !R_FINITE(bmax)) return 0;
+  int ex = 0;
+  (void) frexp(bmax, &ex);
+  const double sc = ldexp(1.0, -ex);
+  for (R_xlen_t e = 0; e < rn; e++) B[e] *= sc;
+  /* 1. B B' = Z diag(lam) Z' */
+  transpose(B, r, n, T);
+  tn_product(T, T, n, r, r, H, ws->kernel);
+  int nfound = 0, il = 1, info = 0, lw = ws->lw, liw = 10 * n;
+  double vl = 0, abstol = 0;
+  F77_CALL(dsyevr)("V", "A", "U", &r, H, &r, &vl, &vl, &il, &il, &abstol, &nfound,
+                   ws->S, Z, &r, ws->isuppz, ws->work, &lw, ws->iwork, &liw,
+                   &info FCONE FCONE FCONE);
+  if (info != 0 || nfound != r) return 0;
+  const double lmax = ws->S[r - 1];
+  if (!(lmax > 0) || !(ws->S[0] > lmax / (POLAR_COND_MAX * POLAR_COND_MAX)))
+    return 0;
+  for (int k = 0; k < r; k++) sig[k] = sqrt(ws->S[k]);
+  /* dsyevr's Z is orthonormal to O(r eps) only: one Newton-Schulz step,
+   * Z := Z - Z (Z'Z - I) / 2, brings it to O(eps) (second order), so that
+   * W = Z X below is as orthogonal as X */
+  tn_product(Z, Z, r, r, r, H, ws->kernel);
+  for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
+  transpose(Z, r, r, T);
+  tn_product(T, H, r, r, r, Bz, ws->kernel);
+  for (R_xlen_t e = 0; e < rr; e++) Z[e] -= 0.5 * Bz[e];
+  /* 2. Bz = Z'B; Bz' into ws->M (B is not needed any more); X0 */
+  tn_product(Z, B, r, r, n, Bz, ws->kernel);
+  transpose(Bz, r, n, B);
+  for (int c = 0; c < n; c++)
+    for (int k = 0; k < r; k++) X[k + (R_xlen_t) c * r] = Bz[k + (R_xlen_t) c * r] / sig[k];
+  /* N and C of X0 from H = Bz Bz': N = S^-1 H S^-1 - I, C = H S^-1 */
+  tn_product(B, B, n, r, r, H, ws->kernel);
+  double *Cm = Bz; /* Bz itself is not needed once X0 is formed */
+  for (int j = 0; j < r; j++)
+    for (int i = 0; i < r; i++) {
+      double h = H[i + (R_xlen_t) j * r];
+      Cm[i + (R_xlen_t) j * r] = h / sig[j];
+      H[i + (R_xlen_t) j * r] = h / sig[j] / sig[i] - (i == j ? 1.0 : 0.0);
+    }
+  /* 3. corrections, 4. the certificate */
+  int ok = 0;
+  for (int pass = 0; pass <= POLAR_PASSES; pass++) {
+    double fro = polar_correction(H, Cm, r);
+    if (!(fro >= 0)) return 0;
+    ok = pass > 0 && fro <= POLAR_TOL;
+    if (!ok && pass == POLAR_PASSES) break;
+    /* X := X + F X (F X into Cm, r x n); the certified F is applied too, so
+     * that what remains is second order in it */
+    tn_product(H, X, r, r, n, Cm, ws->kernel);
+    for (R_xlen_t e = 0; e < rn; e++) X[e] += Cm[e];
+    if (ok) break;
+    /* N = X X' - I into H, C = Bz X' into Cm */
+    transpose(X, r, n, T);
+    tn_product(T, T, n, r, r, H, ws->kernel);
+    for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
+    tn_product(B, T, n, r, r, Cm, ws->kernel);
+  }
+  if (!ok) return 0;
+  /* W = Z X */
+  transpose(Z, r, r, T);
+  tn_product(T, X, r, r, n, Cm, ws->kernel);
+  memcpy(X, Cm, sizeof(double) * (size_t) rn);
+  return 1;
+}
+
+/* (b) Procrustes from the plan (fi, fj, fx): W = polar(B0 (nQ)') */
+static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
+                      const double *fx, int nnz) {
+  const int r = ws->r;
+  double *B = ws->M;
+  procrustes_matrix(ws, n, fi, fj, fx, nnz, B);
+  if (ws->polar_mode) {
+    if (polar_eig(ws, n)) {
+      ws->polar_fast++;
+      /* full row rank (cond(B) <= POLAR_COND_MAX): the polar factor is unique */
+      ws->rank_deficient = 0;
+      return OT_OPTIMAL;
+    }
+    ws->polar_fallback++;
+    procrustes_matrix(ws, n, fi, fj, fx, nnz, B);
   }
   int info = 0, lw = ws->lw;
   F77_CALL(dgesdd)("S", &r, &n, B, &r, ws->S, ws->U, &r, ws->VT, &r, ws->work,
@@ -430,6 +587,7 @@ static int begin_common(ot_problem *p, const double *Xs, const double *basis,
   ws->pnnz = -1;
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
+  ws->polar_fast = ws->polar_fallback = 0;
   ws->r = 0;
   ws->ident = 0;
   double obj;
@@ -694,9 +852,11 @@ double rotation_lower_bound(rotation_scratch *ws) {
  * Z R' through the compact form; form_dense = FALSE: the compact form only
  * (R is then NULL when r < n); shared_basis = TRUE: the basis computed
  * first in another scratch (rotation_basis) and passed on
- * (rotation_begin_basis). */
+ * (rotation_begin_basis); polar = FALSE: every Procrustes step by dgesdd
+ * (the straightforward descent), TRUE: the eigendecomposition route with its
+ * dgesdd fallback (what the engine runs). */
 SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
-                        SEXP Z, SEXP form_dense, SEXP shared_basis) {
+                        SEXP Z, SEXP form_dense, SEXP shared_basis, SEXP polar) {
   if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||
       Rf_nrows(Xs) != Rf_nrows(Ys) || !Rf_isReal(Z) || !Rf_isMatrix(Z) ||
       Rf_ncols(Z) != Rf_ncols(Xs))
@@ -717,6 +877,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                         (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
                         n, m, nm, lwork);
   ws.form_R = Rf_asLogical(form_dense) != 0;
+  ws.polar_mode = Rf_asLogical(polar) == 1;
   SEXP trace = PROTECT(Rf_allocVector(REALSXP, (iters > 0 ? iters : 0) + 1));
   for (R_xlen_t e = 0; e < XLENGTH(trace); e++) REAL(trace)[e] = NA_REAL;
   correlation_cost(REAL(Xs), REAL(Ys), T, n, m, K, ws.kernel);
@@ -795,6 +956,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                                                    sizeof(double)),
                           (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
                           n, m, nm, lwork);
+    ws2.polar_mode = ws.polar_mode;
     fst2 = rotation_from_plan(REAL(Xs), REAL(Ys), T, n, m, lwork, ws.pfi, ws.pfj,
                               ws.pfx, ws.pnnz, K, &ws2);
     memcpy(REAL(R2), ws2.R, sizeof(double) * (size_t) n * n);
@@ -803,7 +965,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                          "R", "W", "V", "lam", "r", "plan_i", "plan_j", "plan_x",
                          "R_from_plan", "from_plan_status", "lower_bound",
                          "applied", "apply_status", "rank_deficient", "steps",
-                         "dropped_bound", ""};
+                         "dropped_bound", "polar_fast", "polar_fallback", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, trace);
   SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(its));
@@ -826,6 +988,8 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   SET_VECTOR_ELT(out, 18, Rf_ScalarLogical(rank_def));
   SET_VECTOR_ELT(out, 19, Rf_ScalarInteger(steps));
   SET_VECTOR_ELT(out, 20, Rf_ScalarReal(ws.dropped_bound));
+  SET_VECTOR_ELT(out, 21, Rf_ScalarInteger(ws.polar_fast));
+  SET_VECTOR_ELT(out, 22, Rf_ScalarInteger(ws.polar_fallback));
   UNPROTECT(11);
   return out;
 }
