@@ -335,10 +335,12 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
  * W = polar(B) for B (r x n, r <= n) of full row rank: the unique W with
  * orthonormal rows and B W' symmetric positive definite, W = P^(-1) B with
  * P = (B B')^(1/2).  dgesdd spends most of its time in the reference BLAS;
- * here the work is one symmetric eigendecomposition (dsyevr, r x r) and
- * products through the cost kernel:
- *   1. B B' = Z diag(lam) Z', sig = sqrt(lam); Z made orthogonal to O(eps)
- *      by one Newton-Schulz step (dsyevr's is orthogonal to O(r eps));
+ * here the work is one symmetric eigendecomposition (r x r) and products
+ * through the cost kernel:
+ *   1. B B' = Z diag(lam) Z' (eigen_kernel(): dsyevr's algorithm with its
+ *      back-transformation through the kernel), sig = sqrt(lam); Z made
+ *      orthogonal to O(eps) by one Newton-Schulz step (dstemr's is
+ *      orthogonal to O(r eps));
  *   2. in the basis Z: Bz = Z'B and X0 = diag(1/sig) Bz, i.e. Z X0 =
  *      P^(-1) B, exact up to the error of lam (eps cond(B)^2 relative, the
  *      reason this alone does not meet 1e-9 at cond 1e4);
@@ -393,6 +395,82 @@ static double polar_correction(double *H, const double *Cm, int r) {
   return sqrt(fro);
 }
 
+/* dstemr is in every LAPACK R links against (dsyevr calls it), but not
+ * declared in R_ext/Lapack.h */
+extern void F77_NAME(dstemr)(const char *jobz, const char *range, const int *n,
+                             double *d, double *e, const double *vl, const double *vu,
+                             const int *il, const int *iu, int *m, double *w, double *z,
+                             const int *ldz, const int *nzc, int *isuppz, int *tryrac,
+                             double *work, const int *lwork, int *iwork,
+                             const int *liwork, int *info FCLEN FCLEN);
+
+/* The eigendecomposition H = Z diag(lam) Z' (ascending) of the symmetric
+ * H (r x r, overwritten) as dsyevr computes it (dsytrd, dstemr, then Q of
+ * the tridiagonal reduction applied to the tridiagonal's eigenvectors) but
+ * with that last step, the bulk of dsyevr's time in the reference BLAS
+ * (dormtr), in blocks of ROT_TRD_NB reflectors through the internal
+ * kernel: Q_b = I - Y T Y' (dlarft), C := C - Y (T (Y' C)).  Scratch: C of
+ * r^2 doubles, work of lw doubles.  Returns 1, or 0 when LAPACK fails (the
+ * caller then falls back to dgesdd).  Where the workspace is too small
+ * (small r, eigen_kernel_fits()) the caller uses dsyevr itself. */
+#define ROT_TRD_NB 32
+static size_t eigen_kernel_fixed(int r) {
+  const int q = r - 1, nb0 = q < ROT_TRD_NB ? (q > 0 ? q : 1) : ROT_TRD_NB;
+  return 3 * (size_t) r + 4 * (size_t) r * nb0 + 2 * (size_t) nb0 * nb0;
+}
+/* whether eigen_kernel() has the workspace (depends on r and lw only) */
+static int eigen_kernel_fits(int r, int lw) {
+  return r >= 2 && (size_t) lw >= eigen_kernel_fixed(r) + 18 * (size_t) r;
+}
+static int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz,
+                        int *iwork, int liwork, double *C, double *work, int lw) {
+  const int q = r - 1, nb0 = q < ROT_TRD_NB ? (q > 0 ? q : 1) : ROT_TRD_NB;
+  const size_t fixed = eigen_kernel_fixed(r);
+  if (!eigen_kernel_fits(r, lw)) return 0;
+  double *d = work, *e = d + r, *tau = e + r, *Yb = tau + r, *Ybt = Yb + (size_t) r * nb0,
+         *W1 = Ybt + (size_t) r * nb0, *W2 = W1 + (size_t) r * nb0,
+         *Tb = W2 + (size_t) r * nb0, *Tt = Tb + (size_t) nb0 * nb0,
+         *rest = Tt + (size_t) nb0 * nb0;
+  int lrest = lw - (int) fixed, info = 0;
+  F77_CALL(dsytrd)("L", &r, H, &r, d, e, tau, rest, &lrest, &info FCONE);
+  if (info != 0) return 0;
+  int m = 0, il = 1, tryrac = 1;
+  double vl = 0;
+  F77_CALL(dstemr)("V", "A", &r, d, e, &vl, &vl, &il, &il, &m, lam, Z, &r, &r, isuppz,
+                   &tryrac, rest, &lrest, iwork, &liwork, &info FCONE FCONE);
+  if (info != 0 || m != r) return 0;
+  /* Z := Q Z, Q = diag(1, H_0 .. H_{q-1}); reflector i acts on rows
+   * i + 1 .. r - 1 of Z, its vector (1, H[i + 2 .., i]) */
+  const int kern = COST_INTERNAL;
+  const int nblocks = (q + nb0 - 1) / nb0;
+  for (int b = nblocks - 1; b >= 0; b--) {
+    const int j0 = b * nb0, k = q - j0 < nb0 ? q - j0 : nb0, rows = q - j0;
+    /* explicit Y (rows x k) and Y' (k x rows) */
+    for (int c = 0; c < k; c++)
+      for (int t = 0; t < rows; t++) {
+        double y = t < c ? 0.0 : (t == c ? 1.0 : H[(j0 + t + 1) + (R_xlen_t) (j0 + c) * r]);
+        Yb[t + (R_xlen_t) c * rows] = y;
+        Ybt[c + (R_xlen_t) t * k] = y;
+      }
+    memset(Tb, 0, sizeof(double) * (size_t) k * k);
+    F77_CALL(dlarft)("F", "C", &rows, &k, Yb, &rows, tau + j0, Tb, &k FCONE FCONE);
+    transpose(Tb, k, k, Tt);
+    /* the rows of Z the block acts on, contiguous: C (rows x r) */
+    for (int c = 0; c < r; c++)
+      memcpy(C + (R_xlen_t) c * rows, Z + (j0 + 1) + (R_xlen_t) c * r,
+             sizeof(double) * rows);
+    tn_product(Yb, C, rows, k, r, W1, kern);  /* W1 = Y' C */
+    tn_product(Tt, W1, k, k, r, W2, kern);    /* W2 = T W1 */
+    tn_product(Ybt, W2, k, rows, r, C, kern); /* C = Y W2 */
+    for (int c = 0; c < r; c++) {
+      double *z = Z + (j0 + 1) + (R_xlen_t) c * r;
+      const double *y = C + (R_xlen_t) c * rows;
+      for (int t = 0; t < rows; t++) z[t] -= y[t];
+    }
+  }
+  return 1;
+}
+
 static int polar_eig(rotation_scratch *ws, int n) {
   const int r = ws->r;
   const R_xlen_t rn = (R_xlen_t) r * n, rr = (R_xlen_t) r * r;
@@ -411,12 +489,18 @@ static int polar_eig(rotation_scratch *ws, int n) {
   /* 1. B B' = Z diag(lam) Z' */
   transpose(B, r, n, T);
   tn_product(T, T, n, r, r, H, ws->kernel);
-  int nfound = 0, il = 1, info = 0, lw = ws->lw, liw = 10 * n;
-  double vl = 0, abstol = 0;
-  F77_CALL(dsyevr)("V", "A", "U", &r, H, &r, &vl, &vl, &il, &il, &abstol, &nfound,
-                   ws->S, Z, &r, ws->isuppz, ws->work, &lw, ws->iwork, &liw,
-                   &info FCONE FCONE FCONE);
-  if (info != 0 || nfound != r) return 0;
+  /* G (B') is free from here on: the scratch C of eigen_kernel() */
+  if (eigen_kernel_fits(r, ws->lw)) {
+    if (!eigen_kernel(H, r, ws->S, Z, ws->isuppz, ws->iwork, 10 * n, T, ws->work, ws->lw))
+      return 0;
+  } else { /* small r: dsyevr itself */
+    int nfound = 0, il = 1, info = 0, lw = ws->lw, liw = 10 * n;
+    double vl = 0, abstol = 0;
+    F77_CALL(dsyevr)("V", "A", "U", &r, H, &r, &vl, &vl, &il, &il, &abstol, &nfound,
+                     ws->S, Z, &r, ws->isuppz, ws->work, &lw, ws->iwork, &liw,
+                     &info FCONE FCONE FCONE);
+    if (info != 0 || nfound != r) return 0;
+  }
   const double lmax = ws->S[r - 1];
   if (!(lmax > 0) || !(ws->S[0] > lmax / (POLAR_COND_MAX * POLAR_COND_MAX)))
     return 0;
@@ -475,16 +559,17 @@ static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
   const int r = ws->r;
   double *B = ws->M;
   procrustes_matrix(ws, n, fi, fj, fx, nnz, B);
-  if (ws->polar_mode) {
+  /* with fewer targets than r, rank(B) <= m < r: straight to dgesdd */
+  if (ws->polar_mode && ws->m >= r) {
     if (polar_eig(ws, n)) {
       ws->polar_fast++;
       /* full row rank (cond(B) <= POLAR_COND_MAX): the polar factor is unique */
       ws->rank_deficient = 0;
       return OT_OPTIMAL;
     }
-    ws->polar_fallback++;
     procrustes_matrix(ws, n, fi, fj, fx, nnz, B);
   }
+  if (ws->polar_mode) ws->polar_fallback++;
   int info = 0, lw = ws->lw;
   F77_CALL(dgesdd)("S", &r, &n, B, &r, ws->S, ws->U, &r, ws->VT, &r, ws->work,
                    &lw, ws->iwork, &info FCONE);
@@ -528,6 +613,107 @@ static void rotated_cost(rotation_scratch *ws, int n, int m, double *K) {
   }
 }
 
+/* ---- the dense R of the compact factors ---------------------------------
+ * R = Q_V D Q_W' with Q_V = H_1 .. H_r the Householder product of the QR of
+ * V (Hv, tauV; likewise Q_W of W'), D = diag(sgn) on the first r
+ * coordinates.  In WY form (dlarft) Q = I - Y T Y' (Y n x r unit lower
+ * trapezoidal, T r x r upper triangular), so
+ *   R = D - (D Yw Tw') Yw' - Yv (Tv Yv' D - M2 Yw'),  M2 = Tv (Yv' D Yw) Tw',
+ * one product with inner dimension 2r of [Tw Yw' D; Yv'] and
+ * [Yw'; Tv Yv' D - M2 Yw'] plus O(n r^2) through the internal kernel: the
+ * 8 n^2 r flops of the two dormqr calls (in the reference BLAS) become
+ * 4 n^2 r in the kernel.  Used where it fits in the LAPACK workspace
+ * (dense_kernel_doubles(n, r) <= lwork: r up to about 0.4 n), dormqr
+ * otherwise; the choice depends on n, r and lwork = rotation_lwork(n) only,
+ * and the internal kernel is used whatever the BLAS, so that
+ * rotation_compact_expand() reproduces the descent's R bit for bit. */
+static size_t dense_kernel_doubles(int n, int r) {
+  return 9 * (size_t) r * n + 5 * (size_t) r * r;
+}
+
+/* explicit unit lower trapezoidal Y (n x r) of the reflectors in H */
+static void reflectors(const double *H, int n, int r, double *Y) {
+  for (int k = 0; k < r; k++) {
+    double *y = Y + (R_xlen_t) k * n;
+    const double *h = H + (R_xlen_t) k * n;
+    for (int i = 0; i < k; i++) y[i] = 0.0;
+    y[k] = 1.0;
+    for (int i = k + 1; i < n; i++) y[i] = h[i];
+  }
+}
+
+static int dense_rotation(const double *Hv, const double *Hw, const double *tauV,
+                          const double *tauW, const double *sgn, int n, int r,
+                          double *R, double *work, int lwork) {
+  int info = 0;
+  if (r >= 1 && 2 * r <= n && dense_kernel_doubles(n, r) <= (size_t) lwork) {
+    const int kern = COST_INTERNAL;
+    const size_t rr = (size_t) r * r, rn = (size_t) r * n;
+    double *Tv = work, *Tw = Tv + rr, *G2 = Tw + rr, *M2 = G2 + rr, *C1 = M2 + rr,
+           *Yv = C1 + rr, *Yw = Yv + rn, *E1 = Yw + rn, *E2 = E1 + rn, *E3 = E2 + rn,
+           *Xst = E3 + rn, *Yst = Xst + 2 * rn;
+    memset(Tv, 0, sizeof(double) * 2 * rr);
+    F77_CALL(dlarft)("F", "C", &n, &r, (double *) Hv, &n, tauV, Tv, &r FCONE FCONE);
+    F77_CALL(dlarft)("F", "C", &n, &r, (double *) Hw, &n, tauW, Tw, &r FCONE FCONE);
+    reflectors(Hv, n, r, Yv);
+    reflectors(Hw, n, r, Yw);
+    /* G2 = (D Yv)' Yw */
+    memcpy(E1, Yv, sizeof(double) * rn);
+    for (int k = 0; k < r; k++)
+      for (int i = 0; i < r; i++) E1[i + (R_xlen_t) k * n] *= sgn[i];
+    tn_product(E1, Yw, n, r, r, G2, kern);
+    /* M2 = Tv (G2 Tw'): C1 = G2 Tw' = (G2')' Tw', M2 = (Tv')' C1 */
+    transpose(G2, r, r, M2);
+    transpose(Tw, r, r, E1);
+    tn_product(M2, E1, r, r, r, C1, kern);
+    transpose(Tv, r, r, E1);
+    tn_product(E1, C1, r, r, r, M2, kern);
+    /* E1 = Yw' (r x n), E2 = Yw' D, E3 = Tw E2 = (Tw')' E2 */
+    transpose(Yw, n, r, E1);
+    memcpy(E2, E1, sizeof(double) * rn);
+    for (int i = 0; i < r; i++)
+      for (int k = 0; k < r; k++) E2[k + (R_xlen_t) i * r] *= sgn[i];
+    transpose(Tw, r, r, C1);
+    tn_product(C1, E2, r, r, n, E3, kern);
+    /* the stacks, 2r x n each: Xst = [E3; Yv'], Yst = [Yw'; Tv Yv'D - M2 Yw'] */
+    const R_xlen_t ld = 2 * (R_xlen_t) r;
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < r; k++) {
+        Xst[k + i * ld] = E3[k + (R_xlen_t) i * r];
+        Xst[r + k + i * ld] = Yv[i + (R_xlen_t) k * n];
+        Yst[k + i * ld] = E1[k + (R_xlen_t) i * r];
+      }
+    /* E2 = Yv' D; E3 = Tv E2; E2 = M2 Yw' = (M2')' E1 */
+    transpose(Yv, n, r, E2);
+    for (int i = 0; i < r; i++)
+      for (int k = 0; k < r; k++) E2[k + (R_xlen_t) i * r] *= sgn[i];
+    transpose(Tv, r, r, C1);
+    tn_product(C1, E2, r, r, n, E3, kern);
+    transpose(M2, r, r, C1);
+    tn_product(C1, E1, r, r, n, E2, kern);
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < r; k++)
+        Yst[r + k + i * ld] = E3[k + (R_xlen_t) i * r] - E2[k + (R_xlen_t) i * r];
+    /* R = D - Xst' Yst */
+    tn_product(Xst, Yst, 2 * r, n, n, R, kern);
+    const R_xlen_t nn = (R_xlen_t) n * n;
+    for (R_xlen_t e = 0; e < nn; e++) R[e] = -R[e];
+    for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] += i < r ? sgn[i] : 1.0;
+    return OT_OPTIMAL;
+  }
+  memset(R, 0, sizeof(double) * (size_t) n * n);
+  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
+  F77_CALL(dormqr)("L", "T", &n, &n, &r, (double *) Hw, &n, tauW, R, &n, work, &lwork,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  for (int c = 0; c < n; c++)
+    for (int k = 0; k < r; k++) R[k + (R_xlen_t) c * n] *= sgn[k];
+  F77_CALL(dormqr)("L", "N", &n, &n, &r, (double *) Hv, &n, tauV, R, &n, work, &lwork,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  return OT_OPTIMAL;
+}
+
 /* R (n x n) from V and W, and the compact factors (see the top) */
 static int form_rotation(rotation_scratch *ws, int n) {
   const int r = ws->r;
@@ -551,17 +737,7 @@ static int form_rotation(rotation_scratch *ws, int n) {
     ws->sgn[k] = dv * dw;
   }
   if (!ws->form_R) return OT_OPTIMAL; /* the compact form only */
-  memset(R, 0, sizeof(double) * (size_t) n * n);
-  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
-  F77_CALL(dormqr)("L", "T", &n, &n, &r, Hw, &n, tauW, R, &n, ws->work, &lw,
-                   &info FCONE FCONE);
-  if (info != 0) return ROT_SVD_ARGUMENT;
-  for (int c = 0; c < n; c++)
-    for (int k = 0; k < r; k++) R[k + (R_xlen_t) c * n] *= ws->sgn[k];
-  F77_CALL(dormqr)("L", "N", &n, &n, &r, Hv, &n, tauV, R, &n, ws->work, &lw,
-                   &info FCONE FCONE);
-  if (info != 0) return ROT_SVD_ARGUMENT;
-  return OT_OPTIMAL;
+  return dense_rotation(Hv, Hw, tauV, tauW, ws->sgn, n, r, R, ws->work, lw);
 }
 
 static void set_identity(rotation_scratch *ws, int n) {
@@ -730,9 +906,9 @@ void rotation_compact_store(const rotation_scratch *ws, double *out) {
 }
 
 /* The dense R (n x n) of a compact form with r < n, formed exactly as
- * form_rotation() forms it (the same dormqr calls with the same workspace
- * size, lwork = rotation_lwork(n), hence the same blocking): bit for bit the
- * R of the descent.  work: lwork doubles. */
+ * form_rotation() forms it (dense_rotation() with the same workspace size,
+ * lwork = rotation_lwork(n), hence the same route and blocking): bit for bit
+ * the R of the descent.  work: lwork doubles. */
 int rotation_compact_expand(const double *compact, int n, int r, double *R,
                             double *work, int lwork) {
   if (r <= 0 || r >= n) {
@@ -742,18 +918,7 @@ int rotation_compact_expand(const double *compact, int n, int r, double *R,
   size_t nr = (size_t) n * r;
   const double *Hv = compact, *Hw = compact + nr, *tauV = compact + 2 * nr,
                *tauW = tauV + r, *sgn = tauW + r;
-  int info = 0;
-  memset(R, 0, sizeof(double) * (size_t) n * n);
-  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
-  F77_CALL(dormqr)("L", "T", &n, &n, &r, Hw, &n, tauW, R, &n, work, &lwork,
-                   &info FCONE FCONE);
-  if (info != 0) return ROT_SVD_ARGUMENT;
-  for (int c = 0; c < n; c++)
-    for (int k = 0; k < r; k++) R[k + (R_xlen_t) c * n] *= sgn[k];
-  F77_CALL(dormqr)("L", "N", &n, &n, &r, Hv, &n, tauV, R, &n, work, &lwork,
-                   &info FCONE FCONE);
-  if (info != 0) return ROT_SVD_ARGUMENT;
-  return OT_OPTIMAL;
+  return dense_rotation(Hv, Hw, tauV, tauW, sgn, n, r, R, work, lwork);
 }
 
 /* ffi_rotation_expand(compact, n, r): the dense R of a stored compact form

@@ -116,3 +116,37 @@ test_that("a perfect alignment (targets a rotation of the source) is found by th
   expect_equal(fast$trace, slow$trace, tolerance = 1e-9)
   expect_lt(fast$cost, 1e-10)
 })
+
+test_that("the dense R of compact factors is Q_V D Q_W' by the kernel route", {
+  # Q_V D Q_W' straight from the Householder factors with LAPACK's dormqr
+  # (qr.qy / qr.qty on a LAPACK-style qr object)
+  ref_dense <- function(stored, n) {
+    r <- stored$r
+    f <- stored$factors
+    nr <- n * r
+    as_qr <- function(h, tau) structure(list(qr = matrix(h, n, r), rank = r, qraux = tau,
+                                             pivot = seq_len(r)),
+                                        useLAPACK = TRUE, class = "qr")
+    qv <- as_qr(f[seq_len(nr)], f[2 * nr + seq_len(r)])
+    qw <- as_qr(f[nr + seq_len(nr)], f[2 * nr + r + seq_len(r)])
+    d <- c(f[2 * nr + 2 * r + seq_len(r)], rep(1, n - r))
+    qr.qy(qv, d * qr.qty(qw, diag(n)))
+  }
+  # the fit keeps compact factors where 2 n r + 3 r < n^2, i.e. r < n / 2:
+  # there the kernel route forms R (the dormqr route, r > n / 2, forms the
+  # descent's R in the subspace tests of test-rotation.R)
+  for (w in c(120, 200)) {
+    set.seed(28)
+    T <- 60
+    X <- list(X1 = matrix(stats::rnorm(T * w), T, w), X2 = matrix(stats::rnorm(T * 10), T, 10))
+    rot <- rand_orthogonal(w)
+    sys <- list(X = X, Y = list(Y1 = X$X1 %*% rot + 0.5 * matrix(stats::rnorm(T * w), T, w),
+                                Y2 = X$X2 + 0.5 * matrix(stats::rnorm(T * 10), T, 10)))
+    fit <- hot(sys$X, sys$Y, rotation = TRUE, seed = 6, n_perm = 0, threads = 2)
+    stored <- fit$rotation$matrices[[1, 1]]
+    expect_s3_class(stored, "hot_compact_rotation")
+    R <- hot_pair_rotation(fit, 1, 1)
+    expect_equal(R, ref_dense(stored, w), tolerance = 1e-13, label = paste(w, "units"))
+    expect_lt(max(abs(crossprod(R) - diag(w))), 1e-13)
+  }
+})
