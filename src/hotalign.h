@@ -304,6 +304,11 @@ int rotation_finish(rotation_scratch *ws, double *objective, int *iterations,
 int rotation_from_plan(const double *Xs, const double *Ys, int T, int n, int m,
                        int lwork, const int *fi, const int *fj, const double *fx,
                        int nnz, double *K, rotation_scratch *ws);
+/* the same with the source's basis from rotation_basis() (NULL: from Xs) */
+int rotation_from_plan_basis(const double *Xs, const double *basis, const double *Ys,
+                             int T, int n, int m, int lwork, const int *fi,
+                             const int *fj, const double *fx, int nnz, double *K,
+                             rotation_scratch *ws);
 
 /* Compact R after rotation_finish() / rotation_from_plan(): r = n, R itself
  * (n x n); r < n, the Householder factors of V and W' (2 n r + 3 r doubles),

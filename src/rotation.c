@@ -864,6 +864,16 @@ int rotation_descent(ot_problem *p, const double *Xs, const double *Ys, int T,
 int rotation_from_plan(const double *Xs, const double *Ys, int T, int n, int m,
                        int lwork, const int *fi, const int *fj, const double *fx,
                        int nnz, double *K, rotation_scratch *ws) {
+  return rotation_from_plan_basis(Xs, NULL, Ys, T, n, m, lwork, fi, fj, fx, nnz, K, ws);
+}
+
+/* rotation_from_plan() with the source's basis computed once
+ * (rotation_basis()) instead of per pair; basis NULL: from Xs.  Bit for bit
+ * the same R: the basis is the one layer_basis() computes from Xs. */
+int rotation_from_plan_basis(const double *Xs, const double *basis, const double *Ys,
+                             int T, int n, int m, int lwork, const int *fi,
+                             const int *fj, const double *fx, int nnz, double *K,
+                             rotation_scratch *ws) {
   ws->n = n;
   ws->m = m;
   ws->T = T;
@@ -876,7 +886,17 @@ int rotation_from_plan(const double *Xs, const double *Ys, int T, int n, int m,
     return OT_OPTIMAL;
   }
   correlation_cost(Xs, Ys, T, n, m, K, ws->kernel);
-  int st = setup_basis(Xs, T, n, m, K, ws);
+  int st = OT_OPTIMAL;
+  if (basis) {
+    ws->ident = n <= T;
+    ws->r = ws->ident ? n : T;
+    size_t nr = (size_t) n * ws->r;
+    memcpy(ws->V, basis, sizeof(double) * nr);
+    memcpy(ws->lam, basis + nr, sizeof(double) * ws->r);
+    pair_basis(ws, n, m, K);
+  } else {
+    st = setup_basis(Xs, T, n, m, K, ws);
+  }
   if (st != OT_OPTIMAL) return ws->status = st;
   st = procrustes(ws, n, fi, fj, fx, nnz);
   if (st != OT_OPTIMAL) return ws->status = st;
