@@ -52,7 +52,11 @@
 #' orthogonal `n_l x n_l` matrices `R` (reflections included), by
 #' block-coordinate descent from `R = I` (so the first step is plain HOT):
 #' exact OT for `Q` with `R` fixed, then orthogonal Procrustes for `R` with
-#' `Q` fixed (an SVD). The objective never increases; the descent stops when
+#' `Q` fixed (the polar factor of the Procrustes matrix, from a symmetric
+#' eigendecomposition with corrections whose size is measured and must fall
+#' below `1e-11`, and from an SVD where it does not, as for nearly singular
+#' or rank-deficient matrices; either way the SVD's rotation to round-off).
+#' The objective never increases; the descent stops when
 #' an iteration decreases it by at most `tol` times its value (plus
 #' `2^10 * .Machine$double.eps` of round-off), or after `max_iter`
 #' iterations (`max_iter = 0` is plain HOT exactly). It is a local method:

@@ -15,6 +15,8 @@ here <- local({
   if (length(file)) dirname(normalizePath(file[1])) else normalizePath("bench")
 })
 source(file.path(here, "..", "tests", "testthat", "helper-rotation.R"))
+Sys.setenv(HOTALIGN_BENCH_LIB = new_lib)
+source(file.path(here, "common.R")) # tuned_system()
 parts <- commandArgs(TRUE)
 if (!length(parts)) parts <- c("new", "old", "dinov2")
 out_dir <- file.path(here, "out")
@@ -60,25 +62,32 @@ say("")
 say("| workload | build | n_perm | plain s | HOT+R s | ratio | score plain / HOT+R | mean iterations | all converged | at |")
 say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 res <- list()
-for (b in intersect(parts, c("new", "old"))) {
-  lib <- if (b == "new") new_lib else old_lib
-  for (w in list(list("4 x 8, 384 / 1024, 1000 stimuli", sysA, "A"),
-                 list("10 x 10, 16-2028, 92 stimuli", sysB, "B"))) {
-    for (np in c(0L, 100L)) {
-      r <- row(w[[1]], b, np, worker(lib, c(w[[2]], list(n_perm = np))))
+# old and new interleaved per workload (the machine is shared: the load
+# drifts), plain hot() run before and after each HOT+R fit
+builds <- intersect(parts, c("new", "old"))
+for (w in list(list("4 x 8, 384 / 1024, 1000 stimuli", sysA, "A"),
+               list("10 x 10, 16-2028, 92 stimuli", sysB, "B"))) {
+  if (!is.null(only <- Sys.getenv("HOTALIGN_HOTR_ONLY", "")) && nzchar(only) &&
+      !w[[3]] %in% strsplit(only, ",")[[1]]) next
+  for (np in c(0L, 100L)) {
+    for (b in builds) {
+      lib <- if (b == "new") new_lib else old_lib
+      r <- row(w[[1]], b, np, worker(lib, c(w[[2]], list(n_perm = np, plain_twice = TRUE))))
       res[[paste(b, w[[3]], np)]] <- r
       saveRDS(res, file.path(out_dir, "hotr_engine.rds"))
     }
   }
 }
-# same fits, new vs old: the HOT+R costs and plans
+# same fits, new vs old: the HOT+R costs, plans and scores
+rel <- function(a, b) max(abs(a - b) / pmax(abs(b), 1e-300))
 for (w in c("A", "B")) for (np in c(0L, 100L)) {
   o <- res[[paste("old", w, np)]]
   n <- res[[paste("new", w, np)]]
   if (!is.null(o) && !is.null(n))
-    say(sprintf("%s, n_perm %d: HOT+R costs identical old/new: %s, plans identical: %s, scores identical: %s",
-                w, np, identical(o$rot_cost, n$rot_cost), identical(o$rot_plan, n$rot_plan),
-                identical(o$rot_score, n$rot_score)))
+    say(sprintf("%s, n_perm %d: HOT+R costs old/new max rel. diff %.1e, plans identical: %s, score diff %.1e, layer scores max diff %.1e",
+                w, np, rel(n$rot_cost, o$rot_cost), identical(o$rot_plan, n$rot_plan),
+                abs(n$rot_score - o$rot_score),
+                max(abs(n$rot_layer_scores - o$rot_layer_scores))))
 }
 if ("dinov2" %in% parts) {
   set.seed(13)

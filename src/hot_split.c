@@ -343,10 +343,11 @@ static int pair_rotations(const pair_job *job, const char *used, int nth,
       const int me = t - t0, k = todo[t], l = k % L, m = k / L;
       const int n = job->nx[l], nm = job->ny[m];
       const R_xlen_t at = job->cap_start[k];
-      status[t] = rotation_from_plan(job->X[l], job->Y[m], job->T, n, nm, job->lwork[l],
-                                     job->rplan_i + at, job->rplan_j + at,
-                                     job->rplan_x + at, job->rplan_nnz[k], K[me],
-                                     ws + me);
+      status[t] = rotation_from_plan_basis(job->X[l], job->basis ? job->basis[l] : NULL,
+                                           job->Y[m], job->T, n, nm, job->lwork[l],
+                                           job->rplan_i + at, job->rplan_j + at,
+                                           job->rplan_x + at, job->rplan_nnz[k], K[me],
+                                           ws + me);
       if (status[t] == OT_OPTIMAL)
         memcpy(Rout[t], ws[me].R, sizeof(double) * (size_t) n * n);
     }

@@ -167,6 +167,11 @@ typedef struct {
   int rank_deficient;
   /* bound on the change of any cost entry from the dropped directions */
   double dropped_bound;
+  /* the Procrustes step's polar factor: 1 (the default of
+   * rotation_scratch_init) = from a symmetric eigendecomposition with a
+   * certified correction, dgesdd where the certificate fails; 0 = dgesdd
+   * always.  polar_fast / polar_fallback count the steps of each kind. */
+  int polar_mode, polar_fast, polar_fallback;
   /* state of the resumable descent (rotation_begin / _step / _finish) */
   int n, m, T, nnz, it, max_iter, phase, conv, status, lw;
   double obj, tol;
@@ -317,6 +322,11 @@ int rotation_finish(rotation_scratch *ws, double *objective, int *iterations,
 int rotation_from_plan(const double *Xs, const double *Ys, int T, int n, int m,
                        int lwork, const int *fi, const int *fj, const double *fx,
                        int nnz, double *K, rotation_scratch *ws);
+/* the same with the source's basis from rotation_basis() (NULL: from Xs) */
+int rotation_from_plan_basis(const double *Xs, const double *basis, const double *Ys,
+                             int T, int n, int m, int lwork, const int *fi,
+                             const int *fj, const double *fx, int nnz, double *K,
+                             rotation_scratch *ws);
 
 /* Compact R after rotation_finish() / rotation_from_plan(): r = n, R itself
  * (n x n); r < n, the Householder factors of V and W' (2 n r + 3 r doubles),

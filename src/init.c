@@ -13,7 +13,7 @@ SEXP ffi_correlation_cost(SEXP, SEXP, SEXP);
 SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_pair_step_work(SEXP);
 SEXP ffi_rotation_expand(SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
@@ -46,7 +46,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
   {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 8},
-  {"ffi_rotation_parts", (DL_FUNC) &ffi_rotation_parts, 8},
+  {"ffi_rotation_parts", (DL_FUNC) &ffi_rotation_parts, 9},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
   {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},

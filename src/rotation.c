@@ -164,6 +164,8 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->pnnz = -1;
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
+  ws->polar_mode = 1;
+  ws->polar_fast = ws->polar_fallback = 0;
   ws->n = ws->m = ws->T = ws->nnz = ws->it = ws->max_iter = ws->phase = 0;
   ws->conv = 0;
   ws->status = OT_OPTIMAL;
@@ -316,11 +318,10 @@ int rotation_basis(const double *Xs, int T, int n, int lwork, rotation_scratch *
   return OT_OPTIMAL;
 }
 
-/* (b) Procrustes from the plan (fi, fj, fx): W = polar(B0 (nQ)') */
-static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
-                      const double *fx, int nnz) {
+/* B = B0 (nQ)' (r x n) from the plan (fi, fj, fx) */
+static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
+                              const int *fj, const double *fx, int nnz, double *B) {
   const int r = ws->r;
-  double *B = ws->M;
   memset(B, 0, sizeof(double) * (size_t) r * (size_t) n);
   for (int t = 0; t < nnz; t++) {
     double c = (double) n * fx[t];
@@ -328,6 +329,247 @@ static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
     const double *b0 = ws->B0 + (R_xlen_t) fj[t] * r;
     for (int k = 0; k < r; k++) col[k] += c * b0[k];
   }
+}
+
+/* ---- the polar factor without an SVD -----------------------------------
+ * W = polar(B) for B (r x n, r <= n) of full row rank: the unique W with
+ * orthonormal rows and B W' symmetric positive definite, W = P^(-1) B with
+ * P = (B B')^(1/2).  dgesdd spends most of its time in the reference BLAS;
+ * here the work is one symmetric eigendecomposition (r x r) and products
+ * through the cost kernel:
+ *   1. B B' = Z diag(lam) Z' (eigen_kernel(): dsyevr's algorithm with its
+ *      back-transformation through the kernel), sig = sqrt(lam); Z made
+ *      orthogonal to O(eps) by one Newton-Schulz step (dstemr's is
+ *      orthogonal to O(r eps));
+ *   2. in the basis Z: Bz = Z'B and X0 = diag(1/sig) Bz, i.e. Z X0 =
+ *      P^(-1) B, exact up to the error of lam (eps cond(B)^2 relative, the
+ *      reason this alone does not meet 1e-9 at cond 1e4);
+ *   3. corrections: for the current X let N = X X' - I (symmetric) and
+ *      C = Bz X'.  The exact polar factor in the basis Z is (I + F) X with,
+ *      to first order in the error, sym(F) = -N/2 (orthonormal rows) and
+ *      skew(F) = K solving skew(C (I + F')) = 0 with C ~ diag(d):
+ *        K_ij = [(C_ij - C_ji) - (d_i - d_j) N_ij / 2] / (d_i + d_j);
+ *      X := (I + F) X; the error after a correction is second order;
+ *   4. the certificate: the correction F computed from the current X (its
+ *      N and C measured, not predicted) has ||F||_F <= POLAR_TOL, and d > 0:
+ *      X is then the polar factor to first order in ||F|| (W W' = I to
+ *      ||sym F||, B W' symmetric positive definite to ||skew F||); that
+ *      last F is applied too, leaving an error of second order in it, below
+ *      the eps cond(B) of dgesdd's own; W = Z X.
+ * Any failure (dsyevr, lam_min <= lam_max / POLAR_COND_MAX^2: nearly
+ * singular or rank-deficient B, whose polar factor is not unique; no
+ * certificate after POLAR_PASSES corrections) returns 0 and the caller
+ * computes W by dgesdd.  B is scaled by a power of two first (exact; the
+ * polar factor is scale-free) so that the kernel's absolute rounding
+ * (products are formed as 1 - (1 - X'Y)) is relative to max |B| ~ 1.
+ * Deterministic: the same B gives the same W on any thread.
+ * Buffers: B in ws->M (overwritten), ws->G, ws->R, ws->U (Z), ws->VT, ws->d
+ * (sig), result in ws->W. */
+#define POLAR_COND_MAX 1e7
+#define POLAR_TOL 1e-11
+#define POLAR_PASSES 3
+
+/* The correction F from N (in H) and C (in Cm), both r x r; F' into H (the
+ * layout the product F X = tn_product(F', X) takes).  Returns ||F||_F, or
+ * -1 when some d_i = C_ii is not positive. */
+static double polar_correction(double *H, const double *Cm, int r) {
+  double fro = 0;
+  for (int i = 0; i < r; i++)
+    if (!(Cm[i + (R_xlen_t) i * r] > 0)) return -1;
+  for (int i = 0; i < r; i++) {
+    const double di = Cm[i + (R_xlen_t) i * r];
+    for (int j = i + 1; j < r; j++) {
+      const double dj = Cm[j + (R_xlen_t) j * r];
+      const double nij = 0.5 * (H[i + (R_xlen_t) j * r] + H[j + (R_xlen_t) i * r]);
+      const double cij = Cm[i + (R_xlen_t) j * r], cji = Cm[j + (R_xlen_t) i * r];
+      const double k = ((cij - cji) - 0.5 * (di - dj) * nij) / (di + dj);
+      const double fij = -0.5 * nij + k, fji = -0.5 * nij - k;
+      H[j + (R_xlen_t) i * r] = fij; /* (F')[j, i] = F[i, j] */
+      H[i + (R_xlen_t) j * r] = fji;
+      fro += fij * fij + fji * fji;
+    }
+    const double fii = -0.5 * H[i + (R_xlen_t) i * r];
+    H[i + (R_xlen_t) i * r] = fii;
+    fro += fii * fii;
+  }
+  return sqrt(fro);
+}
+
+/* dstemr is in every LAPACK R links against (dsyevr calls it), but not
+ * declared in R_ext/Lapack.h */
+extern void F77_NAME(dstemr)(const char *jobz, const char *range, const int *n,
+                             double *d, double *e, const double *vl, const double *vu,
+                             const int *il, const int *iu, int *m, double *w, double *z,
+                             const int *ldz, const int *nzc, int *isuppz, int *tryrac,
+                             double *work, const int *lwork, int *iwork,
+                             const int *liwork, int *info FCLEN FCLEN);
+
+/* The eigendecomposition H = Z diag(lam) Z' (ascending) of the symmetric
+ * H (r x r, overwritten) as dsyevr computes it (dsytrd, dstemr, then Q of
+ * the tridiagonal reduction applied to the tridiagonal's eigenvectors) but
+ * with that last step, the bulk of dsyevr's time in the reference BLAS
+ * (dormtr), in blocks of ROT_TRD_NB reflectors through the internal
+ * kernel: Q_b = I - Y T Y' (dlarft), C := C - Y (T (Y' C)).  Scratch: C of
+ * r^2 doubles, work of lw doubles.  Returns 1, or 0 when LAPACK fails (the
+ * caller then falls back to dgesdd).  Where the workspace is too small
+ * (small r, eigen_kernel_fits()) the caller uses dsyevr itself. */
+#define ROT_TRD_NB 32
+static size_t eigen_kernel_fixed(int r) {
+  const int q = r - 1, nb0 = q < ROT_TRD_NB ? (q > 0 ? q : 1) : ROT_TRD_NB;
+  return 3 * (size_t) r + 4 * (size_t) r * nb0 + 2 * (size_t) nb0 * nb0;
+}
+/* whether eigen_kernel() has the workspace (depends on r and lw only) */
+static int eigen_kernel_fits(int r, int lw) {
+  return r >= 2 && (size_t) lw >= eigen_kernel_fixed(r) + 18 * (size_t) r;
+}
+static int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz,
+                        int *iwork, int liwork, double *C, double *work, int lw) {
+  const int q = r - 1, nb0 = q < ROT_TRD_NB ? (q > 0 ? q : 1) : ROT_TRD_NB;
+  const size_t fixed = eigen_kernel_fixed(r);
+  if (!eigen_kernel_fits(r, lw)) return 0;
+  double *d = work, *e = d + r, *tau = e + r, *Yb = tau + r, *Ybt = Yb + (size_t) r * nb0,
+         *W1 = Ybt + (size_t) r * nb0, *W2 = W1 + (size_t) r * nb0,
+         *Tb = W2 + (size_t) r * nb0, *Tt = Tb + (size_t) nb0 * nb0,
+         *rest = Tt + (size_t) nb0 * nb0;
+  int lrest = lw - (int) fixed, info = 0;
+  F77_CALL(dsytrd)("L", &r, H, &r, d, e, tau, rest, &lrest, &info FCONE);
+  if (info != 0) return 0;
+  int m = 0, il = 1, tryrac = 1;
+  double vl = 0;
+  F77_CALL(dstemr)("V", "A", &r, d, e, &vl, &vl, &il, &il, &m, lam, Z, &r, &r, isuppz,
+                   &tryrac, rest, &lrest, iwork, &liwork, &info FCONE FCONE);
+  if (info != 0 || m != r) return 0;
+  /* Z := Q Z, Q = diag(1, H_0 .. H_{q-1}); reflector i acts on rows
+   * i + 1 .. r - 1 of Z, its vector (1, H[i + 2 .., i]) */
+  const int kern = COST_INTERNAL;
+  const int nblocks = (q + nb0 - 1) / nb0;
+  for (int b = nblocks - 1; b >= 0; b--) {
+    const int j0 = b * nb0, k = q - j0 < nb0 ? q - j0 : nb0, rows = q - j0;
+    /* explicit Y (rows x k) and Y' (k x rows) */
+    for (int c = 0; c < k; c++)
+      for (int t = 0; t < rows; t++) {
+        double y = t < c ? 0.0 : (t == c ? 1.0 : H[(j0 + t + 1) + (R_xlen_t) (j0 + c) * r]);
+        Yb[t + (R_xlen_t) c * rows] = y;
+        Ybt[c + (R_xlen_t) t * k] = y;
+      }
+    memset(Tb, 0, sizeof(double) * (size_t) k * k);
+    F77_CALL(dlarft)("F", "C", &rows, &k, Yb, &rows, tau + j0, Tb, &k FCONE FCONE);
+    transpose(Tb, k, k, Tt);
+    /* the rows of Z the block acts on, contiguous: C (rows x r) */
+    for (int c = 0; c < r; c++)
+      memcpy(C + (R_xlen_t) c * rows, Z + (j0 + 1) + (R_xlen_t) c * r,
+             sizeof(double) * rows);
+    tn_product(Yb, C, rows, k, r, W1, kern);  /* W1 = Y' C */
+    tn_product(Tt, W1, k, k, r, W2, kern);    /* W2 = T W1 */
+    tn_product(Ybt, W2, k, rows, r, C, kern); /* C = Y W2 */
+    for (int c = 0; c < r; c++) {
+      double *z = Z + (j0 + 1) + (R_xlen_t) c * r;
+      const double *y = C + (R_xlen_t) c * rows;
+      for (int t = 0; t < rows; t++) z[t] -= y[t];
+    }
+  }
+  return 1;
+}
+
+static int polar_eig(rotation_scratch *ws, int n) {
+  const int r = ws->r;
+  const R_xlen_t rn = (R_xlen_t) r * n, rr = (R_xlen_t) r * r;
+  double *B = ws->M, *T = ws->G, *H = ws->R, *Z = ws->U, *Bz = ws->VT, *X = ws->W,
+         *sig = ws->d;
+  double bmax = 0;
+  for (R_xlen_t e = 0; e < rn; e++) {
+    double a = fabs(B[e]);
+    if (a > bmax) bmax = a;
+  }
+  if (!(bmax > 0) || !R_FINITE(bmax)) return 0;
+  int ex = 0;
+  (void) frexp(bmax, &ex);
+  const double sc = ldexp(1.0, -ex);
+  for (R_xlen_t e = 0; e < rn; e++) B[e] *= sc;
+  /* 1. B B' = Z diag(lam) Z' */
+  transpose(B, r, n, T);
+  tn_product(T, T, n, r, r, H, ws->kernel);
+  /* G (B') is free from here on: the scratch C of eigen_kernel() */
+  if (eigen_kernel_fits(r, ws->lw)) {
+    if (!eigen_kernel(H, r, ws->S, Z, ws->isuppz, ws->iwork, 10 * n, T, ws->work, ws->lw))
+      return 0;
+  } else { /* small r: dsyevr itself */
+    int nfound = 0, il = 1, info = 0, lw = ws->lw, liw = 10 * n;
+    double vl = 0, abstol = 0;
+    F77_CALL(dsyevr)("V", "A", "U", &r, H, &r, &vl, &vl, &il, &il, &abstol, &nfound,
+                     ws->S, Z, &r, ws->isuppz, ws->work, &lw, ws->iwork, &liw,
+                     &info FCONE FCONE FCONE);
+    if (info != 0 || nfound != r) return 0;
+  }
+  const double lmax = ws->S[r - 1];
+  if (!(lmax > 0) || !(ws->S[0] > lmax / (POLAR_COND_MAX * POLAR_COND_MAX)))
+    return 0;
+  for (int k = 0; k < r; k++) sig[k] = sqrt(ws->S[k]);
+  /* dsyevr's Z is orthonormal to O(r eps) only: one Newton-Schulz step,
+   * Z := Z - Z (Z'Z - I) / 2, brings it to O(eps) (second order), so that
+   * W = Z X below is as orthogonal as X */
+  tn_product(Z, Z, r, r, r, H, ws->kernel);
+  for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
+  transpose(Z, r, r, T);
+  tn_product(T, H, r, r, r, Bz, ws->kernel);
+  for (R_xlen_t e = 0; e < rr; e++) Z[e] -= 0.5 * Bz[e];
+  /* 2. Bz = Z'B; Bz' into ws->M (B is not needed any more); X0 */
+  tn_product(Z, B, r, r, n, Bz, ws->kernel);
+  transpose(Bz, r, n, B);
+  for (int c = 0; c < n; c++)
+    for (int k = 0; k < r; k++) X[k + (R_xlen_t) c * r] = Bz[k + (R_xlen_t) c * r] / sig[k];
+  /* N and C of X0 from H = Bz Bz': N = S^-1 H S^-1 - I, C = H S^-1 */
+  tn_product(B, B, n, r, r, H, ws->kernel);
+  double *Cm = Bz; /* Bz itself is not needed once X0 is formed */
+  for (int j = 0; j < r; j++)
+    for (int i = 0; i < r; i++) {
+      double h = H[i + (R_xlen_t) j * r];
+      Cm[i + (R_xlen_t) j * r] = h / sig[j];
+      H[i + (R_xlen_t) j * r] = h / sig[j] / sig[i] - (i == j ? 1.0 : 0.0);
+    }
+  /* 3. corrections, 4. the certificate */
+  int ok = 0;
+  for (int pass = 0; pass <= POLAR_PASSES; pass++) {
+    double fro = polar_correction(H, Cm, r);
+    if (!(fro >= 0)) return 0;
+    ok = pass > 0 && fro <= POLAR_TOL;
+    if (!ok && pass == POLAR_PASSES) break;
+    /* X := X + F X (F X into Cm, r x n); the certified F is applied too, so
+     * that what remains is second order in it */
+    tn_product(H, X, r, r, n, Cm, ws->kernel);
+    for (R_xlen_t e = 0; e < rn; e++) X[e] += Cm[e];
+    if (ok) break;
+    /* N = X X' - I into H, C = Bz X' into Cm */
+    transpose(X, r, n, T);
+    tn_product(T, T, n, r, r, H, ws->kernel);
+    for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
+    tn_product(B, T, n, r, r, Cm, ws->kernel);
+  }
+  if (!ok) return 0;
+  /* W = Z X */
+  transpose(Z, r, r, T);
+  tn_product(T, X, r, r, n, Cm, ws->kernel);
+  memcpy(X, Cm, sizeof(double) * (size_t) rn);
+  return 1;
+}
+
+/* (b) Procrustes from the plan (fi, fj, fx): W = polar(B0 (nQ)') */
+static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
+                      const double *fx, int nnz) {
+  const int r = ws->r;
+  double *B = ws->M;
+  procrustes_matrix(ws, n, fi, fj, fx, nnz, B);
+  /* with fewer targets than r, rank(B) <= m < r: straight to dgesdd */
+  if (ws->polar_mode && ws->m >= r) {
+    if (polar_eig(ws, n)) {
+      ws->polar_fast++;
+      /* full row rank (cond(B) <= POLAR_COND_MAX): the polar factor is unique */
+      ws->rank_deficient = 0;
+      return OT_OPTIMAL;
+    }
+    procrustes_matrix(ws, n, fi, fj, fx, nnz, B);
+  }
+  if (ws->polar_mode) ws->polar_fallback++;
   int info = 0, lw = ws->lw;
   F77_CALL(dgesdd)("S", &r, &n, B, &r, ws->S, ws->U, &r, ws->VT, &r, ws->work,
                    &lw, ws->iwork, &info FCONE);
@@ -371,6 +613,107 @@ static void rotated_cost(rotation_scratch *ws, int n, int m, double *K) {
   }
 }
 
+/* ---- the dense R of the compact factors ---------------------------------
+ * R = Q_V D Q_W' with Q_V = H_1 .. H_r the Householder product of the QR of
+ * V (Hv, tauV; likewise Q_W of W'), D = diag(sgn) on the first r
+ * coordinates.  In WY form (dlarft) Q = I - Y T Y' (Y n x r unit lower
+ * trapezoidal, T r x r upper triangular), so
+ *   R = D - (D Yw Tw') Yw' - Yv (Tv Yv' D - M2 Yw'),  M2 = Tv (Yv' D Yw) Tw',
+ * one product with inner dimension 2r of [Tw Yw' D; Yv'] and
+ * [Yw'; Tv Yv' D - M2 Yw'] plus O(n r^2) through the internal kernel: the
+ * 8 n^2 r flops of the two dormqr calls (in the reference BLAS) become
+ * 4 n^2 r in the kernel.  Used where it fits in the LAPACK workspace
+ * (dense_kernel_doubles(n, r) <= lwork: r up to about 0.4 n), dormqr
+ * otherwise; the choice depends on n, r and lwork = rotation_lwork(n) only,
+ * and the internal kernel is used whatever the BLAS, so that
+ * rotation_compact_expand() reproduces the descent's R bit for bit. */
+static size_t dense_kernel_doubles(int n, int r) {
+  return 9 * (size_t) r * n + 5 * (size_t) r * r;
+}
+
+/* explicit unit lower trapezoidal Y (n x r) of the reflectors in H */
+static void reflectors(const double *H, int n, int r, double *Y) {
+  for (int k = 0; k < r; k++) {
+    double *y = Y + (R_xlen_t) k * n;
+    const double *h = H + (R_xlen_t) k * n;
+    for (int i = 0; i < k; i++) y[i] = 0.0;
+    y[k] = 1.0;
+    for (int i = k + 1; i < n; i++) y[i] = h[i];
+  }
+}
+
+static int dense_rotation(const double *Hv, const double *Hw, const double *tauV,
+                          const double *tauW, const double *sgn, int n, int r,
+                          double *R, double *work, int lwork) {
+  int info = 0;
+  if (r >= 1 && 2 * r <= n && dense_kernel_doubles(n, r) <= (size_t) lwork) {
+    const int kern = COST_INTERNAL;
+    const size_t rr = (size_t) r * r, rn = (size_t) r * n;
+    double *Tv = work, *Tw = Tv + rr, *G2 = Tw + rr, *M2 = G2 + rr, *C1 = M2 + rr,
+           *Yv = C1 + rr, *Yw = Yv + rn, *E1 = Yw + rn, *E2 = E1 + rn, *E3 = E2 + rn,
+           *Xst = E3 + rn, *Yst = Xst + 2 * rn;
+    memset(Tv, 0, sizeof(double) * 2 * rr);
+    F77_CALL(dlarft)("F", "C", &n, &r, (double *) Hv, &n, tauV, Tv, &r FCONE FCONE);
+    F77_CALL(dlarft)("F", "C", &n, &r, (double *) Hw, &n, tauW, Tw, &r FCONE FCONE);
+    reflectors(Hv, n, r, Yv);
+    reflectors(Hw, n, r, Yw);
+    /* G2 = (D Yv)' Yw */
+    memcpy(E1, Yv, sizeof(double) * rn);
+    for (int k = 0; k < r; k++)
+      for (int i = 0; i < r; i++) E1[i + (R_xlen_t) k * n] *= sgn[i];
+    tn_product(E1, Yw, n, r, r, G2, kern);
+    /* M2 = Tv (G2 Tw'): C1 = G2 Tw' = (G2')' Tw', M2 = (Tv')' C1 */
+    transpose(G2, r, r, M2);
+    transpose(Tw, r, r, E1);
+    tn_product(M2, E1, r, r, r, C1, kern);
+    transpose(Tv, r, r, E1);
+    tn_product(E1, C1, r, r, r, M2, kern);
+    /* E1 = Yw' (r x n), E2 = Yw' D, E3 = Tw E2 = (Tw')' E2 */
+    transpose(Yw, n, r, E1);
+    memcpy(E2, E1, sizeof(double) * rn);
+    for (int i = 0; i < r; i++)
+      for (int k = 0; k < r; k++) E2[k + (R_xlen_t) i * r] *= sgn[i];
+    transpose(Tw, r, r, C1);
+    tn_product(C1, E2, r, r, n, E3, kern);
+    /* the stacks, 2r x n each: Xst = [E3; Yv'], Yst = [Yw'; Tv Yv'D - M2 Yw'] */
+    const R_xlen_t ld = 2 * (R_xlen_t) r;
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < r; k++) {
+        Xst[k + i * ld] = E3[k + (R_xlen_t) i * r];
+        Xst[r + k + i * ld] = Yv[i + (R_xlen_t) k * n];
+        Yst[k + i * ld] = E1[k + (R_xlen_t) i * r];
+      }
+    /* E2 = Yv' D; E3 = Tv E2; E2 = M2 Yw' = (M2')' E1 */
+    transpose(Yv, n, r, E2);
+    for (int i = 0; i < r; i++)
+      for (int k = 0; k < r; k++) E2[k + (R_xlen_t) i * r] *= sgn[i];
+    transpose(Tv, r, r, C1);
+    tn_product(C1, E2, r, r, n, E3, kern);
+    transpose(M2, r, r, C1);
+    tn_product(C1, E1, r, r, n, E2, kern);
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < r; k++)
+        Yst[r + k + i * ld] = E3[k + (R_xlen_t) i * r] - E2[k + (R_xlen_t) i * r];
+    /* R = D - Xst' Yst */
+    tn_product(Xst, Yst, 2 * r, n, n, R, kern);
+    const R_xlen_t nn = (R_xlen_t) n * n;
+    for (R_xlen_t e = 0; e < nn; e++) R[e] = -R[e];
+    for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] += i < r ? sgn[i] : 1.0;
+    return OT_OPTIMAL;
+  }
+  memset(R, 0, sizeof(double) * (size_t) n * n);
+  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
+  F77_CALL(dormqr)("L", "T", &n, &n, &r, (double *) Hw, &n, tauW, R, &n, work, &lwork,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  for (int c = 0; c < n; c++)
+    for (int k = 0; k < r; k++) R[k + (R_xlen_t) c * n] *= sgn[k];
+  F77_CALL(dormqr)("L", "N", &n, &n, &r, (double *) Hv, &n, tauV, R, &n, work, &lwork,
+                   &info FCONE FCONE);
+  if (info != 0) return ROT_SVD_ARGUMENT;
+  return OT_OPTIMAL;
+}
+
 /* R (n x n) from V and W, and the compact factors (see the top) */
 static int form_rotation(rotation_scratch *ws, int n) {
   const int r = ws->r;
@@ -394,17 +737,7 @@ static int form_rotation(rotation_scratch *ws, int n) {
     ws->sgn[k] = dv * dw;
   }
   if (!ws->form_R) return OT_OPTIMAL; /* the compact form only */
-  memset(R, 0, sizeof(double) * (size_t) n * n);
-  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
-  F77_CALL(dormqr)("L", "T", &n, &n, &r, Hw, &n, tauW, R, &n, ws->work, &lw,
-                   &info FCONE FCONE);
-  if (info != 0) return ROT_SVD_ARGUMENT;
-  for (int c = 0; c < n; c++)
-    for (int k = 0; k < r; k++) R[k + (R_xlen_t) c * n] *= ws->sgn[k];
-  F77_CALL(dormqr)("L", "N", &n, &n, &r, Hv, &n, tauV, R, &n, ws->work, &lw,
-                   &info FCONE FCONE);
-  if (info != 0) return ROT_SVD_ARGUMENT;
-  return OT_OPTIMAL;
+  return dense_rotation(Hv, Hw, tauV, tauW, ws->sgn, n, r, R, ws->work, lw);
 }
 
 static void set_identity(rotation_scratch *ws, int n) {
@@ -430,6 +763,7 @@ static int begin_common(ot_problem *p, const double *Xs, const double *basis,
   ws->pnnz = -1;
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
+  ws->polar_fast = ws->polar_fallback = 0;
   ws->r = 0;
   ws->ident = 0;
   double obj;
@@ -530,6 +864,16 @@ int rotation_descent(ot_problem *p, const double *Xs, const double *Ys, int T,
 int rotation_from_plan(const double *Xs, const double *Ys, int T, int n, int m,
                        int lwork, const int *fi, const int *fj, const double *fx,
                        int nnz, double *K, rotation_scratch *ws) {
+  return rotation_from_plan_basis(Xs, NULL, Ys, T, n, m, lwork, fi, fj, fx, nnz, K, ws);
+}
+
+/* rotation_from_plan() with the source's basis computed once
+ * (rotation_basis()) instead of per pair; basis NULL: from Xs.  Bit for bit
+ * the same R: the basis is the one layer_basis() computes from Xs. */
+int rotation_from_plan_basis(const double *Xs, const double *basis, const double *Ys,
+                             int T, int n, int m, int lwork, const int *fi,
+                             const int *fj, const double *fx, int nnz, double *K,
+                             rotation_scratch *ws) {
   ws->n = n;
   ws->m = m;
   ws->T = T;
@@ -542,7 +886,17 @@ int rotation_from_plan(const double *Xs, const double *Ys, int T, int n, int m,
     return OT_OPTIMAL;
   }
   correlation_cost(Xs, Ys, T, n, m, K, ws->kernel);
-  int st = setup_basis(Xs, T, n, m, K, ws);
+  int st = OT_OPTIMAL;
+  if (basis) {
+    ws->ident = n <= T;
+    ws->r = ws->ident ? n : T;
+    size_t nr = (size_t) n * ws->r;
+    memcpy(ws->V, basis, sizeof(double) * nr);
+    memcpy(ws->lam, basis + nr, sizeof(double) * ws->r);
+    pair_basis(ws, n, m, K);
+  } else {
+    st = setup_basis(Xs, T, n, m, K, ws);
+  }
   if (st != OT_OPTIMAL) return ws->status = st;
   st = procrustes(ws, n, fi, fj, fx, nnz);
   if (st != OT_OPTIMAL) return ws->status = st;
@@ -572,9 +926,9 @@ void rotation_compact_store(const rotation_scratch *ws, double *out) {
 }
 
 /* The dense R (n x n) of a compact form with r < n, formed exactly as
- * form_rotation() forms it (the same dormqr calls with the same workspace
- * size, lwork = rotation_lwork(n), hence the same blocking): bit for bit the
- * R of the descent.  work: lwork doubles. */
+ * form_rotation() forms it (dense_rotation() with the same workspace size,
+ * lwork = rotation_lwork(n), hence the same route and blocking): bit for bit
+ * the R of the descent.  work: lwork doubles. */
 int rotation_compact_expand(const double *compact, int n, int r, double *R,
                             double *work, int lwork) {
   if (r <= 0 || r >= n) {
@@ -584,18 +938,7 @@ int rotation_compact_expand(const double *compact, int n, int r, double *R,
   size_t nr = (size_t) n * r;
   const double *Hv = compact, *Hw = compact + nr, *tauV = compact + 2 * nr,
                *tauW = tauV + r, *sgn = tauW + r;
-  int info = 0;
-  memset(R, 0, sizeof(double) * (size_t) n * n);
-  for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] = 1.0;
-  F77_CALL(dormqr)("L", "T", &n, &n, &r, Hw, &n, tauW, R, &n, work, &lwork,
-                   &info FCONE FCONE);
-  if (info != 0) return ROT_SVD_ARGUMENT;
-  for (int c = 0; c < n; c++)
-    for (int k = 0; k < r; k++) R[k + (R_xlen_t) c * n] *= sgn[k];
-  F77_CALL(dormqr)("L", "N", &n, &n, &r, Hv, &n, tauV, R, &n, work, &lwork,
-                   &info FCONE FCONE);
-  if (info != 0) return ROT_SVD_ARGUMENT;
-  return OT_OPTIMAL;
+  return dense_rotation(Hv, Hw, tauV, tauW, sgn, n, r, R, work, lwork);
 }
 
 /* ffi_rotation_expand(compact, n, r): the dense R of a stored compact form
@@ -694,9 +1037,11 @@ double rotation_lower_bound(rotation_scratch *ws) {
  * Z R' through the compact form; form_dense = FALSE: the compact form only
  * (R is then NULL when r < n); shared_basis = TRUE: the basis computed
  * first in another scratch (rotation_basis) and passed on
- * (rotation_begin_basis). */
+ * (rotation_begin_basis); polar = FALSE: every Procrustes step by dgesdd
+ * (the straightforward descent), TRUE: the eigendecomposition route with its
+ * dgesdd fallback (what the engine runs). */
 SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
-                        SEXP Z, SEXP form_dense, SEXP shared_basis) {
+                        SEXP Z, SEXP form_dense, SEXP shared_basis, SEXP polar) {
   if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||
       Rf_nrows(Xs) != Rf_nrows(Ys) || !Rf_isReal(Z) || !Rf_isMatrix(Z) ||
       Rf_ncols(Z) != Rf_ncols(Xs))
@@ -717,6 +1062,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                         (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
                         n, m, nm, lwork);
   ws.form_R = Rf_asLogical(form_dense) != 0;
+  ws.polar_mode = Rf_asLogical(polar) == 1;
   SEXP trace = PROTECT(Rf_allocVector(REALSXP, (iters > 0 ? iters : 0) + 1));
   for (R_xlen_t e = 0; e < XLENGTH(trace); e++) REAL(trace)[e] = NA_REAL;
   correlation_cost(REAL(Xs), REAL(Ys), T, n, m, K, ws.kernel);
@@ -795,6 +1141,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                                                    sizeof(double)),
                           (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
                           n, m, nm, lwork);
+    ws2.polar_mode = ws.polar_mode;
     fst2 = rotation_from_plan(REAL(Xs), REAL(Ys), T, n, m, lwork, ws.pfi, ws.pfj,
                               ws.pfx, ws.pnnz, K, &ws2);
     memcpy(REAL(R2), ws2.R, sizeof(double) * (size_t) n * n);
@@ -803,7 +1150,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                          "R", "W", "V", "lam", "r", "plan_i", "plan_j", "plan_x",
                          "R_from_plan", "from_plan_status", "lower_bound",
                          "applied", "apply_status", "rank_deficient", "steps",
-                         "dropped_bound", ""};
+                         "dropped_bound", "polar_fast", "polar_fallback", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, trace);
   SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(its));
@@ -826,6 +1173,8 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   SET_VECTOR_ELT(out, 18, Rf_ScalarLogical(rank_def));
   SET_VECTOR_ELT(out, 19, Rf_ScalarInteger(steps));
   SET_VECTOR_ELT(out, 20, Rf_ScalarReal(ws.dropped_bound));
+  SET_VECTOR_ELT(out, 21, Rf_ScalarInteger(ws.polar_fast));
+  SET_VECTOR_ELT(out, 22, Rf_ScalarInteger(ws.polar_fallback));
   UNPROTECT(11);
   return out;
 }

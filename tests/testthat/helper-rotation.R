@@ -32,12 +32,15 @@ c_descent <- function(Xs, Ys, max_iter, tol, threads = 1L) {
 # the compact form.
 # form_dense = FALSE: only the compact form (R is NULL when r < n);
 # shared_basis = TRUE: the source's basis computed on its own first
-# (rotation_basis) and passed to rotation_begin_basis.
+# (rotation_basis) and passed to rotation_begin_basis;
+# polar = FALSE: every Procrustes step by dgesdd (the straightforward
+# descent); TRUE: the eigendecomposition route with its dgesdd fallback
+# (polar_fast / polar_fallback count the steps of each kind).
 c_parts <- function(Xs, Ys, max_iter, tol, budget = 0, Z = NULL, form_dense = TRUE,
-                    shared_basis = FALSE) {
+                    shared_basis = FALSE, polar = TRUE) {
   if (is.null(Z)) Z <- matrix(0, 0, ncol(Xs))
   res <- .Call(hotalign:::C_ffi_rotation_parts, Xs, Ys, as.integer(max_iter),
-               as.double(tol), as.double(budget), Z, form_dense, shared_basis)
+               as.double(tol), as.double(budget), Z, form_dense, shared_basis, polar)
   res$trace <- res$trace[!is.na(res$trace)]
   res
 }
