@@ -289,6 +289,18 @@ static void pair_basis(rotation_scratch *ws, int n, int m, const double *K) {
   drop_null_directions(ws, n, m);
 }
 
+/* The source's basis shared by all its pairs (V, then lam, as the engine
+ * stores it) instead of one factored per pair */
+static void shared_basis(const double *basis, int T, int n, int m,
+                         const double *K, rotation_scratch *ws) {
+  ws->ident = n <= T;
+  ws->r = ws->ident ? n : T;
+  size_t nr = (size_t) n * ws->r;
+  memcpy(ws->V, basis, sizeof(double) * nr);
+  memcpy(ws->lam, basis + nr, sizeof(double) * ws->r);
+  pair_basis(ws, n, m, K);
+}
+
 static int setup_basis(const double *Xs, int T, int n, int m, const double *K,
                        rotation_scratch *ws) {
   int st = layer_basis(Xs, T, n, ws);
@@ -779,12 +791,7 @@ static int begin_common(ot_problem *p, const double *Xs, const double *basis,
     ws->status = setup_basis(Xs, T, n, m, K, ws);
     return ws->status;
   }
-  ws->ident = n <= T;
-  ws->r = ws->ident ? n : T;
-  size_t nr = (size_t) n * ws->r;
-  memcpy(ws->V, basis, sizeof(double) * nr);
-  memcpy(ws->lam, basis + nr, sizeof(double) * ws->r);
-  pair_basis(ws, n, m, K);
+  shared_basis(basis, T, n, m, K, ws);
   return ws->status = OT_OPTIMAL;
 }
 
@@ -888,12 +895,7 @@ int rotation_from_plan_basis(const double *Xs, const double *basis, const double
   correlation_cost(Xs, Ys, T, n, m, K, ws->kernel);
   int st = OT_OPTIMAL;
   if (basis) {
-    ws->ident = n <= T;
-    ws->r = ws->ident ? n : T;
-    size_t nr = (size_t) n * ws->r;
-    memcpy(ws->V, basis, sizeof(double) * nr);
-    memcpy(ws->lam, basis + nr, sizeof(double) * ws->r);
-    pair_basis(ws, n, m, K);
+    shared_basis(basis, T, n, m, K, ws);
   } else {
     st = setup_basis(Xs, T, n, m, K, ws);
   }
