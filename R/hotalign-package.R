@@ -12,7 +12,6 @@
 #'   \doi{10.48550/arXiv.2510.01706}
 #' @keywords internal
 #' @importFrom cli cli_progress_bar
-#' @importClassesFrom Matrix dgCMatrix
 #' @importFrom methods new
 #' @useDynLib hotalign, .registration = TRUE, .fixes = "C_"
 "_PACKAGE"
