@@ -4,7 +4,7 @@
 # recordings of Semedo et al. (2019) (../shared/data/semedo/sample_data.mat;
 # that workload is skipped when the file is absent).
 #
-#   HOTALIGN_BENCH_LIB=LIB_B Rscript bench/ab_engine.R LIB_A LIB_B [ROUNDS] [THREADS]
+#   HOTALIGN_BENCH_LIB=LIB_B [HOTALIGN_AB_INNER=20] Rscript bench/ab_engine.R LIB_A LIB_B [ROUNDS] [THREADS]
 #
 # THREADS: the `threads` of every fit, 1 by default; "default" leaves it to
 # hot()'s default (hot_threads()); the output files get the suffix
@@ -60,7 +60,7 @@ workloads <- c(
 )
 workloads <- sub("THREADS ", threads_code, workloads, fixed = TRUE)
 if (is.null(semedo)) workloads <- workloads["example"]
-inner <- 20L
+inner <- as.integer(Sys.getenv("HOTALIGN_AB_INNER", "20"))  # fits per process and workload
 one <- function(lib, w) {
   code <- sprintf(paste0(
     ".libPaths(c('%s', .libPaths())); suppressMessages(library(hotalign)); d <- readRDS('%s');",
