@@ -50,19 +50,37 @@
 #include <float.h>
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "hotalign.h"
 
 /* verify passes that may fail (round-off) before giving up on the LAP */
 #define ASSIGN_MAX_REPAIRS 8
 /* row scans of augmenting row reduction, per row: beyond, augment */
+#ifndef ASSIGN_ARR_SCANS
 #define ASSIGN_ARR_SCANS 2
+#endif
+#ifndef ASSIGN_ARR_PASSES
+#define ASSIGN_ARR_PASSES 2
+#endif
 /* arcs a row may gain from the reduce pass before it is searched densely,
  * and how many (its best) it gains at a time */
 #define ASSIGN_EXTRA 24
 #ifndef ASSIGN_ARR_AFTER_REDUCE
 #define ASSIGN_ARR_AFTER_REDUCE 1
 #endif
+#ifndef ASSIGN_GROW
 #define ASSIGN_GROW 4
+#endif
+
+#ifdef ASSIGN_STATS
+#include <R_ext/Print.h>
+static long st_pass, st_freed, st_aug, st_scan, st_arr, st_dense;
+#define STAT(x) (x)
+#else
+#define STAT(x) ((void) 0)
+#endif
 
 enum {
   PH_COLRED = 0,  /* column minima, one row at a time */
@@ -71,6 +89,7 @@ enum {
   PH_AUG_START,   /* Dijkstra from the next free row */
   PH_AUG_STEP,    /* one Dijkstra step */
   PH_REDUCE,      /* verify / warm-start pass, one row at a time */
+  PH_CHECK,       /* quick pass: bounds from the last reading of each row */
   PH_DONE
 };
 
@@ -88,6 +107,11 @@ struct ot_assign {
   int src, low, up, last, end;
   double dmin;
   int repairs, reduce_freed, after_aug;
+  /* the quick pass: rmin[r] = min_c (a(r, c) - v[c]) at the last reading
+   * of row r, vchk the column duals at the end of the last pass; have_chk:
+   * a full pass has run since the last cold start or restart */
+  double *rmin, *vchk;
+  int have_chk;
   double work;
   /* sparse graph (NULL: dense): LAP row r's arcs are adj_c[k] / adj_a[k]
    * for k in adj_start[r] .. adj_start[r + 1]; rows with dense[r] use all */
@@ -107,7 +131,7 @@ static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
 size_t ot_assign_bytes(int n) {
   size_t N = (size_t) n;
   return align16(sizeof(ot_assign)) + 10 * align16(N * sizeof(int)) +
-         3 * align16(N * sizeof(double)) + align16(N) +
+         5 * align16(N * sizeof(double)) + align16(N) +
          align16(N * ASSIGN_EXTRA * sizeof(int)) +
          align16(N * ASSIGN_EXTRA * sizeof(double));
 }
@@ -137,6 +161,7 @@ static void assign_reset(ot_assign *s) {
   }
   s->n_touched = s->n_heap = 0;
   s->nonfinite = 0;
+  s->have_chk = 0;
 }
 
 /* The arcs searched by the augmentations, augmenting row reduction and
@@ -183,6 +208,8 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->u = carve(&cur, N * sizeof(double));
   s->v = carve(&cur, N * sizeof(double));
   s->d = carve(&cur, N * sizeof(double));
+  s->rmin = carve(&cur, N * sizeof(double));
+  s->vchk = carve(&cur, N * sizeof(double));
   s->heap = carve(&cur, N * sizeof(int));
   s->hpos = carve(&cur, N * sizeof(int));
   s->touched = carve(&cur, N * sizeof(int));
@@ -211,6 +238,7 @@ void ot_assign_restart(ot_assign *s) {
   s->repairs = 0;
   s->after_aug = 0;
   s->nonfinite = 0;
+  s->have_chk = 0;
 }
 
 /* after C changed in place: the added arcs take their new costs */
@@ -240,6 +268,31 @@ static inline double tol_of(double a, double v, double u) {
 static inline double row_min(const double *row, const double *v, int n, int *bad) {
   double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL, z = 0;
   int c = 0;
+#if defined(__SSE2__)
+  /* the same minimum (min is exact, whatever the order), two lanes at a
+   * time; _mm_min_pd(h, l) is h < l ? h : l as below */
+  {
+    __m128d m0 = _mm_set1_pd(HUGE_VAL), m1 = m0, z0 = _mm_setzero_pd(), z1 = z0;
+    const __m128d zero = _mm_setzero_pd();
+    for (; c + 4 <= n; c += 4) {
+      __m128d h0 = _mm_sub_pd(_mm_loadu_pd(row + c), _mm_loadu_pd(v + c));
+      __m128d h1 = _mm_sub_pd(_mm_loadu_pd(row + c + 2), _mm_loadu_pd(v + c + 2));
+      z0 = _mm_add_pd(z0, _mm_mul_pd(h0, zero));
+      z1 = _mm_add_pd(z1, _mm_mul_pd(h1, zero));
+      m0 = _mm_min_pd(h0, m0);
+      m1 = _mm_min_pd(h1, m1);
+    }
+    double t[4], w[4];
+    _mm_storeu_pd(t, m0);
+    _mm_storeu_pd(t + 2, m1);
+    _mm_storeu_pd(w, _mm_add_pd(z0, z1));
+    l0 = t[0];
+    l1 = t[1];
+    l2 = t[2];
+    l3 = t[3];
+    z = w[0] + w[1];
+  }
+#endif
   for (; c + 4 <= n; c += 4) {
     double h0 = row[c] - v[c], h1 = row[c + 1] - v[c + 1];
     double h2 = row[c + 2] - v[c + 2], h3 = row[c + 3] - v[c + 3];
@@ -266,7 +319,20 @@ static void colred_row(ot_assign *s, int r) {
   const double *row = s->C + (R_xlen_t) r * n;
   double *v = s->v;
   int *arg = s->col;
-  for (int c = 0; c < n; c++) {
+  int c = 0;
+#if defined(__SSE2__)
+  /* two columns at a time; the arg mins only where a minimum moved */
+  for (; c + 2 <= n; c += 2) {
+    __m128d a = _mm_loadu_pd(row + c), b = _mm_loadu_pd(v + c);
+    int lower = _mm_movemask_pd(_mm_cmplt_pd(a, b));
+    if (lower) {
+      _mm_storeu_pd(v + c, _mm_min_pd(a, b));
+      if (lower & 1) arg[c] = r;
+      if (lower & 2) arg[c + 1] = r;
+    }
+  }
+#endif
+  for (; c < n; c++) {
     if (row[c] < v[c]) {
       v[c] = row[c];
       arg[c] = r;
@@ -333,6 +399,7 @@ static int arr_step(ot_assign *s, int i, int *again) {
   int *x = s->x, *y = s->y;
   double umin = HUGE_VAL, usub = HUGE_VAL;
   int j1 = -1, j2 = -1;
+  STAT(st_arr++);
 #define ARR_ARC(c_, a_)                                                         \
   do {                                                                         \
     double h = (a_) - v[c_];                                                   \
@@ -443,6 +510,7 @@ static double sp_start(ot_assign *s, int f) {
   s->n_touched = s->n_heap = s->n_done = 0;
   s->src = f;
   s->end = -1;
+  STAT(st_aug++);
   return sp_scan(s, f, 0);
 }
 /* one step: returns 1 when a free column is final (s->end), -1 when the
@@ -460,6 +528,7 @@ static int sp_step(ot_assign *s, double *work) {
   }
   s->col[s->n_done++] = c;
   int i = s->y[c];
+  STAT((st_scan++, st_dense += s->dense[i]));
   double h = s->C[(R_xlen_t) i * s->n + c] - s->v[c] - D;
   *work = sp_scan(s, i, h);
   return 0;
@@ -606,6 +675,7 @@ static void reduce_row(ot_assign *s, int r) {
   const double *row = s->C + (R_xlen_t) r * n;
   double mn = row_min(row, s->v, n, &s->nonfinite);
   int c = s->x[r];
+  s->rmin[r] = mn;
   if (c < 0) {
     if (!s->dense[r]) grow_row(s, r);
     s->u[r] = mn;
@@ -622,6 +692,44 @@ static void reduce_row(ot_assign *s, int r) {
     return;
   }
   s->u[r] = h; /* exact complementary slackness on the assigned arc */
+}
+
+/* The quick pass on row r.  Since row r was last read (rmin[r] = its least
+ * a(r, c) - v[c] then) every v[c] has only decreased (pass_start checks
+ * it), and a - v rounds monotonically, so a(r, c) - v[c] >= rmin[r] for
+ * every c: when the row's arc is within tol of rmin[r] the row passes
+ * without being read.  Otherwise it is read (reduce_row).  The quick pass
+ * only finds rows to free sooner: optimality is still declared by a full
+ * pass (a quick pass that frees nothing is followed by one). */
+static double check_row(ot_assign *s, int r) {
+  int c = s->x[r];
+  if (c >= 0) {
+    double a = s->C[(R_xlen_t) r * s->n + c], h = a - s->v[c];
+    if (h - s->rmin[r] <= tol_of(a, s->v[c], s->rmin[r])) {
+      s->u[r] = h;
+      return 1.0 / 64;
+    }
+  }
+  reduce_row(s, r);
+  return 1;
+}
+
+/* the next verify pass: quick when a full pass has read every row since
+ * the last (re)start */
+static void pass_start(ot_assign *s) {
+  s->phase = s->have_chk ? PH_CHECK : PH_REDUCE;
+  s->r = 0;
+  s->n_next = 0;
+  s->n_densified = 0;
+}
+
+/* every column dual at most what it was at the end of the last pass (the
+ * quick pass's premise; true by construction: augmenting row reduction and
+ * the Dijkstra price updates only lower v) */
+static int v_decreased(const ot_assign *s) {
+  for (int c = 0; c < s->n; c++)
+    if (!(s->v[c] <= s->vchk[c])) return 0;
+  return 1;
 }
 
 int ot_assign_run(ot_assign *s, double budget) {
@@ -678,19 +786,16 @@ int ot_assign_run(ot_assign *s, double budget) {
       s->n_next = 0;
       s->arr_k = 0;
       s->arr_prev = s->n_free;
-      if (s->arr_pass >= 2 || s->n_free == 0 || s->arr_scans >= ASSIGN_ARR_SCANS * n) {
+      if (s->arr_pass >= ASSIGN_ARR_PASSES || s->n_free == 0 || s->arr_scans >= ASSIGN_ARR_SCANS * n) {
         s->f_at = 0;
-        s->phase = s->n_free > 0 ? PH_AUG_START : PH_REDUCE;
-        s->r = 0;
+        if (s->n_free > 0) s->phase = PH_AUG_START;
+        else pass_start(s);
       }
       break;
     }
     case PH_AUG_START:
       if (s->f_at == s->n_free) {
-        s->phase = PH_REDUCE;
-        s->r = 0;
-        s->n_next = 0;
-        s->n_densified = 0;
+        pass_start(s);
         s->after_aug = 1;
         break;
       }
@@ -721,16 +826,37 @@ int ot_assign_run(ot_assign *s, double budget) {
         s->phase = PH_AUG_START;
       }
       break;
+    case PH_CHECK:
     case PH_REDUCE:
-      reduce_row(s, s->r++);
-      spent += 1;
+      if (s->phase == PH_CHECK) {
+        if (s->r == 0 && !v_decreased(s)) {
+          s->phase = PH_REDUCE; /* (not reached) read every row instead */
+          spent += 1;
+          break;
+        }
+        spent += check_row(s, s->r++);
+      } else {
+        reduce_row(s, s->r++);
+        spent += 1;
+      }
       if (s->r == n) {
+        STAT((st_pass++, st_freed += s->n_next, REprintf("pass %ld%s freed %d densified %d\n", st_pass, s->phase == PH_CHECK ? " quick" : "", s->n_next, s->n_densified)));
         if (s->nonfinite) { /* not a finite problem: the simplex reports it */
           s->work += spent;
           return OT_ASSIGN_GAVE_UP;
         }
+        memcpy(s->vchk, s->v, sizeof(double) * (size_t) n);
+        if (s->n_next == 0 && s->phase == PH_CHECK) {
+          /* every row within its bound: the full pass that certifies */
+          s->phase = PH_REDUCE;
+          s->r = 0;
+          s->n_densified = 0;
+          break;
+        }
+        if (s->phase == PH_REDUCE) s->have_chk = 1;
         if (s->n_next == 0) {
           s->phase = PH_DONE;
+          STAT((REprintf("done: passes %ld freed %ld aug %ld scans %ld arr %ld dense %ld\n", st_pass, st_freed, st_aug, st_scan, st_arr, st_dense), st_pass = st_freed = st_aug = st_scan = st_arr = st_dense = 0));
           break;
         }
         if (s->after_aug && s->n_densified == 0 && ++s->repairs > ASSIGN_MAX_REPAIRS) {
