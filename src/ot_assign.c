@@ -93,6 +93,14 @@ enum {
   PH_DONE
 };
 
+/* an entry of the Dijkstra heap: the distance and the tie key inline (the
+ * column, after every assigned one when free), so that comparisons read
+ * no other array */
+struct heap_entry {
+  double d;
+  int t, c;
+};
+
 struct ot_assign {
   int n;
   const double *C;
@@ -118,7 +126,8 @@ struct ot_assign {
   const int *adj_start, *adj_c;
   const double *adj_a;
   unsigned char *dense;
-  int *heap, *hpos, *touched;
+  struct heap_entry *heap;
+  int *hpos, *touched;
   int n_heap, n_touched, n_done, n_densified;
   int nonfinite;         /* the reduce pass met a non-finite cost or dual */
   /* arcs added by the reduce pass: ASSIGN_EXTRA per row (then dense) */
@@ -130,7 +139,8 @@ static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
 
 size_t ot_assign_bytes(int n) {
   size_t N = (size_t) n;
-  return align16(sizeof(ot_assign)) + 10 * align16(N * sizeof(int)) +
+  return align16(sizeof(ot_assign)) + 9 * align16(N * sizeof(int)) +
+         align16(N * sizeof(struct heap_entry)) +
          5 * align16(N * sizeof(double)) + align16(N) +
          align16(N * ASSIGN_EXTRA * sizeof(int)) +
          align16(N * ASSIGN_EXTRA * sizeof(double));
@@ -210,7 +220,7 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->d = carve(&cur, N * sizeof(double));
   s->rmin = carve(&cur, N * sizeof(double));
   s->vchk = carve(&cur, N * sizeof(double));
-  s->heap = carve(&cur, N * sizeof(int));
+  s->heap = carve(&cur, N * sizeof(struct heap_entry));
   s->hpos = carve(&cur, N * sizeof(int));
   s->touched = carve(&cur, N * sizeof(int));
   s->dense = carve(&cur, N);
@@ -438,43 +448,45 @@ static int arr_step(ot_assign *s, int i, int *again) {
   return i0;
 }
 
-/* ---- sparse augmentation: Dijkstra with a binary heap over the reached
- * columns (d, then free columns first, then index), on the graph's arcs;
- * hpos[c] = heap position, -1 unreached, -2 final. */
-static inline int heap_less(const ot_assign *s, int a, int b) {
-  if (s->d[a] != s->d[b]) return s->d[a] < s->d[b];
-  int fa = s->y[a] < 0, fb = s->y[b] < 0;
-  if (fa != fb) return fa;
-  return a < b;
+/* ---- sparse augmentation: Dijkstra with a 4-ary heap over the reached
+ * columns, ordered by (d, free columns first, then index): a strict total
+ * order, so the pops do not depend on the heap's shape; hpos[c] = heap
+ * position, -1 unreached, -2 final. */
+static inline int heap_less(struct heap_entry a, struct heap_entry b) {
+  return a.d < b.d || (a.d == b.d && a.t < b.t);
 }
-/* column c, at heap position k (or a new last one), moves up */
-static void heap_up(ot_assign *s, int k, int c) {
-  int *h = s->heap, *pos = s->hpos;
+/* entry e, at heap position k (or a new last one), moves up */
+static inline void heap_up(ot_assign *s, int k, struct heap_entry e) {
+  struct heap_entry *h = s->heap;
+  int *pos = s->hpos;
   while (k > 0) {
-    int par = (k - 1) / 2;
-    if (!heap_less(s, c, h[par])) break;
+    int par = (k - 1) >> 2;
+    if (!heap_less(e, h[par])) break;
     h[k] = h[par];
-    pos[h[k]] = k;
+    pos[h[k].c] = k;
     k = par;
   }
-  h[k] = c;
-  pos[c] = k;
+  h[k] = e;
+  pos[e.c] = k;
 }
 static int heap_pop(ot_assign *s) {
-  int *h = s->heap, *pos = s->hpos, top = h[0], c = h[--s->n_heap];
-  int k = 0, n = s->n_heap;
+  struct heap_entry *h = s->heap;
+  int *pos = s->hpos, top = h[0].c, n = --s->n_heap, k = 0;
+  struct heap_entry e = h[n];
   for (;;) {
-    int ch = 2 * k + 1;
+    int ch = 4 * k + 1;
     if (ch >= n) break;
-    if (ch + 1 < n && heap_less(s, h[ch + 1], h[ch])) ch++;
-    if (!heap_less(s, h[ch], c)) break;
-    h[k] = h[ch];
-    pos[h[k]] = k;
-    k = ch;
+    int best = ch, lim = ch + 4 < n ? ch + 4 : n;
+    for (int q = ch + 1; q < lim; q++)
+      if (heap_less(h[q], h[best])) best = q;
+    if (!heap_less(h[best], e)) break;
+    h[k] = h[best];
+    pos[h[k].c] = k;
+    k = best;
   }
   if (n > 0) {
-    h[k] = c;
-    pos[c] = k;
+    h[k] = e;
+    pos[e.c] = k;
   }
   pos[top] = -2;
   return top;
@@ -488,7 +500,8 @@ static inline void sp_relax(ot_assign *s, int i, int c, double nd) {
     s->touched[s->n_touched++] = c;
     hp = s->n_heap++;
   }
-  heap_up(s, hp, c);
+  struct heap_entry e = {nd, s->y[c] < 0 ? c : s->n + c, c};
+  heap_up(s, hp, e);
 }
 /* relax the arcs of row i at offset h (d = a - v - h); returns the arcs read */
 static double sp_scan(ot_assign *s, int i, double h) {
