@@ -70,6 +70,10 @@
 #ifndef ASSIGN_ARR_AFTER_REDUCE
 #define ASSIGN_ARR_AFTER_REDUCE 1
 #endif
+/* arcs per row of the first search graph (chosen from the handed list) */
+#ifndef ASSIGN_DEG
+#define ASSIGN_DEG 24
+#endif
 #ifndef ASSIGN_GROW
 #define ASSIGN_GROW 4
 #endif
@@ -125,14 +129,19 @@ struct ot_assign {
    * for k in adj_start[r] .. adj_start[r + 1]; rows with dense[r] use all */
   const int *adj_start, *adj_c;
   const double *adj_a;
+  int sparse;            /* searches read the graph (else whole rows) */
+  int own;               /* the graph is built from C by column reduction */
   unsigned char *dense;
   struct heap_entry *heap;
   int *hpos, *touched;
   int n_heap, n_touched, n_done, n_densified;
   int nonfinite;         /* the reduce pass met a non-finite cost or dual */
   /* arcs added by the reduce pass: ASSIGN_EXTRA per row (then dense) */
-  int *ext_n, *ext_c;
-  double *ext_a;
+  /* the search graph itself: row r's arcs g_c / g_a [r * ROWCAP + k] for
+   * k < g_n[r] (ROWCAP = ASSIGN_DEG + ASSIGN_EXTRA): its ASSIGN_DEG best of
+   * the handed list, then the arcs the reduce pass adds */
+  int *g_n, *g_c;
+  double *g_a;
 };
 
 static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
@@ -142,8 +151,8 @@ size_t ot_assign_bytes(int n) {
   return align16(sizeof(ot_assign)) + 9 * align16(N * sizeof(int)) +
          align16(N * sizeof(struct heap_entry)) +
          5 * align16(N * sizeof(double)) + align16(N) +
-         align16(N * ASSIGN_EXTRA * sizeof(int)) +
-         align16(N * ASSIGN_EXTRA * sizeof(double));
+         align16(N * (ASSIGN_DEG + ASSIGN_EXTRA) * sizeof(int)) +
+         align16(N * (ASSIGN_DEG + ASSIGN_EXTRA) * sizeof(double));
 }
 
 static void *carve(char **cursor, size_t bytes) {
@@ -180,28 +189,65 @@ static void assign_reset(ot_assign *s) {
 void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
                          const double *adj_a) {
   s->adj_start = start;
+  s->sparse = start != NULL;
+  s->own = 0;
   s->adj_c = adj_c;
   s->adj_a = adj_a;
   memset(s->dense, start == NULL, (size_t) s->n);
-  memset(s->ext_n, 0, sizeof(int) * (size_t) s->n);
+  memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
-/* the arcs of sparse row r: the graph's, then the added ones */
+/* The search graph built by the solver itself, from C, during column
+ * reduction: each row's ASSIGN_DEG cheapest arcs (read with the column
+ * minima, in the same pass), then every column's arg min row gains the
+ * column (so every column has an arc).  For problems large enough for a
+ * sparse search (the caller decides); replaces a handed list. */
+void ot_assign_own_graph(ot_assign *s) {
+  s->adj_start = s->adj_c = NULL;
+  s->adj_a = NULL;
+  s->sparse = s->own = 1;
+  memset(s->dense, 0, (size_t) s->n);
+  memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
+}
+
+/* the arcs of sparse row r */
+#define ROWCAP (ASSIGN_DEG + ASSIGN_EXTRA)
 #define FOR_ARCS(s_, r_, c_, a_, body)                                         \
   do {                                                                         \
-    for (int k_ = (s_)->adj_start[r_]; k_ < (s_)->adj_start[(r_) + 1]; k_++) { \
-      int c_ = (s_)->adj_c[k_];                                                \
-      double a_ = (s_)->adj_a[k_];                                             \
-      body;                                                                    \
-    }                                                                          \
-    const int *ec_ = (s_)->ext_c + (size_t) (r_) * ASSIGN_EXTRA;               \
-    const double *ea_ = (s_)->ext_a + (size_t) (r_) * ASSIGN_EXTRA;            \
-    for (int k_ = 0; k_ < (s_)->ext_n[r_]; k_++) {                             \
-      int c_ = ec_[k_];                                                        \
-      double a_ = ea_[k_];                                                     \
+    const int *gc_ = (s_)->g_c + (size_t) (r_) * ROWCAP;                       \
+    const double *ga_ = (s_)->g_a + (size_t) (r_) * ROWCAP;                    \
+    for (int k_ = 0, e_ = (s_)->g_n[r_]; k_ < e_; k_++) {                      \
+      int c_ = gc_[k_];                                                        \
+      double a_ = ga_[k_];                                                     \
       body;                                                                    \
     }                                                                          \
   } while (0)
+
+/* The search graph from the handed list: each row keeps its ASSIGN_DEG
+ * cheapest arcs of the list (ties to the earlier arc; on tuned-unit costs
+ * the least cost beat the least reduced cost after column reduction).
+ * Returns the arcs read, in row scans. */
+static double build_graph(ot_assign *s) {
+  const int n = s->n;
+  double bv[ASSIGN_DEG];
+  int bk[ASSIGN_DEG];
+  for (int r = 0; r < n; r++) {
+    int nb = 0;
+    for (int k = s->adj_start[r]; k < s->adj_start[r + 1]; k++) {
+      double h = s->adj_a[k];
+      if (nb == ASSIGN_DEG && !(h < bv[nb - 1])) continue;
+      kbest_insert(bv, bk, &nb, ASSIGN_DEG, h, k);
+    }
+    int *gc = s->g_c + (size_t) r * ROWCAP;
+    double *ga = s->g_a + (size_t) r * ROWCAP;
+    for (int t = 0; t < nb; t++) {
+      gc[t] = s->adj_c[bk[t]];
+      ga[t] = s->adj_a[bk[t]];
+    }
+    s->g_n[r] = nb;
+  }
+  return (double) s->adj_start[n] / n;
+}
 
 ot_assign *ot_assign_init(void *work, int n, const double *C) {
   char *cur = (char *) work;
@@ -224,11 +270,12 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->hpos = carve(&cur, N * sizeof(int));
   s->touched = carve(&cur, N * sizeof(int));
   s->dense = carve(&cur, N);
-  s->ext_n = carve(&cur, N * sizeof(int));
-  s->ext_c = carve(&cur, N * ASSIGN_EXTRA * sizeof(int));
-  s->ext_a = carve(&cur, N * ASSIGN_EXTRA * sizeof(double));
+  s->g_n = carve(&cur, N * sizeof(int));
+  s->g_c = carve(&cur, N * ROWCAP * sizeof(int));
+  s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
   s->adj_start = s->adj_c = NULL;
   s->adj_a = NULL;
+  s->sparse = s->own = 0;
   s->work = 0;
   ot_assign_set_graph(s, NULL, NULL, NULL);
   assign_reset(s);
@@ -254,12 +301,12 @@ void ot_assign_restart(ot_assign *s) {
 /* after C changed in place: the added arcs take their new costs */
 void ot_assign_refresh(ot_assign *s) {
   const int n = s->n;
-  if (!s->adj_start) return;
+  if (!s->sparse) return;
   for (int r = 0; r < n; r++) {
     const double *row = s->C + (R_xlen_t) r * n;
-    int *ec = s->ext_c + (size_t) r * ASSIGN_EXTRA;
-    double *ea = s->ext_a + (size_t) r * ASSIGN_EXTRA;
-    for (int k = 0; k < s->ext_n[r]; k++) ea[k] = row[ec[k]];
+    const int *gc = s->g_c + (size_t) r * ROWCAP;
+    double *ga = s->g_a + (size_t) r * ROWCAP;
+    for (int k = 0; k < s->g_n[r]; k++) ga[k] = row[gc[k]];
   }
 }
 
@@ -347,6 +394,65 @@ static void colred_row(ot_assign *s, int r) {
       v[c] = row[c];
       arg[c] = r;
     }
+  }
+}
+
+/* column reduction on row r that also keeps the row's ASSIGN_DEG cheapest
+ * arcs (the same set, in the same order, as kbest_insert over c = 0 .. n-1:
+ * ties to the lower column) as its arcs of the search graph */
+static void colred_row_own(ot_assign *s, int r) {
+  const int n = s->n;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double *v = s->v;
+  int *arg = s->col;
+  double bv[ASSIGN_DEG], thr = HUGE_VAL;
+  int bc[ASSIGN_DEG], nb = 0, c = 0;
+#define OWN_ARC(c_)                                                            \
+  do {                                                                         \
+    double a_ = row[c_];                                                       \
+    if (a_ < v[c_]) {                                                          \
+      v[c_] = a_;                                                              \
+      arg[c_] = r;                                                             \
+    }                                                                          \
+    if (nb < ASSIGN_DEG || a_ < thr) {                                         \
+      kbest_insert(bv, bc, &nb, ASSIGN_DEG, a_, c_);                           \
+      if (nb == ASSIGN_DEG) thr = bv[ASSIGN_DEG - 1];                          \
+    }                                                                          \
+  } while (0)
+  for (; c < n && nb < ASSIGN_DEG; c++) OWN_ARC(c);
+#if defined(__SSE2__)
+  for (; c + 2 <= n; c += 2) {
+    __m128d a = _mm_loadu_pd(row + c), b = _mm_loadu_pd(v + c);
+    int hit = _mm_movemask_pd(_mm_cmplt_pd(a, b)) |
+              _mm_movemask_pd(_mm_cmplt_pd(a, _mm_set1_pd(thr)));
+    if (hit) {
+      OWN_ARC(c);
+      OWN_ARC(c + 1);
+    }
+  }
+#endif
+  for (; c < n; c++) OWN_ARC(c);
+#undef OWN_ARC
+  int *gc = s->g_c + (size_t) r * ROWCAP;
+  double *ga = s->g_a + (size_t) r * ROWCAP;
+  for (int t = 0; t < nb; t++) {
+    gc[t] = bc[t];
+    ga[t] = bv[t];
+  }
+  s->g_n[r] = nb;
+}
+
+/* after the rows' cheapest arcs: each column's arg min row gains the
+ * column if it lacks it and has room */
+static void own_graph_finish(ot_assign *s) {
+  const int n = s->n;
+  for (int c = 0; c < n; c++) {
+    int r = s->col[c], found = 0;
+    FOR_ARCS(s, r, cc, a, { (void) a; found |= cc == c; });
+    if (found || s->g_n[r] == ROWCAP) continue;
+    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = c;
+    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = s->C[(R_xlen_t) r * n + c];
+    s->g_n[r]++;
   }
 }
 
@@ -513,7 +619,7 @@ static double sp_scan(ot_assign *s, int i, double h) {
     return 1;
   }
   FOR_ARCS(s, i, c, a, sp_relax(s, i, c, a - v[c] - h));
-  return (double) (s->adj_start[i + 1] - s->adj_start[i] + s->ext_n[i]) / n;
+  return (double) s->g_n[i] / n;
 }
 static double sp_start(ot_assign *s, int f) {
   for (int t = 0; t < s->n_touched; t++) {
@@ -669,13 +775,13 @@ static int grow_row(ot_assign *s, int r) {
     int found = 0;
     FOR_ARCS(s, r, c, a, { (void) a; found |= c == bc[t]; });
     if (found) continue;
-    if (s->ext_n[r] == ASSIGN_EXTRA) {
+    if (s->g_n[r] == ROWCAP) {
       s->dense[r] = 1;
       return 1;
     }
-    s->ext_c[(size_t) r * ASSIGN_EXTRA + s->ext_n[r]] = bc[t];
-    s->ext_a[(size_t) r * ASSIGN_EXTRA + s->ext_n[r]] = row[bc[t]];
-    s->ext_n[r]++;
+    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = bc[t];
+    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = row[bc[t]];
+    s->g_n[r]++;
     changed = 1;
   }
   return changed;
@@ -755,9 +861,12 @@ int ot_assign_run(ot_assign *s, double budget) {
     }
     switch (s->phase) {
     case PH_COLRED:
-      colred_row(s, s->r++);
+      if (s->own) colred_row_own(s, s->r++);
+      else colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
+        if (s->own) own_graph_finish(s);
+        else if (s->sparse) spent += build_graph(s);
         colred_assign(s);
         s->r = 0;
         s->n_free = 0;
@@ -812,7 +921,7 @@ int ot_assign_run(ot_assign *s, double budget) {
         s->after_aug = 1;
         break;
       }
-      if (s->adj_start) spent += sp_start(s, s->free_rows[s->f_at++]);
+      if (s->sparse) spent += sp_start(s, s->free_rows[s->f_at++]);
       else {
         aug_start(s, s->free_rows[s->f_at++]);
         spent += 1;
@@ -820,7 +929,7 @@ int ot_assign_run(ot_assign *s, double budget) {
       s->phase = PH_AUG_STEP;
       break;
     case PH_AUG_STEP:
-      if (s->adj_start) {
+      if (s->sparse) {
         double w;
         int st = sp_step(s, &w);
         spent += w + 1.0 / 64;
