@@ -27,15 +27,27 @@
  * ASSIGN_MAX_REPAIRS failures the caller falls back to the simplex.
  *
  * Search graph.  From 65536 arcs on, ot_simplex.c hands over its candidate
- * list (per column of C its 16 cheapest rows and the rows that have it among
- * their 4 cheapest); reduction transfer, augmenting row reduction and the
- * augmentations (Dijkstra with a binary heap) read only those arcs.  The
+ * list (per column of C its cheapest rows and the rows that have it among
+ * their cheapest); after column reduction each LAP row keeps its
+ * ASSIGN_DEG cheapest arcs of that list in the solver's own array, and
+ * every column's arg min row gains the column (so every column has an
+ * arc).  Reduction transfer, augmenting row reduction and the
+ * augmentations (Dijkstra with a 4-ary heap) read only those arcs.  The
  * reduce pass still reads every arc: a row it frees gains its ASSIGN_GROW
  * best arcs (least a - v) that it lacks, and is searched densely once it
  * has gained ASSIGN_EXTRA; a source row whose search finds no free column
  * goes dense too.  Smaller problems are searched densely (the LAPJV column
  * lists).  The graph only decides where the search looks first: optimality
  * is still declared by the pass over all of C.
+ *
+ * Quick passes.  After a full pass, augmenting row reduction and the
+ * Dijkstra price updates only lower column duals, so a(r, c) - v[c] can
+ * only grow: the row minimum read at the last full reading of row r
+ * (rmin[r]) stays a lower bound on all of row r.  The verify passes after
+ * repairs therefore read only the rows whose arc is above that bound by
+ * more than tol (the premise, v[c] <= v at the last pass, is checked in
+ * O(n) before each quick pass).  A quick pass that frees nothing is
+ * followed by a full pass, which alone declares optimality.
  *
  * Warm restart after C changed in place: keep v, the assignment and the
  * search graph (its arcs take their new costs), and run the reduce pass on
@@ -130,7 +142,6 @@ struct ot_assign {
   const int *adj_start, *adj_c;
   const double *adj_a;
   int sparse;            /* searches read the graph (else whole rows) */
-  int own;               /* the graph is built from C by column reduction */
   unsigned char *dense;
   struct heap_entry *heap;
   int *hpos, *touched;
@@ -190,23 +201,9 @@ void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
                          const double *adj_a) {
   s->adj_start = start;
   s->sparse = start != NULL;
-  s->own = 0;
   s->adj_c = adj_c;
   s->adj_a = adj_a;
   memset(s->dense, start == NULL, (size_t) s->n);
-  memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
-}
-
-/* The search graph built by the solver itself, from C, during column
- * reduction: each row's ASSIGN_DEG cheapest arcs (read with the column
- * minima, in the same pass), then every column's arg min row gains the
- * column (so every column has an arc).  For problems large enough for a
- * sparse search (the caller decides); replaces a handed list. */
-void ot_assign_own_graph(ot_assign *s) {
-  s->adj_start = s->adj_c = NULL;
-  s->adj_a = NULL;
-  s->sparse = s->own = 1;
-  memset(s->dense, 0, (size_t) s->n);
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
@@ -275,7 +272,7 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
   s->adj_start = s->adj_c = NULL;
   s->adj_a = NULL;
-  s->sparse = s->own = 0;
+  s->sparse = 0;
   s->work = 0;
   ot_assign_set_graph(s, NULL, NULL, NULL);
   assign_reset(s);
@@ -397,54 +394,10 @@ static void colred_row(ot_assign *s, int r) {
   }
 }
 
-/* column reduction on row r that also keeps the row's ASSIGN_DEG cheapest
- * arcs (the same set, in the same order, as kbest_insert over c = 0 .. n-1:
- * ties to the lower column) as its arcs of the search graph */
-static void colred_row_own(ot_assign *s, int r) {
-  const int n = s->n;
-  const double *row = s->C + (R_xlen_t) r * n;
-  double *v = s->v;
-  int *arg = s->col;
-  double bv[ASSIGN_DEG], thr = HUGE_VAL;
-  int bc[ASSIGN_DEG], nb = 0, c = 0;
-#define OWN_ARC(c_)                                                            \
-  do {                                                                         \
-    double a_ = row[c_];                                                       \
-    if (a_ < v[c_]) {                                                          \
-      v[c_] = a_;                                                              \
-      arg[c_] = r;                                                             \
-    }                                                                          \
-    if (nb < ASSIGN_DEG || a_ < thr) {                                         \
-      kbest_insert(bv, bc, &nb, ASSIGN_DEG, a_, c_);                           \
-      if (nb == ASSIGN_DEG) thr = bv[ASSIGN_DEG - 1];                          \
-    }                                                                          \
-  } while (0)
-  for (; c < n && nb < ASSIGN_DEG; c++) OWN_ARC(c);
-#if defined(__SSE2__)
-  for (; c + 2 <= n; c += 2) {
-    __m128d a = _mm_loadu_pd(row + c), b = _mm_loadu_pd(v + c);
-    int hit = _mm_movemask_pd(_mm_cmplt_pd(a, b)) |
-              _mm_movemask_pd(_mm_cmplt_pd(a, _mm_set1_pd(thr)));
-    if (hit) {
-      OWN_ARC(c);
-      OWN_ARC(c + 1);
-    }
-  }
-#endif
-  for (; c < n; c++) OWN_ARC(c);
-#undef OWN_ARC
-  int *gc = s->g_c + (size_t) r * ROWCAP;
-  double *ga = s->g_a + (size_t) r * ROWCAP;
-  for (int t = 0; t < nb; t++) {
-    gc[t] = bc[t];
-    ga[t] = bv[t];
-  }
-  s->g_n[r] = nb;
-}
-
-/* after the rows' cheapest arcs: each column's arg min row gains the
- * column if it lacks it and has room */
-static void own_graph_finish(ot_assign *s) {
+/* after column reduction and the rows' cheapest arcs: each column's arg
+ * min row gains the column if it lacks it and has room, so that every
+ * column has an arc */
+static void graph_cover(ot_assign *s) {
   const int n = s->n;
   for (int c = 0; c < n; c++) {
     int r = s->col[c], found = 0;
@@ -861,12 +814,13 @@ int ot_assign_run(ot_assign *s, double budget) {
     }
     switch (s->phase) {
     case PH_COLRED:
-      if (s->own) colred_row_own(s, s->r++);
-      else colred_row(s, s->r++);
+      colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
-        if (s->own) own_graph_finish(s);
-        else if (s->sparse) spent += build_graph(s);
+        if (s->sparse) {
+          spent += build_graph(s);
+          graph_cover(s);
+        }
         colred_assign(s);
         s->r = 0;
         s->n_free = 0;
