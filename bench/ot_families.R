@@ -12,6 +12,8 @@
 #              target's latents drift from the source's, noise 1, T = 500
 #   lowrank16  16 latents mixed at random, noise 0.5, T = 200 (few stimuli)
 #   tuned256   tuned units over 256 latents, noise 3, T = 2000
+#   tuned16    tuned units over 16 latents, noise 0.3, T = 100 (few stimuli,
+#              ~n/16 near-interchangeable units per latent: the most ties)
 # Warm restart ("+warm" rows): the cost after a rotation of the source units
 # as HOT+R makes it, K_R[i, j] = d_i / 2 + 1/2 - (Xs R)_i' Ys_j with Xs, Ys
 # the standardised layers and d_i = |(Xs R)_i|^2, for R a product of n/2
@@ -38,7 +40,7 @@ sizes <- if (length(args) >= 1) strsplit(args[1], ",")[[1]] else
   c("1000x1000", "896x3072", "2000x2000")
 sizes <- lapply(strsplit(sizes, "x"), as.integer)
 families <- if (length(args) >= 2) strsplit(args[2], ",")[[1]] else
-  c("bench", "tuned64", "lowrank16", "tuned256")
+  c("bench", "tuned64", "lowrank16", "tuned256", "tuned16")
 reps <- bench_reps()
 tag <- blas_label()
 info <- write_machine(paste0("ot_families_", tag))
@@ -61,6 +63,7 @@ make_layers <- function(family, n, m) {
     tuned64 = tuned_layers(n, m, 64, 500L, 1, n + m + 1),
     lowrank16 = mixed_layers(n, m, 16, 200L, 0.5, n + m + 2),
     tuned256 = tuned_layers(n, m, 256, 2000L, 3, n + m + 3),
+    tuned16 = tuned_layers(n, m, 16, 100L, 0.3, n + m + 4),
     stop("unknown family ", family))
 }
 standardised <- function(X) {

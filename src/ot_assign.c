@@ -27,15 +27,27 @@
  * ASSIGN_MAX_REPAIRS failures the caller falls back to the simplex.
  *
  * Search graph.  From 65536 arcs on, ot_simplex.c hands over its candidate
- * list (per column of C its 16 cheapest rows and the rows that have it among
- * their 4 cheapest); reduction transfer, augmenting row reduction and the
- * augmentations (Dijkstra with a binary heap) read only those arcs.  The
+ * list (per column of C its cheapest rows and the rows that have it among
+ * their cheapest); after column reduction each LAP row keeps its
+ * ASSIGN_DEG cheapest arcs of that list in the solver's own array, and
+ * every column's arg min row gains the column (so every column has an
+ * arc).  Reduction transfer, augmenting row reduction and the
+ * augmentations (Dijkstra with a 4-ary heap) read only those arcs.  The
  * reduce pass still reads every arc: a row it frees gains its ASSIGN_GROW
  * best arcs (least a - v) that it lacks, and is searched densely once it
  * has gained ASSIGN_EXTRA; a source row whose search finds no free column
  * goes dense too.  Smaller problems are searched densely (the LAPJV column
  * lists).  The graph only decides where the search looks first: optimality
  * is still declared by the pass over all of C.
+ *
+ * Quick passes.  After a full pass, augmenting row reduction and the
+ * Dijkstra price updates only lower column duals, so a(r, c) - v[c] can
+ * only grow: the row minimum read at the last full reading of row r
+ * (rmin[r]) stays a lower bound on all of row r.  The verify passes after
+ * repairs therefore read only the rows whose arc is above that bound by
+ * more than tol (the premise, v[c] <= v at the last pass, is checked in
+ * O(n) before each quick pass).  A quick pass that frees nothing is
+ * followed by a full pass, which alone declares optimality.
  *
  * Warm restart after C changed in place: keep v, the assignment and the
  * search graph (its arcs take their new costs), and run the reduce pass on
@@ -50,19 +62,54 @@
 #include <float.h>
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "hotalign.h"
 
 /* verify passes that may fail (round-off) before giving up on the LAP */
 #define ASSIGN_MAX_REPAIRS 8
 /* row scans of augmenting row reduction, per row: beyond, augment */
+#ifndef ASSIGN_ARR_SCANS
 #define ASSIGN_ARR_SCANS 2
+#endif
+#ifndef ASSIGN_ARR_PASSES
+#define ASSIGN_ARR_PASSES 2
+#endif
 /* arcs a row may gain from the reduce pass before it is searched densely,
  * and how many (its best) it gains at a time */
 #define ASSIGN_EXTRA 24
 #ifndef ASSIGN_ARR_AFTER_REDUCE
 #define ASSIGN_ARR_AFTER_REDUCE 1
 #endif
+/* arcs per row of the first search graph (the cheapest of the handed
+ * list).  24 saved 8% of the instructions on 1000 x 1000 tuned-unit costs
+ * but lost 1.4-1.6x in wall time at 2000 x 2000 (clusters of ~30 and ~125
+ * near-tied units: the optimum's arcs fell outside), so by default a row
+ * keeps its whole list (up to ASSIGN_DEGMAX) */
+#ifndef ASSIGN_DEG
+#define ASSIGN_DEG 64
+#endif
+/* at most this many: beyond ASSIGN_DEG a row keeps the listed arcs within
+ * the spread of its first ASSIGN_DEG (a cluster of near-tied units larger
+ * than ASSIGN_DEG stays whole) */
+#ifndef ASSIGN_SPREAD
+#define ASSIGN_SPREAD 1.0
+#endif
+#ifndef ASSIGN_DEGMAX
+#define ASSIGN_DEGMAX 64
+#endif
+#ifndef ASSIGN_GROW
 #define ASSIGN_GROW 4
+#endif
+
+#ifdef ASSIGN_STATS
+#include <R_ext/Print.h>
+static long st_pass, st_freed, st_aug, st_scan, st_arr, st_dense;
+#define STAT(x) (x)
+#else
+#define STAT(x) ((void) 0)
+#endif
 
 enum {
   PH_COLRED = 0,  /* column minima, one row at a time */
@@ -71,7 +118,16 @@ enum {
   PH_AUG_START,   /* Dijkstra from the next free row */
   PH_AUG_STEP,    /* one Dijkstra step */
   PH_REDUCE,      /* verify / warm-start pass, one row at a time */
+  PH_CHECK,       /* quick pass: bounds from the last reading of each row */
   PH_DONE
+};
+
+/* an entry of the Dijkstra heap: the distance and the tie key inline (the
+ * column, after every assigned one when free), so that comparisons read
+ * no other array */
+struct heap_entry {
+  double d;
+  int t, c;
 };
 
 struct ot_assign {
@@ -88,28 +144,39 @@ struct ot_assign {
   int src, low, up, last, end;
   double dmin;
   int repairs, reduce_freed, after_aug;
+  /* the quick pass: rmin[r] = min_c (a(r, c) - v[c]) at the last reading
+   * of row r, vchk the column duals at the end of the last pass; have_chk:
+   * a full pass has run since the last cold start or restart */
+  double *rmin, *vchk;
+  int have_chk;
   double work;
   /* sparse graph (NULL: dense): LAP row r's arcs are adj_c[k] / adj_a[k]
    * for k in adj_start[r] .. adj_start[r + 1]; rows with dense[r] use all */
   const int *adj_start, *adj_c;
   const double *adj_a;
+  int sparse;            /* searches read the graph (else whole rows) */
   unsigned char *dense;
-  int *heap, *hpos, *touched;
+  struct heap_entry *heap;
+  int *hpos, *touched;
   int n_heap, n_touched, n_done, n_densified;
   int nonfinite;         /* the reduce pass met a non-finite cost or dual */
   /* arcs added by the reduce pass: ASSIGN_EXTRA per row (then dense) */
-  int *ext_n, *ext_c;
-  double *ext_a;
+  /* the search graph itself: row r's arcs g_c / g_a [r * ROWCAP + k] for
+   * k < g_n[r] (ROWCAP = ASSIGN_DEG + ASSIGN_EXTRA): its ASSIGN_DEG best of
+   * the handed list, then the arcs the reduce pass adds */
+  int *g_n, *g_c;
+  double *g_a;
 };
 
 static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
 
 size_t ot_assign_bytes(int n) {
   size_t N = (size_t) n;
-  return align16(sizeof(ot_assign)) + 10 * align16(N * sizeof(int)) +
-         3 * align16(N * sizeof(double)) + align16(N) +
-         align16(N * ASSIGN_EXTRA * sizeof(int)) +
-         align16(N * ASSIGN_EXTRA * sizeof(double));
+  return align16(sizeof(ot_assign)) + 9 * align16(N * sizeof(int)) +
+         align16(N * sizeof(struct heap_entry)) +
+         5 * align16(N * sizeof(double)) + align16(N) +
+         align16(N * (ASSIGN_DEGMAX + ASSIGN_EXTRA) * sizeof(int)) +
+         align16(N * (ASSIGN_DEGMAX + ASSIGN_EXTRA) * sizeof(double));
 }
 
 static void *carve(char **cursor, size_t bytes) {
@@ -137,6 +204,7 @@ static void assign_reset(ot_assign *s) {
   }
   s->n_touched = s->n_heap = 0;
   s->nonfinite = 0;
+  s->have_chk = 0;
 }
 
 /* The arcs searched by the augmentations, augmenting row reduction and
@@ -145,28 +213,57 @@ static void assign_reset(ot_assign *s) {
 void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
                          const double *adj_a) {
   s->adj_start = start;
+  s->sparse = start != NULL;
   s->adj_c = adj_c;
   s->adj_a = adj_a;
   memset(s->dense, start == NULL, (size_t) s->n);
-  memset(s->ext_n, 0, sizeof(int) * (size_t) s->n);
+  memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
-/* the arcs of sparse row r: the graph's, then the added ones */
+/* the arcs of sparse row r */
+#define ROWCAP (ASSIGN_DEGMAX + ASSIGN_EXTRA)
 #define FOR_ARCS(s_, r_, c_, a_, body)                                         \
   do {                                                                         \
-    for (int k_ = (s_)->adj_start[r_]; k_ < (s_)->adj_start[(r_) + 1]; k_++) { \
-      int c_ = (s_)->adj_c[k_];                                                \
-      double a_ = (s_)->adj_a[k_];                                             \
-      body;                                                                    \
-    }                                                                          \
-    const int *ec_ = (s_)->ext_c + (size_t) (r_) * ASSIGN_EXTRA;               \
-    const double *ea_ = (s_)->ext_a + (size_t) (r_) * ASSIGN_EXTRA;            \
-    for (int k_ = 0; k_ < (s_)->ext_n[r_]; k_++) {                             \
-      int c_ = ec_[k_];                                                        \
-      double a_ = ea_[k_];                                                     \
+    const int *gc_ = (s_)->g_c + (size_t) (r_) * ROWCAP;                       \
+    const double *ga_ = (s_)->g_a + (size_t) (r_) * ROWCAP;                    \
+    for (int k_ = 0, e_ = (s_)->g_n[r_]; k_ < e_; k_++) {                      \
+      int c_ = gc_[k_];                                                        \
+      double a_ = ga_[k_];                                                     \
       body;                                                                    \
     }                                                                          \
   } while (0)
+
+/* The search graph from the handed list: each row keeps its ASSIGN_DEG
+ * cheapest arcs of the list (ties to the earlier arc; on tuned-unit costs
+ * the least cost beat the least reduced cost after column reduction).
+ * Returns the arcs read, in row scans. */
+static double build_graph(ot_assign *s) {
+  const int n = s->n;
+  double bv[ASSIGN_DEGMAX];
+  int bk[ASSIGN_DEGMAX];
+  for (int r = 0; r < n; r++) {
+    int nb = 0;
+    for (int k = s->adj_start[r]; k < s->adj_start[r + 1]; k++) {
+      double h = s->adj_a[k];
+      if (nb == ASSIGN_DEGMAX && !(h < bv[nb - 1])) continue;
+      kbest_insert(bv, bk, &nb, ASSIGN_DEGMAX, h, k);
+    }
+    if (nb > ASSIGN_DEG) { /* the first ASSIGN_DEG, then those within their spread */
+      double lim = bv[ASSIGN_DEG - 1] + ASSIGN_SPREAD * (bv[ASSIGN_DEG - 1] - bv[0]);
+      int keep = ASSIGN_DEG;
+      while (keep < nb && bv[keep] <= lim) keep++;
+      nb = keep;
+    }
+    int *gc = s->g_c + (size_t) r * ROWCAP;
+    double *ga = s->g_a + (size_t) r * ROWCAP;
+    for (int t = 0; t < nb; t++) {
+      gc[t] = s->adj_c[bk[t]];
+      ga[t] = s->adj_a[bk[t]];
+    }
+    s->g_n[r] = nb;
+  }
+  return (double) s->adj_start[n] / n;
+}
 
 ot_assign *ot_assign_init(void *work, int n, const double *C) {
   char *cur = (char *) work;
@@ -183,15 +280,18 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->u = carve(&cur, N * sizeof(double));
   s->v = carve(&cur, N * sizeof(double));
   s->d = carve(&cur, N * sizeof(double));
-  s->heap = carve(&cur, N * sizeof(int));
+  s->rmin = carve(&cur, N * sizeof(double));
+  s->vchk = carve(&cur, N * sizeof(double));
+  s->heap = carve(&cur, N * sizeof(struct heap_entry));
   s->hpos = carve(&cur, N * sizeof(int));
   s->touched = carve(&cur, N * sizeof(int));
   s->dense = carve(&cur, N);
-  s->ext_n = carve(&cur, N * sizeof(int));
-  s->ext_c = carve(&cur, N * ASSIGN_EXTRA * sizeof(int));
-  s->ext_a = carve(&cur, N * ASSIGN_EXTRA * sizeof(double));
+  s->g_n = carve(&cur, N * sizeof(int));
+  s->g_c = carve(&cur, N * ROWCAP * sizeof(int));
+  s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
   s->adj_start = s->adj_c = NULL;
   s->adj_a = NULL;
+  s->sparse = 0;
   s->work = 0;
   ot_assign_set_graph(s, NULL, NULL, NULL);
   assign_reset(s);
@@ -211,17 +311,18 @@ void ot_assign_restart(ot_assign *s) {
   s->repairs = 0;
   s->after_aug = 0;
   s->nonfinite = 0;
+  s->have_chk = 0;
 }
 
 /* after C changed in place: the added arcs take their new costs */
 void ot_assign_refresh(ot_assign *s) {
   const int n = s->n;
-  if (!s->adj_start) return;
+  if (!s->sparse) return;
   for (int r = 0; r < n; r++) {
     const double *row = s->C + (R_xlen_t) r * n;
-    int *ec = s->ext_c + (size_t) r * ASSIGN_EXTRA;
-    double *ea = s->ext_a + (size_t) r * ASSIGN_EXTRA;
-    for (int k = 0; k < s->ext_n[r]; k++) ea[k] = row[ec[k]];
+    const int *gc = s->g_c + (size_t) r * ROWCAP;
+    double *ga = s->g_a + (size_t) r * ROWCAP;
+    for (int k = 0; k < s->g_n[r]; k++) ga[k] = row[gc[k]];
   }
 }
 
@@ -240,6 +341,31 @@ static inline double tol_of(double a, double v, double u) {
 static inline double row_min(const double *row, const double *v, int n, int *bad) {
   double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL, z = 0;
   int c = 0;
+#if defined(__SSE2__)
+  /* the same minimum (min is exact, whatever the order), two lanes at a
+   * time; _mm_min_pd(h, l) is h < l ? h : l as below */
+  {
+    __m128d m0 = _mm_set1_pd(HUGE_VAL), m1 = m0, z0 = _mm_setzero_pd(), z1 = z0;
+    const __m128d zero = _mm_setzero_pd();
+    for (; c + 4 <= n; c += 4) {
+      __m128d h0 = _mm_sub_pd(_mm_loadu_pd(row + c), _mm_loadu_pd(v + c));
+      __m128d h1 = _mm_sub_pd(_mm_loadu_pd(row + c + 2), _mm_loadu_pd(v + c + 2));
+      z0 = _mm_add_pd(z0, _mm_mul_pd(h0, zero));
+      z1 = _mm_add_pd(z1, _mm_mul_pd(h1, zero));
+      m0 = _mm_min_pd(h0, m0);
+      m1 = _mm_min_pd(h1, m1);
+    }
+    double t[4], w[4];
+    _mm_storeu_pd(t, m0);
+    _mm_storeu_pd(t + 2, m1);
+    _mm_storeu_pd(w, _mm_add_pd(z0, z1));
+    l0 = t[0];
+    l1 = t[1];
+    l2 = t[2];
+    l3 = t[3];
+    z = w[0] + w[1];
+  }
+#endif
   for (; c + 4 <= n; c += 4) {
     double h0 = row[c] - v[c], h1 = row[c + 1] - v[c + 1];
     double h2 = row[c + 2] - v[c + 2], h3 = row[c + 3] - v[c + 3];
@@ -266,11 +392,39 @@ static void colred_row(ot_assign *s, int r) {
   const double *row = s->C + (R_xlen_t) r * n;
   double *v = s->v;
   int *arg = s->col;
-  for (int c = 0; c < n; c++) {
+  int c = 0;
+#if defined(__SSE2__)
+  /* two columns at a time; the arg mins only where a minimum moved */
+  for (; c + 2 <= n; c += 2) {
+    __m128d a = _mm_loadu_pd(row + c), b = _mm_loadu_pd(v + c);
+    int lower = _mm_movemask_pd(_mm_cmplt_pd(a, b));
+    if (lower) {
+      _mm_storeu_pd(v + c, _mm_min_pd(a, b));
+      if (lower & 1) arg[c] = r;
+      if (lower & 2) arg[c + 1] = r;
+    }
+  }
+#endif
+  for (; c < n; c++) {
     if (row[c] < v[c]) {
       v[c] = row[c];
       arg[c] = r;
     }
+  }
+}
+
+/* after column reduction and the rows' cheapest arcs: each column's arg
+ * min row gains the column if it lacks it and has room, so that every
+ * column has an arc */
+static void graph_cover(ot_assign *s) {
+  const int n = s->n;
+  for (int c = 0; c < n; c++) {
+    int r = s->col[c], found = 0;
+    FOR_ARCS(s, r, cc, a, { (void) a; found |= cc == c; });
+    if (found || s->g_n[r] == ROWCAP) continue;
+    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = c;
+    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = s->C[(R_xlen_t) r * n + c];
+    s->g_n[r]++;
   }
 }
 
@@ -333,6 +487,7 @@ static int arr_step(ot_assign *s, int i, int *again) {
   int *x = s->x, *y = s->y;
   double umin = HUGE_VAL, usub = HUGE_VAL;
   int j1 = -1, j2 = -1;
+  STAT(st_arr++);
 #define ARR_ARC(c_, a_)                                                         \
   do {                                                                         \
     double h = (a_) - v[c_];                                                   \
@@ -371,43 +526,45 @@ static int arr_step(ot_assign *s, int i, int *again) {
   return i0;
 }
 
-/* ---- sparse augmentation: Dijkstra with a binary heap over the reached
- * columns (d, then free columns first, then index), on the graph's arcs;
- * hpos[c] = heap position, -1 unreached, -2 final. */
-static inline int heap_less(const ot_assign *s, int a, int b) {
-  if (s->d[a] != s->d[b]) return s->d[a] < s->d[b];
-  int fa = s->y[a] < 0, fb = s->y[b] < 0;
-  if (fa != fb) return fa;
-  return a < b;
+/* ---- sparse augmentation: Dijkstra with a 4-ary heap over the reached
+ * columns, ordered by (d, free columns first, then index): a strict total
+ * order, so the pops do not depend on the heap's shape; hpos[c] = heap
+ * position, -1 unreached, -2 final. */
+static inline int heap_less(struct heap_entry a, struct heap_entry b) {
+  return a.d < b.d || (a.d == b.d && a.t < b.t);
 }
-/* column c, at heap position k (or a new last one), moves up */
-static void heap_up(ot_assign *s, int k, int c) {
-  int *h = s->heap, *pos = s->hpos;
+/* entry e, at heap position k (or a new last one), moves up */
+static inline void heap_up(ot_assign *s, int k, struct heap_entry e) {
+  struct heap_entry *h = s->heap;
+  int *pos = s->hpos;
   while (k > 0) {
-    int par = (k - 1) / 2;
-    if (!heap_less(s, c, h[par])) break;
+    int par = (k - 1) >> 2;
+    if (!heap_less(e, h[par])) break;
     h[k] = h[par];
-    pos[h[k]] = k;
+    pos[h[k].c] = k;
     k = par;
   }
-  h[k] = c;
-  pos[c] = k;
+  h[k] = e;
+  pos[e.c] = k;
 }
 static int heap_pop(ot_assign *s) {
-  int *h = s->heap, *pos = s->hpos, top = h[0], c = h[--s->n_heap];
-  int k = 0, n = s->n_heap;
+  struct heap_entry *h = s->heap;
+  int *pos = s->hpos, top = h[0].c, n = --s->n_heap, k = 0;
+  struct heap_entry e = h[n];
   for (;;) {
-    int ch = 2 * k + 1;
+    int ch = 4 * k + 1;
     if (ch >= n) break;
-    if (ch + 1 < n && heap_less(s, h[ch + 1], h[ch])) ch++;
-    if (!heap_less(s, h[ch], c)) break;
-    h[k] = h[ch];
-    pos[h[k]] = k;
-    k = ch;
+    int best = ch, lim = ch + 4 < n ? ch + 4 : n;
+    for (int q = ch + 1; q < lim; q++)
+      if (heap_less(h[q], h[best])) best = q;
+    if (!heap_less(h[best], e)) break;
+    h[k] = h[best];
+    pos[h[k].c] = k;
+    k = best;
   }
   if (n > 0) {
-    h[k] = c;
-    pos[c] = k;
+    h[k] = e;
+    pos[e.c] = k;
   }
   pos[top] = -2;
   return top;
@@ -421,7 +578,8 @@ static inline void sp_relax(ot_assign *s, int i, int c, double nd) {
     s->touched[s->n_touched++] = c;
     hp = s->n_heap++;
   }
-  heap_up(s, hp, c);
+  struct heap_entry e = {nd, s->y[c] < 0 ? c : s->n + c, c};
+  heap_up(s, hp, e);
 }
 /* relax the arcs of row i at offset h (d = a - v - h); returns the arcs read */
 static double sp_scan(ot_assign *s, int i, double h) {
@@ -433,7 +591,7 @@ static double sp_scan(ot_assign *s, int i, double h) {
     return 1;
   }
   FOR_ARCS(s, i, c, a, sp_relax(s, i, c, a - v[c] - h));
-  return (double) (s->adj_start[i + 1] - s->adj_start[i] + s->ext_n[i]) / n;
+  return (double) s->g_n[i] / n;
 }
 static double sp_start(ot_assign *s, int f) {
   for (int t = 0; t < s->n_touched; t++) {
@@ -443,6 +601,7 @@ static double sp_start(ot_assign *s, int f) {
   s->n_touched = s->n_heap = s->n_done = 0;
   s->src = f;
   s->end = -1;
+  STAT(st_aug++);
   return sp_scan(s, f, 0);
 }
 /* one step: returns 1 when a free column is final (s->end), -1 when the
@@ -460,6 +619,7 @@ static int sp_step(ot_assign *s, double *work) {
   }
   s->col[s->n_done++] = c;
   int i = s->y[c];
+  STAT((st_scan++, st_dense += s->dense[i]));
   double h = s->C[(R_xlen_t) i * s->n + c] - s->v[c] - D;
   *work = sp_scan(s, i, h);
   return 0;
@@ -587,13 +747,13 @@ static int grow_row(ot_assign *s, int r) {
     int found = 0;
     FOR_ARCS(s, r, c, a, { (void) a; found |= c == bc[t]; });
     if (found) continue;
-    if (s->ext_n[r] == ASSIGN_EXTRA) {
+    if (s->g_n[r] == ROWCAP) {
       s->dense[r] = 1;
       return 1;
     }
-    s->ext_c[(size_t) r * ASSIGN_EXTRA + s->ext_n[r]] = bc[t];
-    s->ext_a[(size_t) r * ASSIGN_EXTRA + s->ext_n[r]] = row[bc[t]];
-    s->ext_n[r]++;
+    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = bc[t];
+    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = row[bc[t]];
+    s->g_n[r]++;
     changed = 1;
   }
   return changed;
@@ -606,6 +766,7 @@ static void reduce_row(ot_assign *s, int r) {
   const double *row = s->C + (R_xlen_t) r * n;
   double mn = row_min(row, s->v, n, &s->nonfinite);
   int c = s->x[r];
+  s->rmin[r] = mn;
   if (c < 0) {
     if (!s->dense[r]) grow_row(s, r);
     s->u[r] = mn;
@@ -624,6 +785,44 @@ static void reduce_row(ot_assign *s, int r) {
   s->u[r] = h; /* exact complementary slackness on the assigned arc */
 }
 
+/* The quick pass on row r.  Since row r was last read (rmin[r] = its least
+ * a(r, c) - v[c] then) every v[c] has only decreased (pass_start checks
+ * it), and a - v rounds monotonically, so a(r, c) - v[c] >= rmin[r] for
+ * every c: when the row's arc is within tol of rmin[r] the row passes
+ * without being read.  Otherwise it is read (reduce_row).  The quick pass
+ * only finds rows to free sooner: optimality is still declared by a full
+ * pass (a quick pass that frees nothing is followed by one). */
+static double check_row(ot_assign *s, int r) {
+  int c = s->x[r];
+  if (c >= 0) {
+    double a = s->C[(R_xlen_t) r * s->n + c], h = a - s->v[c];
+    if (h - s->rmin[r] <= tol_of(a, s->v[c], s->rmin[r])) {
+      s->u[r] = h;
+      return 1.0 / 64;
+    }
+  }
+  reduce_row(s, r);
+  return 1;
+}
+
+/* the next verify pass: quick when a full pass has read every row since
+ * the last (re)start */
+static void pass_start(ot_assign *s) {
+  s->phase = s->have_chk ? PH_CHECK : PH_REDUCE;
+  s->r = 0;
+  s->n_next = 0;
+  s->n_densified = 0;
+}
+
+/* every column dual at most what it was at the end of the last pass (the
+ * quick pass's premise; true by construction: augmenting row reduction and
+ * the Dijkstra price updates only lower v) */
+static int v_decreased(const ot_assign *s) {
+  for (int c = 0; c < s->n; c++)
+    if (!(s->v[c] <= s->vchk[c])) return 0;
+  return 1;
+}
+
 int ot_assign_run(ot_assign *s, double budget) {
   const int n = s->n;
   double spent = 0;
@@ -637,6 +836,10 @@ int ot_assign_run(ot_assign *s, double budget) {
       colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
+        if (s->sparse) {
+          spent += build_graph(s);
+          graph_cover(s);
+        }
         colred_assign(s);
         s->r = 0;
         s->n_free = 0;
@@ -678,23 +881,20 @@ int ot_assign_run(ot_assign *s, double budget) {
       s->n_next = 0;
       s->arr_k = 0;
       s->arr_prev = s->n_free;
-      if (s->arr_pass >= 2 || s->n_free == 0 || s->arr_scans >= ASSIGN_ARR_SCANS * n) {
+      if (s->arr_pass >= ASSIGN_ARR_PASSES || s->n_free == 0 || s->arr_scans >= ASSIGN_ARR_SCANS * n) {
         s->f_at = 0;
-        s->phase = s->n_free > 0 ? PH_AUG_START : PH_REDUCE;
-        s->r = 0;
+        if (s->n_free > 0) s->phase = PH_AUG_START;
+        else pass_start(s);
       }
       break;
     }
     case PH_AUG_START:
       if (s->f_at == s->n_free) {
-        s->phase = PH_REDUCE;
-        s->r = 0;
-        s->n_next = 0;
-        s->n_densified = 0;
+        pass_start(s);
         s->after_aug = 1;
         break;
       }
-      if (s->adj_start) spent += sp_start(s, s->free_rows[s->f_at++]);
+      if (s->sparse) spent += sp_start(s, s->free_rows[s->f_at++]);
       else {
         aug_start(s, s->free_rows[s->f_at++]);
         spent += 1;
@@ -702,7 +902,7 @@ int ot_assign_run(ot_assign *s, double budget) {
       s->phase = PH_AUG_STEP;
       break;
     case PH_AUG_STEP:
-      if (s->adj_start) {
+      if (s->sparse) {
         double w;
         int st = sp_step(s, &w);
         spent += w + 1.0 / 64;
@@ -721,16 +921,37 @@ int ot_assign_run(ot_assign *s, double budget) {
         s->phase = PH_AUG_START;
       }
       break;
+    case PH_CHECK:
     case PH_REDUCE:
-      reduce_row(s, s->r++);
-      spent += 1;
+      if (s->phase == PH_CHECK) {
+        if (s->r == 0 && !v_decreased(s)) {
+          s->phase = PH_REDUCE; /* (not reached) read every row instead */
+          spent += 1;
+          break;
+        }
+        spent += check_row(s, s->r++);
+      } else {
+        reduce_row(s, s->r++);
+        spent += 1;
+      }
       if (s->r == n) {
+        STAT((st_pass++, st_freed += s->n_next, REprintf("pass %ld%s freed %d densified %d\n", st_pass, s->phase == PH_CHECK ? " quick" : "", s->n_next, s->n_densified)));
         if (s->nonfinite) { /* not a finite problem: the simplex reports it */
           s->work += spent;
           return OT_ASSIGN_GAVE_UP;
         }
+        memcpy(s->vchk, s->v, sizeof(double) * (size_t) n);
+        if (s->n_next == 0 && s->phase == PH_CHECK) {
+          /* every row within its bound: the full pass that certifies */
+          s->phase = PH_REDUCE;
+          s->r = 0;
+          s->n_densified = 0;
+          break;
+        }
+        if (s->phase == PH_REDUCE) s->have_chk = 1;
         if (s->n_next == 0) {
           s->phase = PH_DONE;
+          STAT((REprintf("done: passes %ld freed %ld aug %ld scans %ld arr %ld dense %ld\n", st_pass, st_freed, st_aug, st_scan, st_arr, st_dense), st_pass = st_freed = st_aug = st_scan = st_arr = st_dense = 0));
           break;
         }
         if (s->after_aug && s->n_densified == 0 && ++s->repairs > ASSIGN_MAX_REPAIRS) {

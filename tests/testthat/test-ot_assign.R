@@ -219,3 +219,39 @@ test_that("the pair loop solves square pairs in a workspace sized for other shap
   ref <- ot_seq(list(K), 3L)[[1]]$cost
   expect_lte(abs(f1$cost["B", "C"] - ref), 1e-9 * ref)
 })
+
+test_that("near-tied clusters (tuned units, sparse search, repairs and quick passes) agree with clue", {
+  # n / k near-interchangeable units per latent: many row optima outside
+  # the first search graph, so the certificate frees rows and the verify
+  # passes after the repairs are quick ones (bounds from each row's last
+  # reading); a full pass still has to certify the end
+  skip_if_not_installed("clue")
+  set.seed(8111)
+  tuned <- function(n, k, T, noise) {
+    Z0 <- matrix(stats::rnorm(T * k), T, k)
+    Z1 <- 0.8 * Z0 + 0.6 * matrix(stats::rnorm(T * k), T, k)
+    X <- Z0[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
+    Y <- Z1[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
+    correlation_cost(X, Y)
+  }
+  n <- 400
+  for (C in list(tuned(n, 8, 60, 0.5), tuned(n, 25, 120, 1))) {
+    lsap <- function(M) sum(M[cbind(seq_len(n), as.integer(clue::solve_LSAP(M)))]) / n
+    expect_lap_optimum(C, lsap(C))
+    # integer costs with many exact ties, and extreme scales
+    Ci <- round(C * 20)
+    expect_lap_optimum(Ci, lsap(Ci))
+    for (sc in c(1e-150, 1e150)) expect_lap_optimum(C * sc, lsap(C) * sc)
+    # warm restart on a perturbed copy, and any budget gives the same answer
+    C2 <- C + 0.02 * tuned(n, 8, 60, 0.5)
+    ref <- ot_seq(list(C, C2), 0L)
+    check_ot_certificate(C2, NULL, NULL, as_plan(ref[[2]], C2))
+    expect_lte(abs(ref[[2]]$cost - lsap(C2)), 1e-12 * ref[[2]]$cost)
+    for (budget in c(1, 7, 250)) {
+      got <- ot_seq(list(C, C2), 0L, budget = budget)
+      for (k in 1:2)
+        expect_identical(got[[k]][c("i", "j", "x", "u", "v", "cost", "status")],
+                         ref[[k]][c("i", "j", "x", "u", "v", "cost", "status")])
+    }
+  }
+})
