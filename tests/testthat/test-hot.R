@@ -305,5 +305,10 @@ test_that("the perm-P null scored from the plan's row shifts equals explicit per
     mean(ref_layer_scores(fit, X, Y, fit$plan[p, , drop = FALSE]))
   }, 0)
   expect_equal(fit$baselines$perm_p, mean(got), tolerance = 1e-12)
-  expect_equal(fit$baselines$perm_p_value, mean(got >= fit$score))
+  # a permuted score within round-off of the real one may count either way
+  # (valgrind's 64-bit long doubles change the reference's last bits)
+  near <- abs(got - fit$score) <= 1e-12 * max(1, abs(fit$score))
+  expect_gte(fit$baselines$perm_p_value, mean(got >= fit$score & !near))
+  expect_lte(fit$baselines$perm_p_value, mean(got >= fit$score | near))
+  if (!any(near)) expect_equal(fit$baselines$perm_p_value, mean(got >= fit$score))
 })
