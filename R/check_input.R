@@ -184,12 +184,8 @@ make_splits <- function(n_stimuli, test, holdout, splits) {
     # the folds (and per split, train and test indices) before they are built
     check_memory(as.double(splits) * (8 * as.double(n_stimuli) + 400),
                  paste0("`splits = ", splits, "`"))
-    # sorted through a mask: the same indices as sort(), without its
-    # dispatch and radix set-up (a twentieth of a small fit)
     folds <- lapply(seq_len(splits), function(k) {
-      held <- logical(n_stimuli)
-      held[sample.int(n_stimuli, n_test)] <- TRUE
-      which(held)
+      sorted_indices(sample.int(n_stimuli, n_test), n_stimuli)
     })
   }
   lapply(folds, function(test) {
@@ -231,10 +227,14 @@ check_test <- function(test, n_stimuli, what = "`test`") {
           paste(utils::head(test[bad], 5), collapse = ", "), arg = "test")
   }
   if (anyDuplicated(test)) abort(what, " has duplicated indices", arg = "test")
-  # sorted through a mask (distinct indices in range): sort()'s values
-  # without its dispatch
-  held <- logical(n_stimuli)
-  held[test] <- TRUE
+  sorted_indices(test, n_stimuli)
+}
+
+# Distinct indices in 1..n, sorted through a mask: the same values as sort(),
+# without its dispatch and radix set-up (a twentieth of a small fit)
+sorted_indices <- function(idx, n) {
+  held <- logical(n)
+  held[idx] <- TRUE
   which(held)
 }
 
