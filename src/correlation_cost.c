@@ -32,16 +32,17 @@
 
 /* ----------------------------------------------------------- micro-kernels
  * c (MR x NR, column-major, in/out) += A' B over kc steps of t, where
- * a = the packed source panel (a[t * MR + ii]) and b[jj] points at target
- * column jj (b[jj][t]).  Written as scalars so that gcc -O2 keeps the
- * accumulators in registers and pairs them into SIMD instructions. */
+ * a = the packed source panel (a[t * MR + ii]) and b = the packed target
+ * tile (b[t * NR + jj]): both read contiguously. */
 typedef void (*micro_fn)(int kc, const double *restrict a,
-                         const double *const *b, double *restrict c);
+                         const double *restrict b, double *restrict c);
 
 #define MR_MAX 8
-#define NR_MAX 4
-#define KC 256 /* steps of t per block: the packed panel, 16 KiB, in L1 */
-#define NC 64  /* target columns per block: 128 KiB of them in L2 */
+#define NR_MAX 6
+#define KC 320 /* at most this many steps of t per block (the blocks are
+                  balanced): the packed source panel, 20 KiB, in L1 */
+#define NC 96  /* target columns per block (a multiple of 4 and 6), packed:
+                  240 KiB, in L2 */
 
 #define LOAD4(j) \
   double c##j##0 = c[4 * j], c##j##1 = c[4 * j + 1], c##j##2 = c[4 * j + 2], \
@@ -53,15 +54,15 @@ typedef void (*micro_fn)(int kc, const double *restrict a,
   c##j##0 += a0 * b##j; c##j##1 += a1 * b##j; c##j##2 += a2 * b##j; \
   c##j##3 += a3 * b##j;
 
-/* 4 x 4, SSE2 (or whatever the compiler makes of plain C) */
-static void micro_4x4(int kc, const double *restrict a, const double *const *b,
+/* 4 x 4, SSE2 (or whatever the compiler makes of plain C).  Written as
+ * scalars so that gcc -O2 keeps the accumulators in registers and pairs
+ * them into SIMD instructions. */
+static void micro_4x4(int kc, const double *restrict a, const double *restrict b,
                       double *restrict c) {
-  const double *restrict y0 = b[0], *restrict y1 = b[1], *restrict y2 = b[2],
-                         *restrict y3 = b[3];
   LOAD4(0) LOAD4(1) LOAD4(2) LOAD4(3)
-  for (int t = 0; t < kc; t++, a += 4) {
+  for (int t = 0; t < kc; t++, a += 4, b += 4) {
     const double a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-    const double b0 = y0[t], b1 = y1[t], b2 = y2[t], b3 = y3[t];
+    const double b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
     STEP4(0) STEP4(1) STEP4(2) STEP4(3)
   }
   STORE4(0) STORE4(1) STORE4(2) STORE4(3)
@@ -70,35 +71,24 @@ static void micro_4x4(int kc, const double *restrict a, const double *const *b,
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(HOTALIGN_NO_AVX2)
 #define HOT_HAVE_AVX2 1
 #include <immintrin.h>
-#define LOAD8(j) \
-  double c##j##0 = c[8 * j], c##j##1 = c[8 * j + 1], c##j##2 = c[8 * j + 2], \
-         c##j##3 = c[8 * j + 3], c##j##4 = c[8 * j + 4], \
-         c##j##5 = c[8 * j + 5], c##j##6 = c[8 * j + 6], c##j##7 = c[8 * j + 7];
-#define STORE8(j) \
-  c[8 * j] = c##j##0; c[8 * j + 1] = c##j##1; c[8 * j + 2] = c##j##2; \
-  c[8 * j + 3] = c##j##3; c[8 * j + 4] = c##j##4; c[8 * j + 5] = c##j##5; \
-  c[8 * j + 6] = c##j##6; c[8 * j + 7] = c##j##7;
-/* explicit fma(): the same rounding whatever -ffp-contract says */
-#define FSTEP8(j) \
-  c##j##0 = fma(a0, b##j, c##j##0); c##j##1 = fma(a1, b##j, c##j##1); \
-  c##j##2 = fma(a2, b##j, c##j##2); c##j##3 = fma(a3, b##j, c##j##3); \
-  c##j##4 = fma(a4, b##j, c##j##4); c##j##5 = fma(a5, b##j, c##j##5); \
-  c##j##6 = fma(a6, b##j, c##j##6); c##j##7 = fma(a7, b##j, c##j##7);
-
-/* 8 x 4, AVX2 + FMA: 8 accumulators of 4 doubles */
+/* 8 x 6, AVX2 + FMA: 12 accumulators of 4 doubles.  _mm256_fmadd_pd
+ * rounds once, as fma() does, whatever -ffp-contract says. */
+#define ACC6(j) \
+  __m256d c##j##a = _mm256_loadu_pd(c + 8 * j), c##j##b = _mm256_loadu_pd(c + 8 * j + 4);
+#define FMA6(j) { \
+  const __m256d bj = _mm256_broadcast_sd(b + j); \
+  c##j##a = _mm256_fmadd_pd(a0, bj, c##j##a); c##j##b = _mm256_fmadd_pd(a1, bj, c##j##b); }
+#define STORE6(j) \
+  _mm256_storeu_pd(c + 8 * j, c##j##a); _mm256_storeu_pd(c + 8 * j + 4, c##j##b);
 __attribute__((target("avx2,fma")))
-static void micro_8x4_avx2(int kc, const double *restrict a,
-                           const double *const *b, double *restrict c) {
-  const double *restrict y0 = b[0], *restrict y1 = b[1], *restrict y2 = b[2],
-                         *restrict y3 = b[3];
-  LOAD8(0) LOAD8(1) LOAD8(2) LOAD8(3)
-  for (int t = 0; t < kc; t++, a += 8) {
-    const double a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4],
-                 a5 = a[5], a6 = a[6], a7 = a[7];
-    const double b0 = y0[t], b1 = y1[t], b2 = y2[t], b3 = y3[t];
-    FSTEP8(0) FSTEP8(1) FSTEP8(2) FSTEP8(3)
+static void micro_8x6_avx2(int kc, const double *restrict a, const double *restrict b,
+                           double *restrict c) {
+  ACC6(0) ACC6(1) ACC6(2) ACC6(3) ACC6(4) ACC6(5)
+  for (int t = 0; t < kc; t++, a += 8, b += 6) {
+    const __m256d a0 = _mm256_loadu_pd(a), a1 = _mm256_loadu_pd(a + 4);
+    FMA6(0) FMA6(1) FMA6(2) FMA6(3) FMA6(4) FMA6(5)
   }
-  STORE8(0) STORE8(1) STORE8(2) STORE8(3)
+  STORE6(0) STORE6(1) STORE6(2) STORE6(3) STORE6(4) STORE6(5)
 }
 #endif
 
@@ -125,9 +115,9 @@ void cost_kernel_init(void) {
     have_avx2 = __builtin_cpu_supports("avx2") != 0 && (off == NULL || *off == '\0');
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    micro = micro_8x4_avx2;
+    micro = micro_8x6_avx2;
     micro_mr = 8;
-    micro_nr = 4;
+    micro_nr = 6;
   }
 #endif
 }
@@ -176,20 +166,49 @@ static void pack_panel8_avx2(const double *Xs, R_xlen_t T, int i0, int t0, int k
 }
 #endif
 
-/* K = 1 - Xs' Ys by the micro-kernel: blocks of KC rows (the running sums
- * kept in K between them), of NC target columns, panels of MR source
- * columns (packed, in L1) by NR target columns. */
+/* the target columns j1 .. j1 + nr - 1, rows t0 .. t0 + kc - 1, into
+ * bp[t * NR + jj]; the columns past nr (an edge tile) are zero.  Row by
+ * row, so that the stores are contiguous. */
+static void pack_tile(const double *Ys, R_xlen_t T, int j1, int nr, int t0, int kc,
+                      int NR, double *bp) {
+  const double *y[NR_MAX];
+  for (int jj = 0; jj < nr; jj++) y[jj] = Ys + (R_xlen_t) (j1 + jj) * T + t0;
+  if (nr == 6 && NR == 6) {
+    const double *y0 = y[0], *y1 = y[1], *y2 = y[2], *y3 = y[3], *y4 = y[4], *y5 = y[5];
+    for (int t = 0; t < kc; t++, bp += 6) {
+      bp[0] = y0[t]; bp[1] = y1[t]; bp[2] = y2[t];
+      bp[3] = y3[t]; bp[4] = y4[t]; bp[5] = y5[t];
+    }
+    return;
+  }
+  for (int t = 0; t < kc; t++, bp += NR)
+    for (int jj = 0; jj < NR; jj++) bp[jj] = jj < nr ? y[jj][t] : 0.0;
+}
+
+/* K = 1 - Xs' Ys by the micro-kernel: T split into nb balanced blocks of
+ * at most KC rows (the running sums kept in K between them); per block,
+ * NC target columns at a time packed tile by tile (one malloc'd buffer per
+ * call; without it, each tile is packed where it is used, which is slower
+ * and gives the same bits), and panels of MR source columns (packed, in
+ * L1) by NR target columns. */
 static void cost_internal(const double *Xs, const double *Ys, int T, int n,
-                          int m, double *K) {
+                          int m, double *K, int plain) {
   const int MR = micro_mr, NR = micro_nr;
   const micro_fn kernel = micro;
-  double ap[KC * MR_MAX], tile[MR_MAX * NR_MAX];
-  const double *bp[NR_MAX];
-  for (int t0 = 0; t0 < T; t0 += KC) {
-    const int kc = T - t0 < KC ? T - t0 : KC;
-    const int first = t0 == 0, last = t0 + kc == T;
+  double ap[KC * MR_MAX], tile[MR_MAX * NR_MAX], one_tile[KC * NR_MAX];
+  double *bpack = (double *) malloc(sizeof(double) * KC * NC);
+  const int nb = (T + KC - 1) / KC;
+  for (int b = 0; b < nb; b++) {
+    const int t0 = (int) ((long long) T * b / nb);
+    const int kc = (int) ((long long) T * (b + 1) / nb) - t0;
+    const int first = b == 0, last = b == nb - 1;
     for (int j0 = 0; j0 < m; j0 += NC) {
       const int nc = m - j0 < NC ? m - j0 : NC;
+      if (bpack)
+        for (int j1 = j0; j1 < j0 + nc; j1 += NR) {
+          const int nr = j0 + nc - j1 < NR ? j0 + nc - j1 : NR;
+          pack_tile(Ys, T, j1, nr, t0, kc, NR, bpack + (size_t) (j1 - j0) * kc);
+        }
       for (int i0 = 0; i0 < n; i0 += MR) {
         const int mr = n - i0 < MR ? n - i0 : MR;
 #ifdef HOT_HAVE_AVX2
@@ -200,9 +219,11 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
           pack_panel(Xs, T, i0, mr, t0, kc, MR, ap);
         for (int j1 = j0; j1 < j0 + nc; j1 += NR) {
           const int nr = j0 + nc - j1 < NR ? j0 + nc - j1 : NR;
-          /* an edge tile repeats its first column; the copies are dropped */
-          for (int jj = 0; jj < NR; jj++)
-            bp[jj] = Ys + (R_xlen_t) (j1 + (jj < nr ? jj : 0)) * T + t0;
+          const double *bp = bpack + (size_t) (j1 - j0) * kc;
+          if (!bpack) {
+            pack_tile(Ys, T, j1, nr, t0, kc, NR, one_tile);
+            bp = one_tile;
+          }
           for (int e = 0; e < MR * NR; e++) tile[e] = 0.0;
           if (!first) {
             for (int jj = 0; jj < nr; jj++) {
@@ -213,7 +234,7 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
           kernel(kc, ap, bp, tile);
           for (int jj = 0; jj < nr; jj++) {
             double *k = K + (R_xlen_t) (j1 + jj) * n + i0;
-            if (last) {
+            if (last && !plain) {
               for (int ii = 0; ii < mr; ii++) k[ii] = 1.0 - tile[jj * MR + ii];
             } else {
               for (int ii = 0; ii < mr; ii++) k[ii] = tile[jj * MR + ii];
@@ -223,6 +244,7 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
       }
     }
   }
+  free(bpack);
 }
 
 static void cost_blas(const double *Xs, const double *Ys, int T, int n, int m,
@@ -241,10 +263,30 @@ void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
     return;
   }
   if (kernel == COST_INTERNAL) {
-    cost_internal(Xs, Ys, T, n, m, K);
+    cost_internal(Xs, Ys, T, n, m, K, 0);
   } else {
     for (R_xlen_t e = 0; e < nm; e++) K[e] = 1.0;
     cost_blas(Xs, Ys, T, n, m, K);
+  }
+}
+
+/* C (a x b) = X' Y for X (k x a), Y (k x b), columns contiguous: the
+ * products of the rotation and tridiagonalisation code, by the same
+ * kernels without the 1 - (each entry an fma sum over k in order, or
+ * dgemm's) */
+void kernel_product(const double *X, const double *Y, int k, int a, int b, double *C,
+                    int kernel) {
+  R_xlen_t ab = (R_xlen_t) a * b;
+  if (ab == 0) return;
+  if (k == 0) {
+    for (R_xlen_t e = 0; e < ab; e++) C[e] = 0.0;
+    return;
+  }
+  if (kernel == COST_INTERNAL) {
+    cost_internal(X, Y, k, a, b, C, 1);
+  } else {
+    const double one = 1.0, zero = 0.0;
+    F77_CALL(dgemm)("T", "N", &a, &b, &k, &one, X, &k, Y, &k, &zero, C, &a FCONE FCONE);
   }
 }
 
