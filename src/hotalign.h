@@ -129,6 +129,19 @@ void cost_kernel_init(void);
 int cpu_has_avx2(void);
 void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
                       double *K, int kernel);
+/* C (a x b) = X' Y for X (k x a), Y (k x b): the same kernels, no 1 - */
+void kernel_product(const double *X, const double *Y, int k, int a, int b, double *C,
+                    int kernel);
+
+/* ---------------------------------------------------------- symmetric_eigen.c
+ * H = Z diag(lam) Z' (ascending) of the symmetric H (r x r, overwritten) by
+ * dsyevr's algorithm with its level-2/3 parts through the internal kernel;
+ * scratch C (r^2) and work (lw); iwork of liwork ints, isuppz of 2 r.
+ * Returns 1, or 0 when LAPACK fails.  eigen_kernel_fits(): whether lw is
+ * enough (otherwise call dsyevr). */
+int eigen_kernel_fits(int r, int lw);
+int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz, int *iwork,
+                 int liwork, double *C, double *work, int lw);
 
 /* ---------------------------------------------------------------- rotation.c
  * Rotation-invariant HOT (HOT+R) of one layer pair: block-coordinate descent

@@ -14,6 +14,7 @@ SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_symmetric_eigen(SEXP, SEXP);
 SEXP ffi_pair_step_work(SEXP);
 SEXP ffi_rotation_expand(SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
@@ -47,6 +48,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
   {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 8},
   {"ffi_rotation_parts", (DL_FUNC) &ffi_rotation_parts, 9},
+  {"ffi_symmetric_eigen", (DL_FUNC) &ffi_symmetric_eigen, 2},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
   {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},

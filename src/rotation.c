@@ -176,12 +176,10 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
 }
 
 /* C (a x b, leading dimension a) = X' Y for X (k x a), Y (k x b) through the
- * cost kernel: C = 1 - (1 - X'Y) */
+ * cost kernel's plain product */
 static void tn_product(const double *X, const double *Y, int k, int a, int b,
                        double *C, int kernel) {
-  correlation_cost(X, Y, k, a, b, C, kernel);
-  R_xlen_t ab = (R_xlen_t) a * b;
-  for (R_xlen_t e = 0; e < ab; e++) C[e] = 1.0 - C[e];
+  kernel_product(X, Y, k, a, b, C, kernel);
 }
 
 /* out (b x a) = in' for in (a x b) */
@@ -405,82 +403,6 @@ static double polar_correction(double *H, const double *Cm, int r) {
     fro += fii * fii;
   }
   return sqrt(fro);
-}
-
-/* dstemr is in every LAPACK R links against (dsyevr calls it), but not
- * declared in R_ext/Lapack.h */
-extern void F77_NAME(dstemr)(const char *jobz, const char *range, const int *n,
-                             double *d, double *e, const double *vl, const double *vu,
-                             const int *il, const int *iu, int *m, double *w, double *z,
-                             const int *ldz, const int *nzc, int *isuppz, int *tryrac,
-                             double *work, const int *lwork, int *iwork,
-                             const int *liwork, int *info FCLEN FCLEN);
-
-/* The eigendecomposition H = Z diag(lam) Z' (ascending) of the symmetric
- * H (r x r, overwritten) as dsyevr computes it (dsytrd, dstemr, then Q of
- * the tridiagonal reduction applied to the tridiagonal's eigenvectors) but
- * with that last step, the bulk of dsyevr's time in the reference BLAS
- * (dormtr), in blocks of ROT_TRD_NB reflectors through the internal
- * kernel: Q_b = I - Y T Y' (dlarft), C := C - Y (T (Y' C)).  Scratch: C of
- * r^2 doubles, work of lw doubles.  Returns 1, or 0 when LAPACK fails (the
- * caller then falls back to dgesdd).  Where the workspace is too small
- * (small r, eigen_kernel_fits()) the caller uses dsyevr itself. */
-#define ROT_TRD_NB 32
-static size_t eigen_kernel_fixed(int r) {
-  const int q = r - 1, nb0 = q < ROT_TRD_NB ? (q > 0 ? q : 1) : ROT_TRD_NB;
-  return 3 * (size_t) r + 4 * (size_t) r * nb0 + 2 * (size_t) nb0 * nb0;
-}
-/* whether eigen_kernel() has the workspace (depends on r and lw only) */
-static int eigen_kernel_fits(int r, int lw) {
-  return r >= 2 && (size_t) lw >= eigen_kernel_fixed(r) + 18 * (size_t) r;
-}
-static int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz,
-                        int *iwork, int liwork, double *C, double *work, int lw) {
-  const int q = r - 1, nb0 = q < ROT_TRD_NB ? (q > 0 ? q : 1) : ROT_TRD_NB;
-  const size_t fixed = eigen_kernel_fixed(r);
-  if (!eigen_kernel_fits(r, lw)) return 0;
-  double *d = work, *e = d + r, *tau = e + r, *Yb = tau + r, *Ybt = Yb + (size_t) r * nb0,
-         *W1 = Ybt + (size_t) r * nb0, *W2 = W1 + (size_t) r * nb0,
-         *Tb = W2 + (size_t) r * nb0, *Tt = Tb + (size_t) nb0 * nb0,
-         *rest = Tt + (size_t) nb0 * nb0;
-  int lrest = lw - (int) fixed, info = 0;
-  F77_CALL(dsytrd)("L", &r, H, &r, d, e, tau, rest, &lrest, &info FCONE);
-  if (info != 0) return 0;
-  int m = 0, il = 1, tryrac = 1;
-  double vl = 0;
-  F77_CALL(dstemr)("V", "A", &r, d, e, &vl, &vl, &il, &il, &m, lam, Z, &r, &r, isuppz,
-                   &tryrac, rest, &lrest, iwork, &liwork, &info FCONE FCONE);
-  if (info != 0 || m != r) return 0;
-  /* Z := Q Z, Q = diag(1, H_0 .. H_{q-1}); reflector i acts on rows
-   * i + 1 .. r - 1 of Z, its vector (1, H[i + 2 .., i]) */
-  const int kern = COST_INTERNAL;
-  const int nblocks = (q + nb0 - 1) / nb0;
-  for (int b = nblocks - 1; b >= 0; b--) {
-    const int j0 = b * nb0, k = q - j0 < nb0 ? q - j0 : nb0, rows = q - j0;
-    /* explicit Y (rows x k) and Y' (k x rows) */
-    for (int c = 0; c < k; c++)
-      for (int t = 0; t < rows; t++) {
-        double y = t < c ? 0.0 : (t == c ? 1.0 : H[(j0 + t + 1) + (R_xlen_t) (j0 + c) * r]);
-        Yb[t + (R_xlen_t) c * rows] = y;
-        Ybt[c + (R_xlen_t) t * k] = y;
-      }
-    memset(Tb, 0, sizeof(double) * (size_t) k * k);
-    F77_CALL(dlarft)("F", "C", &rows, &k, Yb, &rows, tau + j0, Tb, &k FCONE FCONE);
-    transpose(Tb, k, k, Tt);
-    /* the rows of Z the block acts on, contiguous: C (rows x r) */
-    for (int c = 0; c < r; c++)
-      memcpy(C + (R_xlen_t) c * rows, Z + (j0 + 1) + (R_xlen_t) c * r,
-             sizeof(double) * rows);
-    tn_product(Yb, C, rows, k, r, W1, kern);  /* W1 = Y' C */
-    tn_product(Tt, W1, k, k, r, W2, kern);    /* W2 = T W1 */
-    tn_product(Ybt, W2, k, rows, r, C, kern); /* C = Y W2 */
-    for (int c = 0; c < r; c++) {
-      double *z = Z + (j0 + 1) + (R_xlen_t) c * r;
-      const double *y = C + (R_xlen_t) c * rows;
-      for (int t = 0; t < rows; t++) z[t] -= y[t];
-    }
-  }
-  return 1;
 }
 
 static int polar_eig(rotation_scratch *ws, int n) {
