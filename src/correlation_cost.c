@@ -192,7 +192,7 @@ static void pack_tile(const double *Ys, R_xlen_t T, int j1, int nr, int t0, int 
  * and gives the same bits), and panels of MR source columns (packed, in
  * L1) by NR target columns. */
 static void cost_internal(const double *Xs, const double *Ys, int T, int n,
-                          int m, double *K, int plain) {
+                          int m, double *K, int plain, int lower) {
   const int MR = micro_mr, NR = micro_nr;
   const micro_fn kernel = micro;
   double ap[KC * MR_MAX], tile[MR_MAX * NR_MAX], one_tile[KC * NR_MAX];
@@ -219,6 +219,8 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
           pack_panel(Xs, T, i0, mr, t0, kc, MR, ap);
         for (int j1 = j0; j1 < j0 + nc; j1 += NR) {
           const int nr = j0 + nc - j1 < NR ? j0 + nc - j1 : NR;
+          /* lower: the tiles wholly above the diagonal are not computed */
+          if (lower && i0 + mr - 1 < j1) break;
           const double *bp = bpack + (size_t) (j1 - j0) * kc;
           if (!bpack) {
             pack_tile(Ys, T, j1, nr, t0, kc, NR, one_tile);
@@ -263,7 +265,7 @@ void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
     return;
   }
   if (kernel == COST_INTERNAL) {
-    cost_internal(Xs, Ys, T, n, m, K, 0);
+    cost_internal(Xs, Ys, T, n, m, K, 0, 0);
   } else {
     for (R_xlen_t e = 0; e < nm; e++) K[e] = 1.0;
     cost_blas(Xs, Ys, T, n, m, K);
@@ -271,11 +273,12 @@ void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
 }
 
 /* C (a x b) = X' Y for X (k x a), Y (k x b), columns contiguous: the
- * products of the rotation and tridiagonalisation code, by the same
- * kernels without the 1 - (each entry an fma sum over k in order, or
- * dgemm's) */
-void kernel_product(const double *X, const double *Y, int k, int a, int b, double *C,
-                    int kernel) {
+ * products of the rotation and eigen code, by the same kernels without the
+ * 1 - (each entry an fma sum over k in order, or dgemm's).  lower = 1
+ * (a = b): only the entries on and below the diagonal are defined (the
+ * internal kernel skips the tiles above it). */
+static void product(const double *X, const double *Y, int k, int a, int b, double *C,
+                    int kernel, int lower) {
   R_xlen_t ab = (R_xlen_t) a * b;
   if (ab == 0) return;
   if (k == 0) {
@@ -283,11 +286,32 @@ void kernel_product(const double *X, const double *Y, int k, int a, int b, doubl
     return;
   }
   if (kernel == COST_INTERNAL) {
-    cost_internal(X, Y, k, a, b, C, 1);
+    cost_internal(X, Y, k, a, b, C, 1, lower);
   } else {
     const double one = 1.0, zero = 0.0;
     F77_CALL(dgemm)("T", "N", &a, &b, &k, &one, X, &k, Y, &k, &zero, C, &a FCONE FCONE);
   }
+}
+
+void kernel_product(const double *X, const double *Y, int k, int a, int b, double *C,
+                    int kernel) {
+  product(X, Y, k, a, b, C, kernel, 0);
+}
+
+void kernel_product_lower(const double *X, const double *Y, int k, int a, double *C,
+                          int kernel) {
+  product(X, Y, k, a, a, C, kernel, 1);
+}
+
+/* C (a x a) = X' X: the lower triangle computed, the upper mirrored from
+ * it.  The internal kernel's C[j, i] would be the same fma sum as its
+ * C[i, j] (products commute), so this is bit for bit kernel_product(X, X)
+ * at about half the work. */
+void kernel_gram(const double *X, int k, int a, double *C, int kernel) {
+  product(X, X, k, a, a, C, kernel, kernel == COST_INTERNAL);
+  if (kernel != COST_INTERNAL) return;
+  for (int j = 1; j < a; j++)
+    for (int i = 0; i < j; i++) C[i + (R_xlen_t) j * a] = C[j + (R_xlen_t) i * a];
 }
 
 /* mode: the option hotalign.cost_kernel, 0 (auto), 1 (blas), 2 (internal) */
@@ -301,4 +325,28 @@ SEXP ffi_correlation_cost(SEXP Xs, SEXP Ys, SEXP mode) {
   correlation_cost(REAL(Xs), REAL(Ys), T, n, m, REAL(K), kernel);
   UNPROTECT(1);
   return K;
+}
+
+/* test entry point: what = 0 kernel_product(X, Y), 1 kernel_product_lower
+ * (the upper triangle returned as NA), 2 kernel_gram(X); mode as above */
+SEXP ffi_kernel_product(SEXP X, SEXP Y, SEXP what, SEXP mode) {
+  if (!Rf_isReal(X) || !Rf_isMatrix(X) || !Rf_isReal(Y) || !Rf_isMatrix(Y) ||
+      Rf_nrows(X) != Rf_nrows(Y))
+    Rf_error("kernel_product: expected two double matrices with equal rows");
+  const int kernel = cost_kernel_mode_arg(mode), w = Rf_asInteger(what);
+  const int k = Rf_nrows(X), a = Rf_ncols(X), b = Rf_ncols(Y);
+  if (w != 0 && a != b) Rf_error("kernel_product: lower and gram need square results");
+  SEXP C = PROTECT(Rf_allocMatrix(REALSXP, a, b));
+  double *c = REAL(C);
+  if (w == 0) {
+    kernel_product(REAL(X), REAL(Y), k, a, b, c, kernel);
+  } else if (w == 1) {
+    kernel_product_lower(REAL(X), REAL(Y), k, a, c, kernel);
+    for (int j = 1; j < a; j++)
+      for (int i = 0; i < j; i++) c[i + (R_xlen_t) j * a] = NA_REAL;
+  } else {
+    kernel_gram(REAL(X), k, a, c, kernel);
+  }
+  UNPROTECT(1);
+  return C;
 }

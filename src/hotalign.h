@@ -129,9 +129,14 @@ void cost_kernel_init(void);
 int cpu_has_avx2(void);
 void correlation_cost(const double *Xs, const double *Ys, int T, int n, int m,
                       double *K, int kernel);
-/* C (a x b) = X' Y for X (k x a), Y (k x b): the same kernels, no 1 - */
+/* C (a x b) = X' Y for X (k x a), Y (k x b): the same kernels, no 1 -;
+ * _lower (a = b): only the lower triangle defined; kernel_gram: C = X' X
+ * (bit for bit kernel_product(X, X), half the work) */
 void kernel_product(const double *X, const double *Y, int k, int a, int b, double *C,
                     int kernel);
+void kernel_product_lower(const double *X, const double *Y, int k, int a, double *C,
+                          int kernel);
+void kernel_gram(const double *X, int k, int a, double *C, int kernel);
 
 /* ---------------------------------------------------------- symmetric_eigen.c
  * H = Z diag(lam) Z' (ascending) of the symmetric H (r x r, overwritten) by

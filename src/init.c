@@ -15,6 +15,7 @@ SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_symmetric_eigen(SEXP, SEXP);
+SEXP ffi_kernel_product(SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_pair_step_work(SEXP);
 SEXP ffi_rotation_expand(SEXP, SEXP, SEXP);
 SEXP ffi_threads_available(void);
@@ -49,6 +50,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 8},
   {"ffi_rotation_parts", (DL_FUNC) &ffi_rotation_parts, 9},
   {"ffi_symmetric_eigen", (DL_FUNC) &ffi_symmetric_eigen, 2},
+  {"ffi_kernel_product", (DL_FUNC) &ffi_kernel_product, 4},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},
   {"ffi_has_openmp", (DL_FUNC) &ffi_has_openmp, 0},
   {"ffi_blas_threads", (DL_FUNC) &ffi_blas_threads, 1},

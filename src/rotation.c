@@ -244,7 +244,7 @@ static int layer_basis(const double *Xs, int T, int n, rotation_scratch *ws) {
   ws->ident = n <= T;
   if (ws->ident) { /* V = I: G into ws->V */
     ws->r = n;
-    tn_product(Xs, Xs, T, n, n, ws->V, ws->kernel);
+    kernel_gram(Xs, T, n, ws->V, ws->kernel);
     for (int k = 0; k < n; k++) ws->lam[k] = ws->V[k + (R_xlen_t) k * n];
   } else {
     ws->r = T;
@@ -422,7 +422,7 @@ static int polar_eig(rotation_scratch *ws, int n) {
   for (R_xlen_t e = 0; e < rn; e++) B[e] *= sc;
   /* 1. B B' = Z diag(lam) Z' */
   transpose(B, r, n, T);
-  tn_product(T, T, n, r, r, H, ws->kernel);
+  kernel_gram(T, n, r, H, ws->kernel);
   /* G (B') is free from here on: the scratch C of eigen_kernel() */
   if (eigen_kernel_fits(r, ws->lw)) {
     if (!eigen_kernel(H, r, ws->S, Z, ws->isuppz, ws->iwork, 10 * n, T, ws->work, ws->lw))
@@ -442,7 +442,7 @@ static int polar_eig(rotation_scratch *ws, int n) {
   /* dsyevr's Z is orthonormal to O(r eps) only: one Newton-Schulz step,
    * Z := Z - Z (Z'Z - I) / 2, brings it to O(eps) (second order), so that
    * W = Z X below is as orthogonal as X */
-  tn_product(Z, Z, r, r, r, H, ws->kernel);
+  kernel_gram(Z, r, r, H, ws->kernel);
   for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
   transpose(Z, r, r, T);
   tn_product(T, H, r, r, r, Bz, ws->kernel);
@@ -453,7 +453,7 @@ static int polar_eig(rotation_scratch *ws, int n) {
   for (int c = 0; c < n; c++)
     for (int k = 0; k < r; k++) X[k + (R_xlen_t) c * r] = Bz[k + (R_xlen_t) c * r] / sig[k];
   /* N and C of X0 from H = Bz Bz': N = S^-1 H S^-1 - I, C = H S^-1 */
-  tn_product(B, B, n, r, r, H, ws->kernel);
+  kernel_gram(B, n, r, H, ws->kernel);
   double *Cm = Bz; /* Bz itself is not needed once X0 is formed */
   for (int j = 0; j < r; j++)
     for (int i = 0; i < r; i++) {
@@ -475,7 +475,7 @@ static int polar_eig(rotation_scratch *ws, int n) {
     if (ok) break;
     /* N = X X' - I into H, C = Bz X' into Cm */
     transpose(X, r, n, T);
-    tn_product(T, T, n, r, r, H, ws->kernel);
+    kernel_gram(T, n, r, H, ws->kernel);
     for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
     tn_product(B, T, n, r, r, Cm, ws->kernel);
   }

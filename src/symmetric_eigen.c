@@ -34,8 +34,8 @@ static void transpose(const double *in, int a, int b, double *out) {
  *    processor has it;
  *  - after each panel the update of what is left, A22 := A22 - V W' - W V',
  *    which dsytrd does by dsyr2k and this does as one product [V W] [W V]'
- *    through the kernel (the whole square, of which the lower triangle is
- *    used);
+ *    through the kernel (its lower triangle: the tiles above the diagonal
+ *    are skipped);
  *  - the last TRD_NB columns or fewer by dsytd2.
  * The same backward-stable reduction: only the order of the sums in each
  * product differs from dsytrd's, and it is fixed, so that the result does
@@ -239,7 +239,7 @@ static int tridiagonalise(double *H, int r, double *d, double *e, double *tau, d
         yt[nb + c] = v;
       }
     }
-    kernel_product(Xt, Yt, two, p, p, C, COST_INTERNAL);
+    kernel_product_lower(Xt, Yt, two, p, C, COST_INTERNAL);
     for (int c = 0; c < p; c++) {
       double *a = H + (i + nb) + (R_xlen_t) (i + nb + c) * r;
       const double *u = C + (R_xlen_t) c * p;

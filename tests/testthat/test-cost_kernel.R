@@ -133,3 +133,39 @@ test_that("ffi_cost_kernel resolves modes without keeping state, and refuses bad
   }
   expect_error(.Call(C("cost_kernel")), "arguments")
 })
+
+test_that("the plain product X'Y, its lower triangle and the Gram X'X (rotation code)", {
+  set.seed(13)
+  prod_with <- function(kernel, X, Y, what) {
+    op <- options(hotalign.cost_kernel = kernel)
+    on.exit(options(op))
+    .Call(C("kernel_product"), X, Y, what, cost_kernel_mode())
+  }
+  for (T in c(1, 5, 319, 320, 321, 641)) {
+    for (a in c(1, 7, 8, 13, 48, 97, 200)) {
+      X <- matrix(stats::rnorm(T * a), T, a) * 4
+      Y <- matrix(stats::rnorm(T * a), T, a)
+      what <- paste("T", T, "a", a)
+      ref <- crossprod(X, Y)
+      full <- prod_with("internal", X, Y, 0L)
+      expect_lte(max(abs(full - ref)), 1e-13 * max(1, abs(ref)) * T, label = what)
+      expect_lte(max(abs(prod_with("blas", X, Y, 0L) - ref)), 1e-13 * max(1, abs(ref)) * T,
+                 label = what)
+      low <- prod_with("internal", X, Y, 1L)
+      expect_identical(low[lower.tri(low, TRUE)], full[lower.tri(full, TRUE)], label = what)
+      expect_true(all(is.na(low[upper.tri(low)])), label = what)
+      # the Gram: bit for bit the full product of X with itself, symmetric
+      G <- prod_with("internal", X, X, 2L)
+      expect_identical(G, prod_with("internal", X, X, 0L), label = what)
+      expect_identical(G, t(G), label = what)
+      expect_lte(max(abs(prod_with("blas", X, X, 2L) - crossprod(X))),
+                 1e-13 * max(1, abs(crossprod(X))) * T, label = what)
+    }
+  }
+  # a rectangular product, and the square-only forms refused
+  X <- matrix(stats::rnorm(30 * 9), 30)
+  Y <- matrix(stats::rnorm(30 * 14), 30)
+  expect_lte(max(abs(prod_with("internal", X, Y, 0L) - crossprod(X, Y))), 1e-12)
+  expect_error(prod_with("internal", X, Y, 1L), "square")
+  expect_identical(prod_with("internal", matrix(0, 0, 3), matrix(0, 0, 2), 0L), matrix(0, 3, 2))
+})
