@@ -166,6 +166,29 @@ static void pack_panel8_avx2(const double *Xs, R_xlen_t T, int i0, int t0, int k
 }
 #endif
 
+#ifdef HOT_HAVE_AVX2
+/* pack_tile() of a full tile of 6 columns, rows 0 .. (kc & ~3) - 1: four
+ * rows at a time, columns 0-3 through a 4 x 4 transpose, 4-5 in pairs */
+__attribute__((target("avx2")))
+static void pack_tile6_avx2(const double *const *y, int kc, double *bp) {
+  for (int t = 0; t + 4 <= kc; t += 4, bp += 24) {
+    const __m256d q0 = _mm256_loadu_pd(y[0] + t), q1 = _mm256_loadu_pd(y[1] + t);
+    const __m256d q2 = _mm256_loadu_pd(y[2] + t), q3 = _mm256_loadu_pd(y[3] + t);
+    const __m256d u0 = _mm256_unpacklo_pd(q0, q1), u1 = _mm256_unpackhi_pd(q0, q1);
+    const __m256d u2 = _mm256_unpacklo_pd(q2, q3), u3 = _mm256_unpackhi_pd(q2, q3);
+    _mm256_storeu_pd(bp, _mm256_permute2f128_pd(u0, u2, 0x20));
+    _mm256_storeu_pd(bp + 6, _mm256_permute2f128_pd(u1, u3, 0x20));
+    _mm256_storeu_pd(bp + 12, _mm256_permute2f128_pd(u0, u2, 0x31));
+    _mm256_storeu_pd(bp + 18, _mm256_permute2f128_pd(u1, u3, 0x31));
+    for (int h = 0; h < 2; h++) {
+      const __m128d a = _mm_loadu_pd(y[4] + t + 2 * h), b = _mm_loadu_pd(y[5] + t + 2 * h);
+      _mm_storeu_pd(bp + 12 * h + 4, _mm_unpacklo_pd(a, b));
+      _mm_storeu_pd(bp + 12 * h + 10, _mm_unpackhi_pd(a, b));
+    }
+  }
+}
+#endif
+
 /* the target columns j1 .. j1 + nr - 1, rows t0 .. t0 + kc - 1, into
  * bp[t * NR + jj]; the columns past nr (an edge tile) are zero.  Row by
  * row, so that the stores are contiguous. */
@@ -175,7 +198,15 @@ static void pack_tile(const double *Ys, R_xlen_t T, int j1, int nr, int t0, int 
   for (int jj = 0; jj < nr; jj++) y[jj] = Ys + (R_xlen_t) (j1 + jj) * T + t0;
   if (nr == 6 && NR == 6) {
     const double *y0 = y[0], *y1 = y[1], *y2 = y[2], *y3 = y[3], *y4 = y[4], *y5 = y[5];
-    for (int t = 0; t < kc; t++, bp += 6) {
+    int t = 0;
+#ifdef HOT_HAVE_AVX2
+    if (have_avx2) {
+      pack_tile6_avx2(y, kc, bp);
+      t = kc & ~3;
+      bp += (size_t) 6 * t;
+    }
+#endif
+    for (; t < kc; t++, bp += 6) {
       bp[0] = y0[t]; bp[1] = y1[t]; bp[2] = y2[t];
       bp[3] = y3[t]; bp[4] = y4[t]; bp[5] = y5[t];
     }
