@@ -142,11 +142,12 @@ void kernel_gram(const double *X, int k, int a, double *C, int kernel);
  * H = Z diag(lam) Z' (ascending) of the symmetric H (r x r, overwritten) by
  * dsyevr's algorithm with its level-2/3 parts through the internal kernel;
  * scratch C (r^2) and work (lw); iwork of liwork ints, isuppz of 2 r.
- * Returns 1, or 0 when LAPACK fails.  eigen_kernel_fits(): whether lw is
- * enough (otherwise call dsyevr). */
+ * Returns 1, or 0 when LAPACK fails.  kernel: the cost kernel in use
+ * (COST_BLAS: LAPACK's own tridiagonal reduction).  eigen_kernel_fits():
+ * whether lw is enough (otherwise call dsyevr). */
 int eigen_kernel_fits(int r, int lw);
 int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz, int *iwork,
-                 int liwork, double *C, double *work, int lw);
+                 int liwork, double *C, double *work, int lw, int kernel);
 
 /* ---------------------------------------------------------------- rotation.c
  * Rotation-invariant HOT (HOT+R) of one layer pair: block-coordinate descent

@@ -425,7 +425,8 @@ static int polar_eig(rotation_scratch *ws, int n) {
   kernel_gram(T, n, r, H, ws->kernel);
   /* G (B') is free from here on: the scratch C of eigen_kernel() */
   if (eigen_kernel_fits(r, ws->lw)) {
-    if (!eigen_kernel(H, r, ws->S, Z, ws->isuppz, ws->iwork, 10 * n, T, ws->work, ws->lw))
+    if (!eigen_kernel(H, r, ws->S, Z, ws->isuppz, ws->iwork, 10 * n, T, ws->work, ws->lw,
+                      ws->kernel))
       return 0;
   } else { /* small r: dsyevr itself */
     int nfound = 0, il = 1, info = 0, lw = ws->lw, liw = 10 * n;

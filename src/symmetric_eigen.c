@@ -4,7 +4,9 @@
  * reduction, dstemr's MRRR on the tridiagonal, the reflectors applied to
  * its eigenvectors) with the two parts that are level-2 and level-3 BLAS
  * in dsyevr written for the internal kernel: in the reference BLAS they
- * were most of the time of a Procrustes step.
+ * were most of the time of a Procrustes step.  Under an optimised BLAS
+ * (the caller's kernel COST_BLAS) the tridiagonal reduction is LAPACK's
+ * dsytrd, whose BLAS is then the faster.
  *
  * Pure C on caller-provided workspace, deterministic (the same H gives the
  * same Z on any thread): runs inside the OpenMP region of pair_loop.c.
@@ -285,7 +287,8 @@ int eigen_kernel_fits(int r, int lw) {
   return r >= 2 && (size_t) lw >= eigen_fixed(r) + 18 * (size_t) r;
 }
 int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz,
-                        int *iwork, int liwork, double *C, double *work, int lw) {
+                        int *iwork, int liwork, double *C, double *work, int lw,
+                        int kernel) {
   const int q = r - 1, nb0 = q < TRD_NB ? (q > 0 ? q : 1) : TRD_NB;
   const size_t fixed = eigen_fixed(r);
   if (!eigen_kernel_fits(r, lw)) return 0;
@@ -294,7 +297,8 @@ int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz,
          *Tb = W2 + (size_t) r * nb0, *Tt = Tb + (size_t) nb0 * nb0,
          *rest = Tt + (size_t) nb0 * nb0;
   int lrest = lw - (int) fixed, info = 0;
-  if ((size_t) lrest >= tridiagonal_work(r)) {
+  /* with an optimised BLAS (kernel COST_BLAS) its dsytrd is the faster */
+  if (kernel == COST_INTERNAL && (size_t) lrest >= tridiagonal_work(r)) {
     if (!tridiagonalise(H, r, d, e, tau, C, rest)) return 0;
   } else {
     F77_CALL(dsytrd)("L", &r, H, &r, d, e, tau, rest, &lrest, &info FCONE);
@@ -342,7 +346,7 @@ int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz,
  * ffi_symmetric_eigen(H, blocked): list(values, vectors, ok) of eigen_kernel()
  * on a copy of the symmetric H (its lower triangle is read); blocked = FALSE
  * gives it just too little workspace for tridiagonalise(), so that the
- * dsytrd route is taken. */
+ * dsytrd route (that of an optimised BLAS) is taken. */
 SEXP ffi_symmetric_eigen(SEXP H, SEXP blocked) {
   if (!Rf_isReal(H) || !Rf_isMatrix(H) || Rf_nrows(H) != Rf_ncols(H) || Rf_nrows(H) < 2)
     Rf_error("symmetric_eigen: expected a square double matrix of order >= 2");
@@ -362,7 +366,7 @@ SEXP ffi_symmetric_eigen(SEXP H, SEXP blocked) {
   SEXP values = PROTECT(Rf_allocVector(REALSXP, r));
   SEXP vectors = PROTECT(Rf_allocMatrix(REALSXP, r, r));
   const int ok = eigen_kernel(A, r, REAL(values), REAL(vectors), isuppz, iwork, 10 * r,
-                              C, work, (int) lw);
+                              C, work, (int) lw, COST_INTERNAL);
   SEXP out = PROTECT(Rf_allocVector(VECSXP, 3));
   SET_VECTOR_ELT(out, 0, values);
   SET_VECTOR_ELT(out, 1, vectors);
