@@ -42,6 +42,7 @@
 #               test-ot_assign.R test-hot_partial.R test-read_npy.R
 #               test-rotation-polar.R (the eigendecomposition polar factor)
 #               test-standardise_kernel.R (the AVX2 standardisation, 15 s)
+#               test-symmetric-eigen.R (the own tridiagonal reduction)
 #   valgrind:   test-kernels.R test-inputs.R test-hot.R (test-rotation.R, with
 #               the sliced HOT+R tests, outgrew the 6-minute limit under
 #               memcheck: it runs under ASan+UBSan, and test-hot.R has HOT+R fits)
@@ -59,7 +60,7 @@ if [[ ! -f "$repo/DESCRIPTION" ]] || ! grep -q '^Package: hotalign$' "$repo/DESC
   exit 2
 fi
 
-ASAN_TESTS="${ASAN_TESTS:-test-ot_exact.R test-hot.R test-kernels.R test-rotation.R test-inputs.R test-methods.R test-pricing.R test-cost_kernel.R test-ot_sinkhorn.R test-ot_partial.R test-ot_assign.R test-hot_partial.R test-read_npy.R test-rotation-polar.R test-standardise_kernel.R}"
+ASAN_TESTS="${ASAN_TESTS:-test-ot_exact.R test-hot.R test-kernels.R test-rotation.R test-inputs.R test-methods.R test-pricing.R test-cost_kernel.R test-ot_sinkhorn.R test-ot_partial.R test-ot_assign.R test-hot_partial.R test-read_npy.R test-rotation-polar.R test-standardise_kernel.R test-symmetric-eigen.R}"
 VALGRIND_TESTS="${VALGRIND_TESTS:-test-kernels.R test-inputs.R test-hot.R}"
 limit="${HOTALIGN_SAN_TIMEOUT:-6m}"   # per tool's test run: a hang fails, not stalls
 
