@@ -227,8 +227,13 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
   const int MR = micro_mr, NR = micro_nr;
   const micro_fn kernel = micro;
   double ap[KC * MR_MAX], tile[MR_MAX * NR_MAX], one_tile[KC * NR_MAX];
-  double *bpack = (double *) malloc(sizeof(double) * KC * NC);
+  if (T <= 0 || n <= 0 || m <= 0) return; /* the callers handle these */
   const int nb = (T + KC - 1) / KC;
+  /* the packed block: kc_max x nc_max, small problems small (below
+   * malloc's mmap threshold, no page faults per call) */
+  const size_t kc_max = (size_t) ((T + nb - 1) / nb);
+  const size_t nc_max = m < NC ? (size_t) ((m + NR - 1) / NR) * NR : (size_t) NC;
+  double *bpack = (double *) malloc(sizeof(double) * kc_max * nc_max);
   for (int b = 0; b < nb; b++) {
     const int t0 = (int) ((long long) T * b / nb);
     const int kc = (int) ((long long) T * (b + 1) / nb) - t0;
