@@ -348,14 +348,17 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
  * here the work is one symmetric eigendecomposition (r x r) and products
  * through the cost kernel:
  *   1. B B' = Z diag(lam) Z' (eigen_kernel(): dsyevr's algorithm with its
- *      back-transformation through the kernel), sig = sqrt(lam); Z made
- *      orthogonal to O(eps) by one Newton-Schulz step (dstemr's is
- *      orthogonal to O(r eps));
+ *      back-transformation through the kernel), sig = sqrt(lam); Z is
+ *      orthogonal to O(r eps) only (dstemr's vectors): E = Z'Z - I is
+ *      measured and carried into the conditions of step 3;
  *   2. in the basis Z: Bz = Z'B and X0 = diag(1/sig) Bz, i.e. Z X0 =
  *      P^(-1) B, exact up to the error of lam (eps cond(B)^2 relative, the
  *      reason this alone does not meet 1e-9 at cond 1e4);
- *   3. corrections: for the current X let N = X X' - I (symmetric) and
- *      C = Bz X'.  The exact polar factor in the basis Z is (I + F) X with,
+ *   3. corrections: for the current X let N = X X' - I + E (symmetric;
+ *      W W' = Z X X' Z' = I iff X X' = (I + E)^-1) and C = (I - E) Bz X'
+ *      (to first order the congruence Z^-1 (B W') Z^-T, which is symmetric
+ *      positive definite iff B W' is), taken as Bz X' - E diag(d).  The
+ *      exact polar factor in the basis Z is (I + F) X with,
  *      to first order in the error, sym(F) = -N/2 (orthonormal rows) and
  *      skew(F) = K solving skew(C (I + F')) = 0 with C ~ diag(d):
  *        K_ij = [(C_ij - C_ji) - (d_i - d_j) N_ij / 2] / (d_i + d_j);
@@ -374,7 +377,8 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
  * (products are formed as 1 - (1 - X'Y)) is relative to max |B| ~ 1.
  * Deterministic: the same B gives the same W on any thread.
  * Buffers: B in ws->M (overwritten), ws->G, ws->R, ws->U (Z), ws->VT, ws->d
- * (sig), result in ws->W. */
+ * (sig), ws->A (E; A is only read when the pair is set up), result in
+ * ws->W. */
 #define POLAR_COND_MAX 1e7
 #define POLAR_TOL 1e-11
 #define POLAR_PASSES 3
@@ -440,14 +444,12 @@ static int polar_eig(rotation_scratch *ws, int n) {
   if (!(lmax > 0) || !(ws->S[0] > lmax / (POLAR_COND_MAX * POLAR_COND_MAX)))
     return 0;
   for (int k = 0; k < r; k++) sig[k] = sqrt(ws->S[k]);
-  /* dsyevr's Z is orthonormal to O(r eps) only: one Newton-Schulz step,
-   * Z := Z - Z (Z'Z - I) / 2, brings it to O(eps) (second order), so that
-   * W = Z X below is as orthogonal as X */
-  kernel_gram(Z, r, r, H, ws->kernel);
-  for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
-  transpose(Z, r, r, T);
-  tn_product(T, H, r, r, r, Bz, ws->kernel);
-  for (R_xlen_t e = 0; e < rr; e++) Z[e] -= 0.5 * Bz[e];
+  /* Z is orthonormal to O(r eps) only: E = Z'Z - I (in ws->A, free
+   * during the step: n m >= r^2) enters the corrections below, so that
+   * W = Z X comes out as orthogonal as if Z were */
+  double *E = ws->A;
+  kernel_gram(Z, r, r, E, ws->kernel);
+  for (int i = 0; i < r; i++) E[i + (R_xlen_t) i * r] -= 1.0;
   /* 2. Bz = Z'B; Bz' into ws->M (B is not needed any more); X0 */
   tn_product(Z, B, r, r, n, Bz, ws->kernel);
   transpose(Bz, r, n, B);
@@ -465,6 +467,17 @@ static int polar_eig(rotation_scratch *ws, int n) {
   /* 3. corrections, 4. the certificate */
   int ok = 0;
   for (int pass = 0; pass <= POLAR_PASSES; pass++) {
+    /* the conditions in the basis Z with Z'Z = I + E, to first order:
+     * W W' = I iff X X' = (I + E)^-1, i.e. N + E = 0; B W' symmetric
+     * iff Z^-1 B W' Z^-T = (I - E) C is, C - E diag(d) to first order */
+    for (int j = 0; j < r; j++) {
+      const double dj = Cm[j + (R_xlen_t) j * r];
+      for (int i = 0; i < r; i++) {
+        const R_xlen_t e = i + (R_xlen_t) j * r;
+        H[e] += E[e];
+        Cm[e] -= E[e] * dj;
+      }
+    }
     double fro = polar_correction(H, Cm, r);
     if (!(fro >= 0)) return 0;
     ok = pass > 0 && fro <= POLAR_TOL;
