@@ -272,14 +272,14 @@ extern void F77_NAME(dstemr)(const char *jobz, const char *range, const int *n,
  * H (r x r, overwritten) as dsyevr computes it (dsytrd, dstemr, then Q of
  * the tridiagonal reduction applied to the tridiagonal's eigenvectors) but
  * with that last step, the bulk of dsyevr's time in the reference BLAS
- * (dormtr), in blocks of TRD_NB reflectors through the internal
+ * (dormtr), in blocks of BACK_NB reflectors through the internal
  * kernel: Q_b = I - Y T Y' (dlarft), C := C - Y (T (Y' C)).  Scratch: C of
  * r^2 doubles, work of lw doubles.  Returns 1, or 0 when LAPACK fails (the
  * caller then falls back to dgesdd).  Where the workspace is too small
  * (small r, eigen_kernel_fits()) the caller uses dsyevr itself. */
-#define TRD_NB 32
+#define BACK_NB 32 /* reflectors per block of the back-transformation */
 static size_t eigen_fixed(int r) {
-  const int q = r - 1, nb0 = q < TRD_NB ? (q > 0 ? q : 1) : TRD_NB;
+  const int q = r - 1, nb0 = q < BACK_NB ? (q > 0 ? q : 1) : BACK_NB;
   return 3 * (size_t) r + 4 * (size_t) r * nb0 + 2 * (size_t) nb0 * nb0;
 }
 /* whether eigen_kernel() has the workspace (depends on r and lw only) */
@@ -289,7 +289,7 @@ int eigen_kernel_fits(int r, int lw) {
 int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz,
                         int *iwork, int liwork, double *C, double *work, int lw,
                         int kernel) {
-  const int q = r - 1, nb0 = q < TRD_NB ? (q > 0 ? q : 1) : TRD_NB;
+  const int q = r - 1, nb0 = q < BACK_NB ? (q > 0 ? q : 1) : BACK_NB;
   const size_t fixed = eigen_fixed(r);
   if (!eigen_kernel_fits(r, lw)) return 0;
   double *d = work, *e = d + r, *tau = e + r, *Yb = tau + r, *Ybt = Yb + (size_t) r * nb0,
