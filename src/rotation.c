@@ -368,7 +368,8 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
  *      X is then the polar factor to first order in ||F|| (W W' = I to
  *      ||sym F||, B W' symmetric positive definite to ||skew F||); that
  *      last F is applied too, leaving an error of second order in it, below
- *      the eps cond(B) of dgesdd's own; W = Z X.
+ *      the eps cond(B) of dgesdd's own, unless ||F|| <= POLAR_SKIP = 1e-13
+ *      (then X is already that close, and the product is saved); W = Z X.
  * Any failure (dsyevr, lam_min <= lam_max / POLAR_COND_MAX^2: nearly
  * singular or rank-deficient B, whose polar factor is not unique; no
  * certificate after POLAR_PASSES corrections) returns 0 and the caller
@@ -381,6 +382,7 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
  * ws->W. */
 #define POLAR_COND_MAX 1e7
 #define POLAR_TOL 1e-11
+#define POLAR_SKIP 1e-13
 #define POLAR_PASSES 3
 
 /* The correction F from N (in H) and C (in Cm), both r x r; F' into H (the
@@ -482,8 +484,13 @@ static int polar_eig(rotation_scratch *ws, int n) {
     if (!(fro >= 0)) return 0;
     ok = pass > 0 && fro <= POLAR_TOL;
     if (!ok && pass == POLAR_PASSES) break;
-    /* X := X + F X (F X into Cm, r x n); the certified F is applied too, so
-     * that what remains is second order in it */
+    /* a certified F of at most POLAR_SKIP is left unapplied: X is then
+     * within about ||F|| of the polar factor, below the eps cond(B) of
+     * dgesdd's own for cond(B) >= ~500 and far below what the descent
+     * needs (its costs move by O(||F||)) */
+    if (ok && fro <= POLAR_SKIP) break;
+    /* X := X + F X (F X into Cm, r x n); a larger certified F is applied
+     * too, so that what remains is second order in it */
     tn_product(H, X, r, r, n, Cm, ws->kernel);
     for (R_xlen_t e = 0; e < rn; e++) X[e] += Cm[e];
     if (ok) break;
