@@ -146,6 +146,7 @@ void kernel_gram(const double *X, int k, int a, double *C, int kernel);
  * (COST_BLAS: LAPACK's own tridiagonal reduction).  eigen_kernel_fits():
  * whether lw is enough (otherwise call dsyevr). */
 int eigen_kernel_fits(int r, int lw);
+size_t eigen_kernel_lwork(int r);
 int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz, int *iwork,
                  int liwork, double *C, double *work, int lw, int kernel);
 

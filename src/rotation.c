@@ -109,6 +109,8 @@ int rotation_lwork(int n) {
                    &query, &info FCONE FCONE);
   if (info != 0) return -1;
   if (size > best) best = size;
+  /* the eigendecomposition of the polar step by its fastest route */
+  if ((double) eigen_kernel_lwork(n) > best) best = (double) eigen_kernel_lwork(n);
   if (best > 2147483647.0) return -1;
   return (int) ceil(best);
 }

@@ -283,6 +283,12 @@ static size_t eigen_fixed(int r) {
   return 3 * (size_t) r + 4 * (size_t) r * nb0 + 2 * (size_t) nb0 * nb0;
 }
 /* whether eigen_kernel() has the workspace (depends on r and lw only) */
+/* the workspace eigen_kernel() takes its fastest route with (the own
+ * tridiagonal reduction) */
+size_t eigen_kernel_lwork(int r) {
+  const size_t a = 18 * (size_t) r, b = tridiagonal_work(r);
+  return eigen_fixed(r) + (a > b ? a : b);
+}
 int eigen_kernel_fits(int r, int lw) {
   return r >= 2 && (size_t) lw >= eigen_fixed(r) + 18 * (size_t) r;
 }
