@@ -366,7 +366,9 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
  *        K_ij = [(C_ij - C_ji) - (d_i - d_j) N_ij / 2] / (d_i + d_j);
  *      X := (I + F) X; the error after a correction is second order;
  *   4. the certificate: the correction F computed from the current X (its
- *      N and C measured, not predicted) has ||F||_F <= POLAR_TOL, and d > 0:
+ *      N and C measured, not predicted: for X0 from the product Bz Bz',
+ *      exact up to the rounding of that product, so a well-conditioned B
+ *      is certified before any correction) has ||F||_F <= POLAR_TOL, and d > 0:
  *      X is then the polar factor to first order in ||F|| (W W' = I to
  *      ||sym F||, B W' symmetric positive definite to ||skew F||); that
  *      last F is applied too, leaving an error of second order in it, below
@@ -484,7 +486,7 @@ static int polar_eig(rotation_scratch *ws, int n) {
     }
     double fro = polar_correction(H, Cm, r);
     if (!(fro >= 0)) return 0;
-    ok = pass > 0 && fro <= POLAR_TOL;
+    ok = fro <= POLAR_TOL;
     if (!ok && pass == POLAR_PASSES) break;
     /* a certified F of at most POLAR_SKIP is left unapplied: X is then
      * within about ||F|| of the polar factor, below the eps cond(B) of
