@@ -63,9 +63,9 @@
  * then R is orthogonal and R W' = V, so V'R = W (a deterministic choice of
  * the free complement).  The compact form keeps only H_V, H_W, D: O(n r).
  *
- * Products go through correlation_cost() (the internal blocked kernel under
- * the reference BLAS, dgemm under an optimised one): C = X'Y is computed as
- * 1 - (1 - X'Y), exact up to one extra rounding of size eps max(1, |c|).
+ * Products go through kernel_product() / kernel_gram() (correlation_cost.c:
+ * the internal blocked kernel under the reference BLAS, dgemm under an
+ * optimised one), each entry an ordinary floating-point sum.
  *
  * Pure C on caller-provided workspace: runs inside the OpenMP region of
  * pair_loop.c.  Its result depends only on its inputs and on `lwork`, which
@@ -177,13 +177,6 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->kernel = cost_kernel_resolve(COST_AUTO);
 }
 
-/* C (a x b, leading dimension a) = X' Y for X (k x a), Y (k x b) through the
- * cost kernel's plain product */
-static void tn_product(const double *X, const double *Y, int k, int a, int b,
-                       double *C, int kernel) {
-  kernel_product(X, Y, k, a, b, C, kernel);
-}
-
 /* out (b x a) = in' for in (a x b) */
 static void transpose(const double *in, int a, int b, double *out) {
   for (int j = 0; j < b; j++)
@@ -271,7 +264,7 @@ static int layer_basis(const double *Xs, int T, int n, rotation_scratch *ws) {
     if (st != OT_OPTIMAL) return st;
     /* V = Q1 P through the kernel: V = (Q1')' P */
     transpose(Q1, n, T, ws->M); /* T x n */
-    tn_product(ws->M, P, T, n, T, ws->V, ws->kernel);
+    kernel_product(ws->M, P, T, n, T, ws->V, ws->kernel);
   }
   return OT_OPTIMAL;
 }
@@ -285,7 +278,7 @@ static void pair_basis(rotation_scratch *ws, int n, int m, const double *K) {
     memcpy(ws->B0, ws->A, sizeof(double) * (size_t) nm);
     return;
   }
-  tn_product(ws->V, ws->A, n, ws->r, m, ws->B0, ws->kernel);
+  kernel_product(ws->V, ws->A, n, ws->r, m, ws->B0, ws->kernel);
   drop_null_directions(ws, n, m);
 }
 
@@ -378,8 +371,8 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
  * singular or rank-deficient B, whose polar factor is not unique; no
  * certificate after POLAR_PASSES corrections) returns 0 and the caller
  * computes W by dgesdd.  B is scaled by a power of two first (exact; the
- * polar factor is scale-free) so that the kernel's absolute rounding
- * (products are formed as 1 - (1 - X'Y)) is relative to max |B| ~ 1.
+ * polar factor is scale-free) so that max |B| ~ 1 and B B' cannot
+ * overflow.
  * Deterministic: the same B gives the same W on any thread.
  * Buffers: B in ws->M (overwritten), ws->G, ws->R, ws->U (Z), ws->VT, ws->d
  * (sig), ws->A (E; A is only read when the pair is set up), result in
@@ -390,7 +383,7 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
 #define POLAR_PASSES 3
 
 /* The correction F from N (in H) and C (in Cm), both r x r; F' into H (the
- * layout the product F X = tn_product(F', X) takes).  Returns ||F||_F, or
+ * layout the product F X = kernel_product(F', X) takes).  Returns ||F||_F, or
  * -1 when some d_i = C_ii is not positive. */
 static double polar_correction(double *H, const double *Cm, int r) {
   double fro = 0;
@@ -457,7 +450,7 @@ static int polar_eig(rotation_scratch *ws, int n) {
   kernel_gram(Z, r, r, E, ws->kernel);
   for (int i = 0; i < r; i++) E[i + (R_xlen_t) i * r] -= 1.0;
   /* 2. Bz = Z'B; Bz' into ws->M (B is not needed any more); X0 */
-  tn_product(Z, B, r, r, n, Bz, ws->kernel);
+  kernel_product(Z, B, r, r, n, Bz, ws->kernel);
   transpose(Bz, r, n, B);
   for (int c = 0; c < n; c++)
     for (int k = 0; k < r; k++) X[k + (R_xlen_t) c * r] = Bz[k + (R_xlen_t) c * r] / sig[k];
@@ -495,19 +488,19 @@ static int polar_eig(rotation_scratch *ws, int n) {
     if (ok && fro <= POLAR_SKIP) break;
     /* X := X + F X (F X into Cm, r x n); a larger certified F is applied
      * too, so that what remains is second order in it */
-    tn_product(H, X, r, r, n, Cm, ws->kernel);
+    kernel_product(H, X, r, r, n, Cm, ws->kernel);
     for (R_xlen_t e = 0; e < rn; e++) X[e] += Cm[e];
     if (ok) break;
     /* N = X X' - I into H, C = Bz X' into Cm */
     transpose(X, r, n, T);
     kernel_gram(T, n, r, H, ws->kernel);
     for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
-    tn_product(B, T, n, r, r, Cm, ws->kernel);
+    kernel_product(B, T, n, r, r, Cm, ws->kernel);
   }
   if (!ok) return 0;
   /* W = Z X */
   transpose(Z, r, r, T);
-  tn_product(T, X, r, r, n, Cm, ws->kernel);
+  kernel_product(T, X, r, r, n, Cm, ws->kernel);
   memcpy(X, Cm, sizeof(double) * (size_t) rn);
   return 1;
 }
@@ -544,7 +537,7 @@ static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
   ws->rank_deficient = rank_b < rank_x;
   /* W = Ub Vb' = (Ub')' Vb' */
   transpose(ws->U, r, r, ws->G);
-  tn_product(ws->G, ws->VT, r, r, n, ws->W, ws->kernel);
+  kernel_product(ws->G, ws->VT, r, r, n, ws->W, ws->kernel);
   return OT_OPTIMAL;
 }
 
@@ -552,7 +545,7 @@ static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
 static void rotated_cost(rotation_scratch *ws, int n, int m, double *K) {
   const int r = ws->r;
   if (ws->ident) { /* (R'GR)_ii = sum_k R_ki (G R)_ki, G R into ws->U */
-    tn_product(ws->V, ws->W, n, n, n, ws->U, ws->kernel);
+    kernel_product(ws->V, ws->W, n, n, n, ws->U, ws->kernel);
     for (int i = 0; i < n; i++) {
       const double *w = ws->W + (R_xlen_t) i * n, *gw = ws->U + (R_xlen_t) i * n;
       double s = 0;
@@ -620,20 +613,20 @@ static int dense_rotation(const double *Hv, const double *Hw, const double *tauV
     memcpy(E1, Yv, sizeof(double) * rn);
     for (int k = 0; k < r; k++)
       for (int i = 0; i < r; i++) E1[i + (R_xlen_t) k * n] *= sgn[i];
-    tn_product(E1, Yw, n, r, r, G2, kern);
+    kernel_product(E1, Yw, n, r, r, G2, kern);
     /* M2 = Tv (G2 Tw'): C1 = G2 Tw' = (G2')' Tw', M2 = (Tv')' C1 */
     transpose(G2, r, r, M2);
     transpose(Tw, r, r, E1);
-    tn_product(M2, E1, r, r, r, C1, kern);
+    kernel_product(M2, E1, r, r, r, C1, kern);
     transpose(Tv, r, r, E1);
-    tn_product(E1, C1, r, r, r, M2, kern);
+    kernel_product(E1, C1, r, r, r, M2, kern);
     /* E1 = Yw' (r x n), E2 = Yw' D, E3 = Tw E2 = (Tw')' E2 */
     transpose(Yw, n, r, E1);
     memcpy(E2, E1, sizeof(double) * rn);
     for (int i = 0; i < r; i++)
       for (int k = 0; k < r; k++) E2[k + (R_xlen_t) i * r] *= sgn[i];
     transpose(Tw, r, r, C1);
-    tn_product(C1, E2, r, r, n, E3, kern);
+    kernel_product(C1, E2, r, r, n, E3, kern);
     /* the stacks, 2r x n each: Xst = [E3; Yv'], Yst = [Yw'; Tv Yv'D - M2 Yw'] */
     const R_xlen_t ld = 2 * (R_xlen_t) r;
     for (int i = 0; i < n; i++)
@@ -647,14 +640,14 @@ static int dense_rotation(const double *Hv, const double *Hw, const double *tauV
     for (int i = 0; i < r; i++)
       for (int k = 0; k < r; k++) E2[k + (R_xlen_t) i * r] *= sgn[i];
     transpose(Tv, r, r, C1);
-    tn_product(C1, E2, r, r, n, E3, kern);
+    kernel_product(C1, E2, r, r, n, E3, kern);
     transpose(M2, r, r, C1);
-    tn_product(C1, E1, r, r, n, E2, kern);
+    kernel_product(C1, E1, r, r, n, E2, kern);
     for (int i = 0; i < n; i++)
       for (int k = 0; k < r; k++)
         Yst[r + k + i * ld] = E3[k + (R_xlen_t) i * r] - E2[k + (R_xlen_t) i * r];
     /* R = D - Xst' Yst */
-    tn_product(Xst, Yst, 2 * r, n, n, R, kern);
+    kernel_product(Xst, Yst, 2 * r, n, n, R, kern);
     const R_xlen_t nn = (R_xlen_t) n * n;
     for (R_xlen_t e = 0; e < nn; e++) R[e] = -R[e];
     for (int i = 0; i < n; i++) R[i + (R_xlen_t) i * n] += i < r ? sgn[i] : 1.0;

@@ -357,11 +357,9 @@ SEXP ffi_symmetric_eigen(SEXP H, SEXP blocked) {
   if (!Rf_isReal(H) || !Rf_isMatrix(H) || Rf_nrows(H) != Rf_ncols(H) || Rf_nrows(H) < 2)
     Rf_error("symmetric_eigen: expected a square double matrix of order >= 2");
   const int r = Rf_nrows(H), use_blocked = Rf_asLogical(blocked) == 1;
-  const size_t need_dstemr = eigen_fixed(r) + 18 * (size_t) r;
-  size_t lw = eigen_fixed(r) + tridiagonal_work(r);
-  if (lw < need_dstemr) lw = need_dstemr;
-  if (!use_blocked) lw = need_dstemr > eigen_fixed(r) + tridiagonal_work(r) - 1
-                           ? need_dstemr : eigen_fixed(r) + tridiagonal_work(r) - 1;
+  /* one double short of the own reduction's workspace still fits dstemr's
+   * (tridiagonal_work(r) > 18 r) */
+  const size_t lw = eigen_kernel_lwork(r) - (use_blocked ? 0 : 1);
   const size_t rr = (size_t) r * r;
   double *A = (double *) R_alloc(rr, sizeof(double));
   double *C = (double *) R_alloc(rr, sizeof(double));
