@@ -154,7 +154,7 @@ hot_kernel_rotations <- function(fit) {
   if (!is.list(fit$rotation)) return(NULL)
   rot <- fit$rotation$matrices
   out <- vector("list", length(rot))
-  out[seq_along(rot)] <- lapply(rot, expand_rotation)
+  out[seq_along(rot)] <- lapply(rot, kernel_rotation)
   if (!is.null(fit$rotation$iterations)) {
     out[as.vector(fit$rotation$iterations) == 0L] <- list(NULL)
   }

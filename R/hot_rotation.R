@@ -39,7 +39,8 @@ hot_pair_rotation <- function(x, l, m) {
 
 # A rotation kept compactly: the Householder factors of its basis V and of
 # W' (n x r each, r <= T_train), their scalar factors and signs (see
-# src/rotation.c), 2 n r + 3 r doubles.
+# src/rotation.c), 2 n r + 3 r doubles; no factors (r = 0): R = I, for a
+# pair whose descent made no iteration.
 compact_rotation <- function(factors, n) {
   structure(list(factors = factors, n = as.integer(n),
                  r = as.integer(length(factors) / (2 * n + 3))),
@@ -50,5 +51,38 @@ compact_rotation <- function(factors, n) {
 # NULL, or a compact rotation, expanded bit for bit as the engine formed it).
 expand_rotation <- function(R) {
   if (!inherits(R, "hot_compact_rotation")) return(R)
+  if (R$r == 0L) return(diag(1, R$n))
   .Call(C_ffi_rotation_expand, R$factors, R$n, R$r)
+}
+
+# A compact rotation as a user meets it in fit$rotation$matrices: as.matrix()
+# forms the dense n x n matrix (bit for bit the engine's), print() says what
+# it is instead of listing its factors.
+#' @export
+#' @noRd
+as.matrix.hot_compact_rotation <- function(x, ...) expand_rotation(x)
+
+#' @export
+#' @noRd
+print.hot_compact_rotation <- function(x, ...) {
+  mb <- function(d) format(8 * d / 2^20, digits = 3)
+  what <- if (x$r == 0L) {
+    "the identity (the descent made no iteration)"
+  } else {
+    sprintf("Householder factors of rank %d (%s MB; dense: %s MB)", x$r,
+            mb(length(x$factors)), mb(as.numeric(x$n)^2))
+  }
+  cat(sprintf("<hot_compact_rotation> %d x %d orthogonal matrix, kept as %s\n",
+              x$n, x$n, what))
+  cat("as.matrix() forms the dense matrix\n")
+  invisible(x)
+}
+
+# An entry of fit$rotation$matrices as the reconstruction kernel takes it:
+# a dense matrix, the compact factors themselves (applied in O(T n r), never
+# expanded), or NULL for R = I.
+kernel_rotation <- function(R) {
+  if (!inherits(R, "hot_compact_rotation")) return(R)
+  if (R$r == 0L) return(NULL)
+  R$factors
 }

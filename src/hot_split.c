@@ -279,38 +279,52 @@ static int perm_weighting(const int *perms, int L, int l, int q) {
   return d == 0 ? 0 : 2 + d;
 }
 
-/* HOT+R: the rotation of every pair marked in `used` (L * M flags), into
- * `rotations` (a list of L * M: an n_l x n_l matrix where used, NULL
- * elsewhere); `kernel_rot` receives the pointers the scoring uses (NULL
- * where R = I, i.e. where the descent made no iteration).  No descent runs
- * again: each R is recomputed from the plan its descent recorded
- * (job->rplan_*) by one Procrustes step, rotation_from_plan(), bit for bit
- * the descent's R.  The pairs are shared out over the threads a batch at a
- * time, with an interrupt check after each batch.  Returns 0, or 1 when a
- * recomputation failed (an SVD that converged in the descent cannot fail on
- * the same matrix: reported as an internal error).  `compact` (a list of
- * L * M) receives the compact form of each R where it is smaller than the
- * dense n^2 (a source wider than its training rows, 2 n r + 3 r < n^2:
- * Householder factors, r <= T_train), which is what the fit keeps. */
+/* HOT+R: the rotation of every pair marked in `used` (L * M flags).  No
+ * descent runs again: each R is recomputed from the plan its descent
+ * recorded (job->rplan_*) by one Procrustes step, rotation_from_plan(), bit
+ * for bit the descent's R.  Each is returned in the form the fit keeps:
+ * dense (an n_l x n_l matrix in `rotations`) for a source that keeps its
+ * rotations dense (rotation_keeps_dense(): n_l <= T, or the compact form
+ * would not be smaller), otherwise compact (in `compact`: Householder
+ * factors, 2 n_l r + 3 r doubles with r <= T_train, and numeric(0) for
+ * R = I), so that no n_l^2 block of a source wider than about 2 T is ever
+ * allocated.  `kernel_rot` and `kernel_r` receive what the scoring applies
+ * (NULL where R = I, i.e. where the descent made no iteration; r = 0 for a
+ * dense R, r for a compact one).  The pairs are shared out over the threads
+ * a batch at a time, with an interrupt check after each batch.  Returns 0,
+ * or 1 when a recomputation failed (an SVD that converged in the descent
+ * cannot fail on the same matrix: reported as an internal error). */
 static int pair_rotations(const pair_job *job, const char *used, int nth,
-                          SEXP rotations, SEXP compact, const double **kernel_rot) {
-  const int L = job->L, LM = L * job->M;
+                          SEXP rotations, SEXP compact, const double **kernel_rot,
+                          int *kernel_r) {
+  const int L = job->L, LM = L * job->M, T = job->T;
   int *todo = (int *) R_alloc(LM, sizeof(int)), ntodo = 0;
-  int max_n = 0, max_m = 0, max_lwork = 0;
+  int max_n = 0, max_m = 0, max_lwork = 0, dense_n = 0;
   R_xlen_t max_nm = 0;
   for (int k = 0; k < LM; k++) {
     kernel_rot[k] = NULL;
+    kernel_r[k] = 0;
     if (!used[k]) continue;
     int n = job->nx[k % L], nm = job->ny[k / L];
-    SEXP R = Rf_allocMatrix(REALSXP, n, n);
-    SET_VECTOR_ELT(rotations, k, R);
+    const int dense = rotation_keeps_dense(n, T);
     if (job->iterations[k] == 0 || job->rplan_nnz[k] < 0) { /* R = I */
-      double *r = REAL(R);
-      memset(r, 0, sizeof(double) * (size_t) n * n);
-      for (int i = 0; i < n; i++) r[i + (R_xlen_t) i * n] = 1;
+      if (dense) {
+        SEXP R = Rf_allocMatrix(REALSXP, n, n);
+        SET_VECTOR_ELT(rotations, k, R);
+        double *r = REAL(R);
+        memset(r, 0, sizeof(double) * (size_t) n * n);
+        for (int i = 0; i < n; i++) r[i + (R_xlen_t) i * n] = 1;
+      } else {
+        SET_VECTOR_ELT(compact, k, Rf_allocVector(REALSXP, 0));
+      }
       continue;
     }
-    kernel_rot[k] = REAL(R);
+    if (dense) {
+      SEXP R = Rf_allocMatrix(REALSXP, n, n);
+      SET_VECTOR_ELT(rotations, k, R);
+      kernel_rot[k] = REAL(R);
+      if (n > T && n > dense_n) dense_n = n;
+    }
     todo[ntodo++] = k;
     if (n > max_n) max_n = n;
     if (nm > max_m) max_m = nm;
@@ -321,16 +335,14 @@ static int pair_rotations(const pair_job *job, const char *used, int nth,
   nth = hot_threads_for(nth, ntodo);
   rotation_scratch *ws = (rotation_scratch *) R_alloc(nth, sizeof(rotation_scratch));
   double **K = (double **) R_alloc(nth, sizeof(double *));
-  double **Rout = (double **) R_alloc(ntodo, sizeof(double *));
   int *status = (int *) R_alloc(ntodo, sizeof(int));
-  for (int t = 0; t < ntodo; t++) Rout[t] = (double *) kernel_rot[todo[t]];
   for (int t = 0; t < nth; t++) {
     rotation_scratch_init(ws + t,
-                          (double *) R_alloc(rotation_scratch_doubles(max_n, max_m, max_nm,
-                                                                      max_lwork),
+                          (double *) R_alloc(rotation_scratch_doubles(max_n, max_m, T,
+                                                                      max_lwork, dense_n),
                                              sizeof(double)),
                           (int *) R_alloc(rotation_scratch_ints(max_n, max_m), sizeof(int)),
-                          max_n, max_m, max_nm, max_lwork);
+                          max_n, max_m, T, max_lwork, dense_n);
     ws[t].kernel = job->kernel;
     K[t] = (double *) R_alloc(max_nm, sizeof(double));
   }
@@ -343,25 +355,28 @@ static int pair_rotations(const pair_job *job, const char *used, int nth,
       const int me = t - t0, k = todo[t], l = k % L, m = k / L;
       const int n = job->nx[l], nm = job->ny[m];
       const R_xlen_t at = job->cap_start[k];
+      /* the dense R only where it is kept (saves 8 n^2 r flops) */
+      ws[me].form_R = kernel_rot[k] != NULL;
       status[t] = rotation_from_plan_basis(job->X[l], job->basis ? job->basis[l] : NULL,
-                                           job->Y[m], job->T, n, nm, job->lwork[l],
+                                           job->Y[m], T, n, nm, job->lwork[l],
                                            job->rplan_i + at, job->rplan_j + at,
                                            job->rplan_x + at, job->rplan_nnz[k], K[me],
                                            ws + me);
-      if (status[t] == OT_OPTIMAL)
-        memcpy(Rout[t], ws[me].R, sizeof(double) * (size_t) n * n);
+      if (status[t] == OT_OPTIMAL && kernel_rot[k])
+        memcpy((double *) kernel_rot[k], ws[me].R, sizeof(double) * (size_t) n * n);
     }
-    /* the compact form (r < n: O(n r) doubles) of each, on the main thread,
-     * from the scratch that computed it */
+    /* the compact forms, on the main thread, from the scratch that computed
+     * them */
     for (int t = t0; t < t1; t++) {
       const rotation_scratch *w = ws + (t - t0);
-      const int n = job->nx[todo[t] % L];
-      if (status[t] != OT_OPTIMAL || w->ident || w->r <= 0 || w->r >= n ||
-          rotation_compact_doubles(n, w->r) >= (size_t) n * n)
-        continue;
+      const int k = todo[t];
+      if (status[t] != OT_OPTIMAL || kernel_rot[k]) continue;
+      const int n = job->nx[k % L];
       SEXP c = Rf_allocVector(REALSXP, (R_xlen_t) rotation_compact_doubles(n, w->r));
-      SET_VECTOR_ELT(compact, todo[t], c);
+      SET_VECTOR_ELT(compact, k, c);
       rotation_compact_store(w, REAL(c));
+      kernel_rot[k] = REAL(c);
+      kernel_r[k] = w->r;
     }
     R_CheckUserInterrupt();
   }
@@ -536,6 +551,7 @@ static SEXP hot_split_run(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEX
 
   /* 4. HOT+R: the rotations of the pairs any weighting gives mass to */
   const double **kernel_rot = NULL;
+  int *kernel_r = NULL;
   if (rot) {
     char *used = (char *) R_alloc(LM, 1);
     for (int k = 0; k < LM; k++) {
@@ -552,9 +568,11 @@ static SEXP hot_split_run(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEX
     SEXP rotations = Rf_allocVector(VECSXP, LM);
     SET_VECTOR_ELT(out, 11, rotations);
     kernel_rot = (const double **) R_alloc(LM, sizeof(double *));
+    kernel_r = (int *) R_alloc(LM, sizeof(int));
     SEXP compact = Rf_allocVector(VECSXP, LM);
     SET_VECTOR_ELT(out, 15, compact);
-    int failed = pair_rotations(&job, used, nth, rotations, compact, kernel_rot);
+    int failed = pair_rotations(&job, used, nth, rotations, compact, kernel_rot,
+                                kernel_r);
     /* every descent iteration of the split, the pair loop's and any after */
     SET_VECTOR_ELT(out, 14, Rf_ScalarReal(pair_loop_descent_iterations(0)));
     if (failed) {
@@ -587,6 +605,7 @@ static SEXP hot_split_run(SEXP X, SEXP Y, SEXP train, SEXP test, SEXP perms, SEX
   sj.ynorm = yn;
   sj.sp = plans_from_list(inner, 1); /* after `cost` */
   sj.rot = kernel_rot;
+  sj.rot_r = kernel_r;
   SEXP units = Rf_allocVector(VECSXP, L);
   SET_VECTOR_ELT(out, 12, units);
   double **up = (double **) R_alloc(L, sizeof(double *));

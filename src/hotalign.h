@@ -178,6 +178,10 @@ typedef struct {
    * factors (ws->R is then left as it was), saving 8 n^2 r flops per pair
    * when the caller keeps no dense rotation */
   int form_R;
+  /* doubles of ws->R: n^2 in a scratch made for the dense R
+   * (rotation_scratch_init(dense_n = n)), else n min(n, T); a dense R that
+   * does not fit is not formed (the compact form is) */
+  size_t R_cap;
   /* the plan from which W (and R) was computed: pnnz entries, -1 if none */
   double *pfx;
   int *pfi, *pfj;
@@ -201,14 +205,19 @@ typedef struct {
   int kernel;
 } rotation_scratch;
 
-/* dgesdd workspace (doubles) for an n x n SVD with jobz = "S"; -1 if the
- * query fails.  Call it on the main thread and pass the value on: the SVD's
- * result may depend on lwork, so it must be a function of n alone. */
-int rotation_lwork(int n);
-size_t rotation_scratch_doubles(int n, int m, R_xlen_t nm, int lwork);
+/* The LAPACK workspace (doubles) of the descent for a source of n units and
+ * T training rows (the optimal one of every call it makes; O(n T) when
+ * n > T); -1 if a query fails.  Call it on the main thread and pass the
+ * value on: LAPACK's results may depend on lwork, so it must be a function
+ * of n and T alone. */
+int rotation_lwork(int n, int T);
+/* the scratch for sources of at most n units with T training rows:
+ * O(n min(n, T)) doubles, with room in ws->R for the dense R of sources of
+ * up to dense_n units (0: none wider than T; the compact form is formed) */
+size_t rotation_scratch_doubles(int n, int m, int T, int lwork, int dense_n);
 size_t rotation_scratch_ints(int n, int m);
 void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
-                           int m, R_xlen_t nm, int lwork);
+                           int m, int T, int lwork, int dense_n);
 
 /* The descent for one pair.  On entry p is the solved plain problem on K
  * (K = 1 - Xs' Ys, R = I); on exit ws->R is the final R (n x n), K its cost
@@ -266,8 +275,9 @@ void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
                     const double **Y, const int *nx, const int *ny, int kernel,
                     int rotation, int max_iter, double tol);
 /* bytes of one thread's scratch for pairs of at most n x m units (nm the
- * largest n_l * n'_m; lwork the largest dgesdd workspace, with rotation) */
-size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int rotation, int lwork);
+ * largest n_l * n'_m; T training rows; lwork the largest rotation_lwork(),
+ * with rotation) */
+size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int T, int rotation, int lwork);
 /* solves pairs todo[0 .. ntodo - 1] (0-based, distinct) with nth threads;
  * show: a progress bar named `label` */
 void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
@@ -297,6 +307,8 @@ typedef struct {
   const int *nx, *ny;
   sparse_plans sp;
   const double **rot;       /* L * M rotations (NULL entries: none) or NULL */
+  const int *rot_r;         /* NULL, or per pair 0 (rot[k] dense n_l x n_l) or
+                             * r >= 1 (rot[k] compact, rotation_compact_*) */
 } score_job;
 
 /* the plans of a list whose elements first .. first + 3 are i, j, x, start */
@@ -358,15 +370,20 @@ size_t rotation_compact_work(int n, int k);
 int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k,
                            double *work);
 /* the dense R of a compact form, bit for bit the R that rotation_finish() /
- * rotation_from_plan() form (work: lwork = rotation_lwork(n) doubles) */
+ * rotation_from_plan() form (work: lwork >= rotation_expand_lwork(n, r)
+ * doubles) */
+int rotation_expand_lwork(int n, int r);
+/* whether the rotations of a source of n units with T training rows are
+ * kept dense (n^2 doubles) rather than compact (see rotation.c) */
+int rotation_keeps_dense(int n, int T);
 int rotation_compact_expand(const double *compact, int n, int r, double *R,
                             double *work, int lwork);
 
 /* A rotation-invariant lower bound of the pair's HOT+R objective, from the
  * basis set up by rotation_begin():  tr(G)/(2n) + 1/2 - ||Xs'Ys||_* / sqrt(n m),
  * with a certified round-off margin (see rotation.c); -Inf when it cannot
- * be computed in the scratch.  Overwrites ws->A and ws->S. */
-double rotation_lower_bound(rotation_scratch *ws);
+ * be computed in the scratch.  copy: r m doubles; overwrites ws->S. */
+double rotation_lower_bound(rotation_scratch *ws, double *copy);
 
 /* ------------------------------------------------------------------ memory.c
  * Advice to back the whole 2 MiB pages of [ptr, ptr + bytes) with huge pages

@@ -38,14 +38,16 @@ void advise_huge_pages(void *ptr, size_t bytes) {
  *    twice (the loop's storage and the compacted result);
  *  - per scoring thread (no more than the L (L + 2) reconstructions) the
  *    scratch of score_scratch_doubles() for the widest source layer;
- *  - with rotation, the rotations held for scoring (8 n_l^2 bytes each):
- *    with n_perm > 0 possibly every pair's, otherwise those of at most
- *    2 L + M - 1 pairs; their compact forms returned to the fit where
- *    smaller (2 n_l r + 3 r doubles, r <= T, for sources wider than T);
- *    each pair's recorded plan (as many triplets as its inner plan); the
- *    shared basis of every source wider than T (n_l T + T doubles); and per
- *    thread a second descent workspace and cost matrix, for recomputing the
+ *  - with rotation, the rotations held for scoring and returned, in the
+ *    form the fit keeps (rotation_keeps_dense(): n_l^2 doubles, or compact,
+ *    at most 2 n_l T + 3 T doubles): with n_perm > 0 possibly every pair's,
+ *    otherwise those of at most 2 L + M - 1 pairs; each pair's recorded
+ *    plan (as many triplets as its inner plan); the shared basis of every
+ *    source wider than T (n_l T + T doubles); and per thread a second
+ *    descent workspace (with room for the dense R of the widest source
+ *    that keeps dense rotations) and cost matrix, for recomputing the
  *    rotations from the recorded plans (hot_split.c, pair_rotations).
+ *    Every workspace is O(n_l min(n_l, T)) (rotation_scratch_doubles).
  * widths_x, widths_y: the layers' unit counts; n_stimuli: all rows. */
 SEXP ffi_hot_memory(SEXP widths_x, SEXP widths_y, SEXP n_stimuli, SEXP threads,
                     SEXP rotation, SEXP n_perm) {
@@ -60,52 +62,53 @@ SEXP ffi_hot_memory(SEXP widths_x, SEXP widths_y, SEXP n_stimuli, SEXP threads,
     if (ny[m] == NA_INTEGER || ny[m] < 1) Rf_error("`widths_y` must be >= 1");
   const double T = Rf_asReal(n_stimuli);
   const int rot = Rf_asLogical(rotation) == 1, perms = Rf_asInteger(n_perm) > 0;
-  int max_n = 0, max_m = 0, max_lwork = 0;
-  double sum_x = 0, sum_y = 0, sum_x2 = 0;
+  int max_n = 0, max_m = 0, max_lwork = 0, dense_n = 0;
+  double sum_x = 0, sum_y = 0;
   for (int l = 0; l < L; l++) {
     if (nx[l] > max_n) max_n = nx[l];
     sum_x += nx[l];
-    sum_x2 += (double) nx[l] * nx[l];
   }
   for (int m = 0; m < M; m++) {
     if (ny[m] > max_m) max_m = ny[m];
     sum_y += ny[m];
   }
-  if (rot) {
-    max_lwork = rotation_lwork(max_n);
-    if (max_lwork < 0)
-      Rf_error("the LAPACK dgesdd workspace query failed for %d source units", max_n);
-  }
+  const int Ti = T >= 2147483647.0 ? 2147483647 : (int) T;
+  if (rot)
+    for (int l = 0; l < L; l++) {
+      const int lw = rotation_lwork(nx[l], Ti);
+      if (lw < 0)
+        Rf_error("the LAPACK workspace query failed for %d source units", nx[l]);
+      if (lw > max_lwork) max_lwork = lw;
+      if (nx[l] > Ti && rotation_keeps_dense(nx[l], Ti) && nx[l] > dense_n)
+        dense_n = nx[l];
+    }
   const double pairs = (double) L * M;
   const int nth = hot_threads_for(Rf_asInteger(threads), pairs);
   const int nth_score = hot_threads_for(Rf_asInteger(threads), (double) L * (L + 2));
   double bytes = sizeof(double) * T * (sum_x + sum_y);
   bytes += (double) nth * (double) pair_scratch_bytes(
-      max_n, max_m, (R_xlen_t) max_n * max_m, rot, max_lwork);
+      max_n, max_m, (R_xlen_t) max_n * max_m, Ti, rot, max_lwork);
   bytes += 2.0 * (2 * sizeof(int) + sizeof(double)) *
            ((double) M * sum_x + (double) L * sum_y - pairs);
   bytes += (double) nth_score * sizeof(double) *
            (double) score_scratch_doubles((int) T, max_n, rot);
   if (rot) {
-    double held = perms ? (double) M * sum_x2
-                        : fmin(pairs, 2.0 * L + M - 1) * (double) max_n * max_n;
-    double compact_sum = 0, compact_max = 0, bases = 0;
+    double held_sum = 0, held_max = 0, bases = 0;
     for (int l = 0; l < L; l++) {
-      if (!(nx[l] > T)) continue;
-      bases += (double) nx[l] * T + T;
-      double c = 2.0 * nx[l] * T + 3.0 * T;
-      if (c < (double) nx[l] * nx[l]) {
-        compact_sum += c;
-        if (c > compact_max) compact_max = c;
-      }
+      const double nn = (double) nx[l] * nx[l];
+      const double c = rotation_keeps_dense(nx[l], Ti) ? nn : 2.0 * nx[l] * T + 3.0 * T;
+      held_sum += c;
+      if (c > held_max) held_max = c;
+      if (nx[l] > T) bases += (double) nx[l] * T + T;
     }
-    held += perms ? (double) M * compact_sum : fmin(pairs, 2.0 * L + M - 1) * compact_max;
+    double held = perms ? (double) M * held_sum : fmin(pairs, 2.0 * L + M - 1) * held_max;
     bytes += sizeof(double) * (held + bases);
     bytes += (2 * sizeof(int) + sizeof(double)) *
              ((double) M * sum_x + (double) L * sum_y - pairs);
     const R_xlen_t nm = (R_xlen_t) max_n * max_m;
     bytes += (double) nth * (sizeof(double) * ((double) rotation_scratch_doubles(
-                                                   max_n, max_m, nm, max_lwork) +
+                                                   max_n, max_m, Ti, max_lwork,
+                                                   dense_n) +
                                                (double) nm) +
                              sizeof(int) * (double) rotation_scratch_ints(max_n, max_m));
   }

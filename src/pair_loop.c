@@ -380,7 +380,7 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
     if (nm > max_m) max_m = nm;
     if ((R_xlen_t) n * nm > max_nm) max_nm = (R_xlen_t) n * nm;
     if (lwork && lwork[l] == 0) {
-      lwork[l] = rotation_lwork(n);
+      lwork[l] = rotation_lwork(n, job->T);
       if (lwork[l] < 0)
         Rf_error("the LAPACK dgesdd workspace query failed for %d source units", n);
       if (lwork[l] > max_lwork) max_lwork = lwork[l];
@@ -406,11 +406,14 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
     scratch[t].work = R_alloc(work_bytes, 1);
     scratch[t].descent_its = 0;
     if (job->rotation) {
+      /* room for the dense R only where the caller keeps one (rot_out) */
+      const int dense_n = job->rot_out != NULL ? max_n : 0;
       double *dbl = (double *) R_alloc(
-          rotation_scratch_doubles(max_n, max_m, max_nm, max_lwork), sizeof(double));
+          rotation_scratch_doubles(max_n, max_m, job->T, max_lwork, dense_n),
+          sizeof(double));
       int *ints = (int *) R_alloc(rotation_scratch_ints(max_n, max_m), sizeof(int));
-      rotation_scratch_init(&scratch[t].rot, dbl, ints, max_n, max_m, max_nm,
-                            max_lwork);
+      rotation_scratch_init(&scratch[t].rot, dbl, ints, max_n, max_m, job->T,
+                            max_lwork, dense_n);
       scratch[t].rot.kernel = job->kernel;
     }
   }
@@ -646,11 +649,11 @@ SEXP ffi_rotation_pairs(SEXP Xs, SEXP Ys, SEXP pairs, SEXP max_iter, SEXP tol,
   return out;
 }
 
-size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int rotation, int lwork) {
+size_t pair_scratch_bytes(int n, int m, R_xlen_t nm, int T, int rotation, int lwork) {
   size_t bytes = sizeof(double) * ((size_t) nm + 2 * (size_t) n + 2 * (size_t) m) +
                  ot_workspace_bytes(n, m);
   if (rotation)
-    bytes += sizeof(double) * rotation_scratch_doubles(n, m, nm, lwork) +
+    bytes += sizeof(double) * rotation_scratch_doubles(n, m, T, lwork, 0) +
              sizeof(int) * rotation_scratch_ints(n, m);
   return bytes;
 }

@@ -11,8 +11,11 @@
  * a bound on the magnitude of what it is computed from,
  *   || v - mean(v) || <= 1e-10 * B(v),
  * with B = ||v|| for the held-out truth and, for a reconstruction
- * v = sum_k c_k y_k (c_k the weights L W n Q [R] of the target units y_k it
- * adds), B = sum_k |c_k| ||y_k||.  Rounding perturbs v by about T eps B, far
+ * v = sum_k c_k y_k (c_k the weights L W n Q of the target units y_k it
+ * adds), B = sum_k |c_k| ||y_k||; with a rotation, v_i = sum_q R_iq b_q for
+ * the columns b_q of Y (n Q)' (bounds B_q as above), and
+ * B = sum_m L W ||(B_q)_q||_2 >= sum_q |R_iq| B_q (Cauchy-Schwarz: the rows
+ * of R have unit norm), the same whether R is dense or compact.  Rounding perturbs v by about T eps B, far
  * below 1e-10 B, so a vector that is constant in exact arithmetic (an exactly
  * constant column, a reconstruction whose terms cancel to a constant, or no
  * term at all) is undefined whatever the rounding; a unit whose truth or
@@ -64,7 +67,8 @@ sparse_plans plans_from_list(SEXP list, int first) {
 
 size_t score_scratch_doubles(int T, int n, int rotated) {
   size_t Tn = (size_t) T * (size_t) n;
-  return Tn + 2 * (size_t) n + (rotated ? Tn + (size_t) n : 0);
+  return Tn + 2 * (size_t) n +
+         (rotated ? Tn + (size_t) n + rotation_compact_work(0, T) : 0);
 }
 
 /* Layer l rebuilt under weights W, and/or the bounds of its columns:
@@ -72,10 +76,13 @@ size_t score_scratch_doubles(int T, int n, int rotated) {
  * bound B of each column (see the rule at the top) from the norms `ynorm`
  * of the target units.  One walk over the terms serves both, so that the
  * bound is always that of the reconstruction.  Scratch for rotated pairs:
- * B (T x n_l, with Xhat) and bound_B (n_l, with bound). */
+ * B (T x n_l, with Xhat), work (rotation_compact_work(0, T) doubles, with
+ * Xhat, for compact rotations) and bound_B (n_l, with bound).  A compact rotation
+ * (job->rot_r[k] = r >= 1) is applied through its Householder factors,
+ * O(T n_l r), never as a dense n_l x n_l matrix. */
 static void rebuild_layer(const score_job *job, int l, const double *W,
                           const double *const *ynorm, double *B, double *bound_B,
-                          double *Xhat, double *bound) {
+                          double *work, double *Xhat, double *bound) {
   const int L = job->L, M = job->M, T = job->T, n_l = job->nx[l];
   const sparse_plans *sp = &job->sp;
   if (Xhat) memset(Xhat, 0, sizeof(double) * (size_t) T * n_l);
@@ -108,17 +115,22 @@ static void rebuild_layer(const score_job *job, int l, const double *W,
     }
     if (!R) continue;
     const double alpha = (double) L * w;
-    if (Xhat && T > 0) {
+    const int r = job->rot_r ? job->rot_r[k] : 0;
+    if (Xhat && T > 0 && r > 0) { /* B := B R' in place, then Xhat += alpha B */
+      const R_xlen_t Tn = (R_xlen_t) T * n_l;
+      (void) rotation_compact_apply(R, n_l, r, B, T, work);
+      for (R_xlen_t e = 0; e < Tn; e++) Xhat[e] += alpha * B[e];
+    } else if (Xhat && T > 0) {
       const double one = 1.0;
       F77_CALL(dgemm)("N", "T", &T, &n_l, &n_l, &alpha, B, &T, R, &n_l, &one,
                       Xhat, &T FCONE FCONE);
     }
-    if (bound)
-      for (int i = 0; i < n_l; i++) {
-        double b = 0;
-        for (int q = 0; q < n_l; q++) b += fabs(R[i + (R_xlen_t) q * n_l]) * bound_B[q];
-        bound[i] += fabs(alpha) * b;
-      }
+    if (bound) {
+      double b2 = 0;
+      for (int q = 0; q < n_l; q++) b2 += bound_B[q] * bound_B[q];
+      const double b = fabs(alpha) * sqrt(b2);
+      for (int i = 0; i < n_l; i++) bound[i] += b;
+    }
   }
 }
 
@@ -314,10 +326,10 @@ double score_layer(const score_job *job, int l, const double *W, double *scratch
   const int T = job->T, n_l = job->nx[l];
   const size_t Tn = (size_t) T * (size_t) n_l;
   double *bound = scratch, *rr = scratch + n_l, *xh = scratch + 2 * (size_t) n_l;
-  double *B = xh + Tn, *bound_B = B + Tn;
+  double *B = xh + Tn, *bound_B = B + Tn, *work = bound_B + n_l;
   if (Xhat) xh = Xhat;
   if (!r) r = rr;
-  rebuild_layer(job, l, W, job->ynorm, B, bound_B, xh, bound);
+  rebuild_layer(job, l, W, job->ynorm, B, bound_B, work, xh, bound);
   int i = 0;
   for (; i + 4 <= n_l; i += 4) {
     const double *x4[4], *y4[4];
@@ -340,6 +352,16 @@ double score_layer(const score_job *job, int l, const double *W, double *scratch
 }
 
 /* ------------------------------------------------------------ .Call entries */
+
+/* r when R is the compact form of a rotation of n units (a double vector,
+ * not a matrix, of rotation_compact_doubles(n, r) = 2 n r + 3 r entries
+ * with 1 <= r < n), else 0 */
+static int compact_rank(SEXP R, int n) {
+  if (!Rf_isReal(R) || Rf_isMatrix(R)) return 0;
+  const R_xlen_t len = XLENGTH(R), per = 2 * (R_xlen_t) n + 3;
+  if (len < per || len % per != 0 || len / per >= n) return 0;
+  return (int) (len / per);
+}
 
 /* R has checked everything; a direct .Call with anything else is refused
  * here rather than read out of bounds.  inner: list(i, j, x, start, ...) with
@@ -383,10 +405,10 @@ static void check_plans(SEXP Ys, SEXP inner, SEXP W, const int *n_source, int L,
   for (R_xlen_t k = 0; k < LM; k++) {
     SEXP R = VECTOR_ELT(rotations, k);
     int n = n_source[k % L];
-    if (!Rf_isNull(R) && (!Rf_isReal(R) || !Rf_isMatrix(R) || Rf_nrows(R) != n ||
-                          Rf_ncols(R) != n))
-      Rf_error("`rotations[[%d]]` must be NULL or a %d x %d double matrix",
-               (int) k + 1, n, n);
+    if (Rf_isNull(R) || compact_rank(R, n) > 0) continue;
+    if (!Rf_isReal(R) || !Rf_isMatrix(R) || Rf_nrows(R) != n || Rf_ncols(R) != n)
+      Rf_error("`rotations[[%d]]` must be NULL, a %d x %d double matrix or the "
+               "compact factors of one", (int) k + 1, n, n);
   }
 }
 
@@ -451,13 +473,17 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
   job.ny = ny;
   job.sp = plans_from_list(inner, 0);
   job.rot = NULL;
+  job.rot_r = NULL;
   if (!Rf_isNull(rotations)) {
     const double **rot = (const double **) R_alloc((size_t) L * M, sizeof(double *));
+    int *rot_r = (int *) R_alloc((size_t) L * M, sizeof(int));
     for (R_xlen_t k = 0; k < (R_xlen_t) L * M; k++) {
       SEXP R = VECTOR_ELT(rotations, k);
       rot[k] = Rf_isNull(R) ? NULL : REAL(R);
+      rot_r[k] = Rf_isNull(R) ? 0 : compact_rank(R, nx[k % L]);
     }
     job.rot = rot;
+    job.rot_r = rot_r;
   }
   double *scratch = (double *) R_alloc(score_scratch_doubles(T0, max_n, job.rot != NULL),
                                        sizeof(double));
@@ -471,7 +497,8 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
     SET_VECTOR_ELT(rebuilt, l, Xhat);
     xhat[l] = REAL(Xhat);
     if (!scored) {
-      rebuild_layer(&job, l, REAL(W), NULL, scratch, NULL, xhat[l], NULL);
+      rebuild_layer(&job, l, REAL(W), NULL, scratch, NULL,
+                    scratch + (size_t) T0 * (size_t) max_n, xhat[l], NULL);
       continue;
     }
     SEXP r = Rf_allocVector(REALSXP, nx[l]);
@@ -498,7 +525,7 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
         }
       for (int l = 0; l < L; l++) {
         rebuild_layer(&job, l, REAL(W), (const double *const *) ynw, NULL, bound_B,
-                      NULL, bound);
+                      NULL, NULL, bound);
         for (int i = 0; i < nx[l]; i++)
           rr[i] = weighted_correlation(xhat[l] + (R_xlen_t) i * T0, bound[i],
                                        X[l] + (R_xlen_t) i * T0, w, T0);

@@ -62,6 +62,10 @@
  * of +-1) and D = Dv Dw on the first r coordinates, the identity elsewhere:
  * then R is orthogonal and R W' = V, so V'R = W (a deterministic choice of
  * the free complement).  The compact form keeps only H_V, H_W, D: O(n r).
+ * Memory: with r < n every block of the descent holds an n x r, r x n or
+ * r x r matrix, so a scratch is O(n min(n, T)) doubles
+ * (rotation_scratch_doubles); the dense R (n^2) is formed only where the
+ * caller made room for it (dense = 1), otherwise only its compact form.
  *
  * Products go through kernel_product() / kernel_gram() (correlation_cost.c:
  * the internal blocked kernel under the reference BLAS, dgemm under an
@@ -69,7 +73,7 @@
  *
  * Pure C on caller-provided workspace: runs inside the OpenMP region of
  * pair_loop.c.  Its result depends only on its inputs and on `lwork`, which
- * the callers compute from n alone (rotation_lwork), so it is the same for
+ * the callers compute from n and T alone (rotation_lwork), so it is the same for
  * any thread and any number of threads, and a rerun of a pair reproduces R.
  */
 #include <float.h>
@@ -85,40 +89,94 @@
 #define ROT_ORM_NB 64
 #define ROT_ORM_TSIZE 4160
 
-int rotation_lwork(int n) {
-  /* workspace queries: only work[0] (and iwork[0]) are written */
+static size_t dense_kernel_doubles(int n, int r);
+
+/* the largest of LAPACK's optimal workspaces (queries: only work[0] and
+ * iwork[0] are written) of the calls a pair of a source of n units with r
+ * basis directions makes; 0 when a query fails */
+static double dgesdd_query(int a, int b) {
+  double dummy = 0, size = 0;
+  int idummy = 0, info = 0, query = -1, mn = a < b ? a : b;
+  F77_CALL(dgesdd)("S", &a, &b, &dummy, &a, &dummy, &dummy, &a, &dummy, &mn,
+                   &size, &query, &idummy, &info FCONE);
+  return info == 0 && size >= 1 ? size : 0;
+}
+
+static double lapack_queries(int n, int r) {
   double dummy = 0, size = 0, best = 1;
   int idummy = 0, info = 0, query = -1, nfound = 0, il = 1;
   double vl = 0, abstol = 0;
-  F77_CALL(dgesdd)("S", &n, &n, &dummy, &n, &dummy, &dummy, &n, &dummy, &n,
-                   &size, &query, &idummy, &info FCONE);
-  if (info != 0 || !(size >= 1)) return -1;
-  if (size > best) best = size;
-  F77_CALL(dsyevr)("V", "A", "U", &n, &dummy, &n, &vl, &vl, &il, &il, &abstol,
-                   &nfound, &dummy, &dummy, &n, &idummy, &size, &query, &idummy,
+  /* the Procrustes fallback: dgesdd of B (r x n).  Its optimal workspace
+   * grows with r on each of its two paths (n >= 11 r / 6 takes the thin
+   * one), so r and the largest r of the thin path cover every r' <= r. */
+  double q = dgesdd_query(r, n);
+  if (!(q > 0)) return 0;
+  if (q > best) best = q;
+  int thin = r;
+  while (r < n && thin > 1 && (int) (thin * 11.0 / 6.0) > n) thin--;
+  if (thin < r) {
+    q = dgesdd_query(thin, n);
+    if (!(q > 0)) return 0;
+    if (q > best) best = q;
+  }
+  F77_CALL(dsyevr)("V", "A", "U", &r, &dummy, &r, &vl, &vl, &il, &il, &abstol,
+                   &nfound, &dummy, &dummy, &r, &idummy, &size, &query, &idummy,
                    &query, &info FCONE FCONE FCONE);
-  if (info != 0 || !(size >= 1) || idummy > 10 * n) return -1;
+  if (info != 0 || !(size >= 1) || idummy > 10 * r) return 0;
   if (size > best) best = size;
-  F77_CALL(dgeqrf)(&n, &n, &dummy, &n, &dummy, &size, &query, &info);
-  if (info != 0) return -1;
+  F77_CALL(dgeqrf)(&n, &r, &dummy, &n, &dummy, &size, &query, &info);
+  if (info != 0) return 0;
   if (size > best) best = size;
-  F77_CALL(dorgqr)(&n, &n, &n, &dummy, &n, &dummy, &size, &query, &info);
-  if (info != 0) return -1;
+  F77_CALL(dorgqr)(&n, &r, &r, &dummy, &n, &dummy, &size, &query, &info);
+  if (info != 0) return 0;
   if (size > best) best = size;
-  F77_CALL(dormqr)("L", "T", &n, &n, &n, &dummy, &n, &dummy, &dummy, &n, &size,
+  F77_CALL(dormqr)("L", "T", &n, &n, &r, &dummy, &n, &dummy, &dummy, &n, &size,
                    &query, &info FCONE FCONE);
-  if (info != 0) return -1;
+  if (info != 0) return 0;
   if (size > best) best = size;
   /* the eigendecomposition of the polar step by its fastest route */
-  if ((double) eigen_kernel_lwork(n) > best) best = (double) eigen_kernel_lwork(n);
+  if ((double) eigen_kernel_lwork(r) > best) best = (double) eigen_kernel_lwork(r);
+  return best;
+}
+
+/* r = min(n, T) basis directions at most (see the top): the workspace of a
+ * source wider than its training rows is O(n T), not O(n^2) */
+int rotation_lwork(int n, int T) {
+  const int r = T >= 1 && T < n ? T : n;
+  double best = lapack_queries(n, r);
+  if (!(best > 0)) return -1;
+  if (r < n) { /* the dense R's kernel route (dense_rotation) */
+    const int rk = 2 * r <= n ? r : n / 2;
+    if (rk >= 1 && (double) dense_kernel_doubles(n, rk) > best)
+      best = (double) dense_kernel_doubles(n, rk);
+  }
   if (best > 2147483647.0) return -1;
   return (int) ceil(best);
 }
 
-size_t rotation_scratch_doubles(int n, int m, R_xlen_t nm, int lwork) {
-  size_t nn = (size_t) n * (size_t) n;
-  return 7 * nn                           /* G, R, M, U, VT, V, W (n x n) */
-         + 2 * (size_t) nm                /* A, B0 (n x n') */
+/* the doubles of each n x n block of the descent: n r with r = min(n, T)
+ * (every block holds an n x r, r x n or r x r matrix when r < n) */
+static size_t r_cap(int n, int T);
+static size_t block_doubles(int n, int T) {
+  return (size_t) n * r_cap(n, T);
+}
+
+/* ws->R: a block, or the dense R of a source of dense_n units */
+static size_t r_doubles(int n, int T, int dense_n) {
+  size_t b = block_doubles(n, T), d = (size_t) dense_n * (size_t) dense_n;
+  return d > b ? d : b;
+}
+
+/* r_cap = min(n, T): the most basis directions */
+static size_t r_cap(int n, int T) {
+  return T >= 1 && T < n ? (size_t) T : (size_t) n;
+}
+
+size_t rotation_scratch_doubles(int n, int m, int T, int lwork, int dense_n) {
+  const size_t rc = r_cap(n, T);
+  return 6 * block_doubles(n, T)          /* G, M, U, VT, V, W */
+         + r_doubles(n, T, dense_n)       /* R */
+         + rc * rc + rc * (size_t) m      /* A (E, r x r), B0 (r x n') */
          + 3 * (size_t) n + (size_t) m    /* S, d, u (n); v (n') */
          + 2 * ((size_t) n + (size_t) m)  /* fx, pfx (n + n' - 1, rounded up) */
          + 4 * (size_t) n                 /* lam, tau (2 n), sgn */
@@ -132,18 +190,20 @@ size_t rotation_scratch_ints(int n, int m) {
 }
 
 void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
-                           int m, R_xlen_t nm, int lwork) {
-  size_t nn = (size_t) n * (size_t) n;
+                           int m, int T, int lwork, int dense_n) {
+  const size_t rc = r_cap(n, T);
+  size_t nn = block_doubles(n, T);
   ws->G = dbl;
   ws->R = ws->G + nn;
-  ws->M = ws->R + nn;
+  ws->R_cap = r_doubles(n, T, dense_n);
+  ws->M = ws->R + ws->R_cap;
   ws->U = ws->M + nn;
   ws->VT = ws->U + nn;
   ws->V = ws->VT + nn;
   ws->W = ws->V + nn;
   ws->A = ws->W + nn;
-  ws->B0 = ws->A + nm;
-  ws->S = ws->B0 + nm;
+  ws->B0 = ws->A + rc * rc;
+  ws->S = ws->B0 + rc * (size_t) m;
   ws->d = ws->S + n;
   ws->u = ws->d + n;
   ws->v = ws->u + n;
@@ -232,7 +292,7 @@ static void drop_null_directions(rotation_scratch *ws, int n, int m) {
 }
 
 /* The basis V, lam and B0 = V'A of the pair (see the top of the file).
- * On entry K = 1 - Xs'Ys; ws->A receives A. */
+ * On entry K = 1 - Xs'Ys. */
 /* the source layer's part: ident, r, V (or G), lam */
 static int layer_basis(const double *Xs, int T, int n, rotation_scratch *ws) {
   int st;
@@ -269,23 +329,25 @@ static int layer_basis(const double *Xs, int T, int n, rotation_scratch *ws) {
   return OT_OPTIMAL;
 }
 
-/* the pair's part: A = 1 - K, B0 = V'A (= A when V = I), the drops */
-static void pair_basis(rotation_scratch *ws, int n, int m, const double *K) {
+/* the pair's part: B0 = V'A (= A when V = I) for A = 1 - K, the drops.
+ * With V != I, A is formed in K itself (K is rewritten with the rotated
+ * cost before it is read again), so that no n x n' block is needed. */
+static void pair_basis(rotation_scratch *ws, int n, int m, double *K) {
   R_xlen_t nm = (R_xlen_t) n * m;
-  for (R_xlen_t e = 0; e < nm; e++) ws->A[e] = 1.0 - K[e];
   ws->dropped_bound = 0;
   if (ws->ident) {
-    memcpy(ws->B0, ws->A, sizeof(double) * (size_t) nm);
+    for (R_xlen_t e = 0; e < nm; e++) ws->B0[e] = 1.0 - K[e];
     return;
   }
-  kernel_product(ws->V, ws->A, n, ws->r, m, ws->B0, ws->kernel);
+  for (R_xlen_t e = 0; e < nm; e++) K[e] = 1.0 - K[e];
+  kernel_product(ws->V, K, n, ws->r, m, ws->B0, ws->kernel);
   drop_null_directions(ws, n, m);
 }
 
 /* The source's basis shared by all its pairs (V, then lam, as the engine
  * stores it) instead of one factored per pair */
 static void shared_basis(const double *basis, int T, int n, int m,
-                         const double *K, rotation_scratch *ws) {
+                         double *K, rotation_scratch *ws) {
   ws->ident = n <= T;
   ws->r = ws->ident ? n : T;
   size_t nr = (size_t) n * ws->r;
@@ -294,7 +356,7 @@ static void shared_basis(const double *basis, int T, int n, int m,
   pair_basis(ws, n, m, K);
 }
 
-static int setup_basis(const double *Xs, int T, int n, int m, const double *K,
+static int setup_basis(const double *Xs, int T, int n, int m, double *K,
                        rotation_scratch *ws) {
   int st = layer_basis(Xs, T, n, ws);
   if (st != OT_OPTIMAL) return st;
@@ -375,7 +437,7 @@ static void procrustes_matrix(rotation_scratch *ws, int n, const int *fi,
  * overflow.
  * Deterministic: the same B gives the same W on any thread.
  * Buffers: B in ws->M (overwritten), ws->G, ws->R, ws->U (Z), ws->VT, ws->d
- * (sig), ws->A (E; A is only read when the pair is set up), result in
+ * (sig), ws->A (E), result in
  * ws->W. */
 #define POLAR_COND_MAX 1e7
 #define POLAR_TOL 1e-11
@@ -410,7 +472,7 @@ static double polar_correction(double *H, const double *Cm, int r) {
 
 static int polar_eig(rotation_scratch *ws, int n) {
   const int r = ws->r;
-  const R_xlen_t rn = (R_xlen_t) r * n, rr = (R_xlen_t) r * r;
+  const R_xlen_t rn = (R_xlen_t) r * n;
   double *B = ws->M, *T = ws->G, *H = ws->R, *Z = ws->U, *Bz = ws->VT, *X = ws->W,
          *sig = ws->d;
   double bmax = 0;
@@ -444,7 +506,7 @@ static int polar_eig(rotation_scratch *ws, int n) {
     return 0;
   for (int k = 0; k < r; k++) sig[k] = sqrt(ws->S[k]);
   /* Z is orthonormal to O(r eps) only: E = Z'Z - I (in ws->A, free
-   * during the step: n m >= r^2) enters the corrections below, so that
+   * r x r) enters the corrections below, so that
    * W = Z X comes out as orthogonal as if Z were */
   double *E = ws->A;
   kernel_gram(Z, r, r, E, ws->kernel);
@@ -574,11 +636,12 @@ static void rotated_cost(rotation_scratch *ws, int n, int m, double *K) {
  * one product with inner dimension 2r of [Tw Yw' D; Yv'] and
  * [Yw'; Tv Yv' D - M2 Yw'] plus O(n r^2) through the internal kernel: the
  * 8 n^2 r flops of the two dormqr calls (in the reference BLAS) become
- * 4 n^2 r in the kernel.  Used where it fits in the LAPACK workspace
- * (dense_kernel_doubles(n, r) <= lwork: r up to about 0.4 n), dormqr
- * otherwise; the choice depends on n, r and lwork = rotation_lwork(n) only,
- * and the internal kernel is used whatever the BLAS, so that
- * rotation_compact_expand() reproduces the descent's R bit for bit. */
+ * 4 n^2 r in the kernel.  Used for r <= n / 2 (rotation_lwork() covers its
+ * workspace), dormqr otherwise; the choice depends on n and r only, the
+ * internal kernel is used whatever the BLAS, and dormqr is given at least
+ * its optimal workspace (its blocking then does not depend on how much
+ * more it gets), so that rotation_compact_expand() reproduces the
+ * descent's R bit for bit. */
 static size_t dense_kernel_doubles(int n, int r) {
   return 9 * (size_t) r * n + 5 * (size_t) r * r;
 }
@@ -598,7 +661,8 @@ static int dense_rotation(const double *Hv, const double *Hw, const double *tauV
                           const double *tauW, const double *sgn, int n, int r,
                           double *R, double *work, int lwork) {
   int info = 0;
-  if (r >= 1 && 2 * r <= n && dense_kernel_doubles(n, r) <= (size_t) lwork) {
+  if (r >= 1 && 2 * r <= n) {
+    if (dense_kernel_doubles(n, r) > (size_t) lwork) return ROT_SVD_ARGUMENT;
     const int kern = COST_INTERNAL;
     const size_t rr = (size_t) r * r, rn = (size_t) r * n;
     double *Tv = work, *Tw = Tv + rr, *G2 = Tw + rr, *M2 = G2 + rr, *C1 = M2 + rr,
@@ -688,11 +752,16 @@ static int form_rotation(rotation_scratch *ws, int n) {
     double dw = Hw[k + (R_xlen_t) k * n] < 0 ? -1.0 : 1.0;
     ws->sgn[k] = dv * dw;
   }
-  if (!ws->form_R) return OT_OPTIMAL; /* the compact form only */
+  /* the compact form only */
+  if (!ws->form_R || (size_t) n * n > ws->R_cap) return OT_OPTIMAL;
   return dense_rotation(Hv, Hw, tauV, tauW, ws->sgn, n, r, R, ws->work, lw);
 }
 
+/* R = I, where ws->R has room for it (the dense R of a source wider than
+ * its training rows is formed only in a scratch made for it: elsewhere
+ * it == 0 alone says R = I) */
 static void set_identity(rotation_scratch *ws, int n) {
+  if ((size_t) n * n > ws->R_cap) return;
   memset(ws->R, 0, sizeof(double) * (size_t) n * n);
   for (int i = 0; i < n; i++) ws->R[i + (R_xlen_t) i * n] = 1.0;
 }
@@ -855,7 +924,12 @@ size_t rotation_compact_doubles(int n, int r) {
 
 void rotation_compact_store(const rotation_scratch *ws, double *out) {
   const int n = ws->n, r = ws->r;
-  if (ws->it == 0 || r <= 0 || r >= n) {
+  if (ws->it == 0) { /* R = I (ws->R may have no room for it) */
+    memset(out, 0, sizeof(double) * (size_t) n * n);
+    for (int i = 0; i < n; i++) out[i + (R_xlen_t) i * n] = 1.0;
+    return;
+  }
+  if (r <= 0 || r >= n) {
     memcpy(out, ws->R, sizeof(double) * (size_t) n * n);
     return;
   }
@@ -867,10 +941,33 @@ void rotation_compact_store(const rotation_scratch *ws, double *out) {
   memcpy(out + 2 * nr + 2 * r, ws->sgn, sizeof(double) * r);
 }
 
+/* Whether a source of n units and T training rows keeps its rotations
+ * dense: n <= T (R = W, n^2 <= n T), or the compact form would not be
+ * smaller (2 n T + 3 T >= n^2, i.e. n up to about 2 T) */
+int rotation_keeps_dense(int n, int T) {
+  return n <= T || rotation_compact_doubles(n, T) >= (size_t) n * (size_t) n;
+}
+
+/* The workspace of rotation_compact_expand() for 1 <= r < n: that of
+ * dense_rotation()'s route (the kernel's, or dormqr's optimal one, which
+ * the descent's rotation_lwork() also covers); -1 if the query fails. */
+int rotation_expand_lwork(int n, int r) {
+  if (2 * r <= n) {
+    size_t d = dense_kernel_doubles(n, r);
+    return d > 2147483647u ? -1 : (int) d;
+  }
+  double dummy = 0, size = 0;
+  int info = 0, query = -1;
+  F77_CALL(dormqr)("L", "T", &n, &n, &r, &dummy, &n, &dummy, &dummy, &n, &size,
+                   &query, &info FCONE FCONE);
+  if (info != 0 || !(size >= 1) || size > 2147483647.0) return -1;
+  return (int) ceil(size);
+}
+
 /* The dense R (n x n) of a compact form with r < n, formed exactly as
- * form_rotation() forms it (dense_rotation() with the same workspace size,
- * lwork = rotation_lwork(n), hence the same route and blocking): bit for bit
- * the R of the descent.  work: lwork doubles. */
+ * form_rotation() forms it (dense_rotation(): the same route and blocking
+ * for any lwork >= rotation_expand_lwork(n, r)): bit for bit the R of the
+ * descent.  work: lwork doubles. */
 int rotation_compact_expand(const double *compact, int n, int r, double *R,
                             double *work, int lwork) {
   if (r <= 0 || r >= n) {
@@ -892,7 +989,7 @@ SEXP ffi_rotation_expand(SEXP compact, SEXP n_, SEXP r_) {
   if (!Rf_isReal(compact) || (size_t) XLENGTH(compact) != rotation_compact_doubles(n, r))
     Rf_error("`compact` must be a double vector of %.0f entries",
              (double) rotation_compact_doubles(n, r));
-  int lwork = rotation_lwork(n);
+  int lwork = rotation_expand_lwork(n, r);
   if (lwork < 0) Rf_error("the LAPACK workspace query failed for %d units", n);
   double *work = (double *) R_alloc(lwork, sizeof(double));
   SEXP R = PROTECT(Rf_allocMatrix(REALSXP, n, n));
@@ -948,12 +1045,12 @@ int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k
  * within O(max(r, m) eps s_max), over-estimated by that much);
  * ROT_BOUND_MARGIN covers the O(n eps) errors of V, B0, tr(G), the dropped
  * directions (<= ROT_DROP_BOUND) and the descent's own objective. */
-double rotation_lower_bound(rotation_scratch *ws) {
+double rotation_lower_bound(rotation_scratch *ws, double *copy) {
   const int n = ws->n, m = ws->m, r = ws->r;
   if (r <= 0) return R_NegInf;
   double trG = 0;
   for (int k = 0; k < r; k++) trG += ws->lam[k];
-  /* singular values of B0 (r x m, copied into ws->A), values only */
+  /* singular values of B0 (r x m, copied into `copy`), values only */
   const int mn = r < m ? r : m, mx = r < m ? m : r;
   double size = 0, dummy = 0;
   int info = 0, query = -1, lw = ws->lw, one = 1;
@@ -961,8 +1058,8 @@ double rotation_lower_bound(rotation_scratch *ws) {
                    &size, &query, ws->iwork, &info FCONE);
   if (info != 0 || !(size <= lw) || 8 * (size_t) mn > 10 * (size_t) n)
     return R_NegInf;
-  memcpy(ws->A, ws->B0, sizeof(double) * (size_t) r * m);
-  F77_CALL(dgesdd)("N", &r, &m, ws->A, &r, ws->S, &dummy, &one, &dummy, &one,
+  memcpy(copy, ws->B0, sizeof(double) * (size_t) r * m);
+  F77_CALL(dgesdd)("N", &r, &m, copy, &r, ws->S, &dummy, &one, &dummy, &one,
                    ws->work, &lw, ws->iwork, &info FCONE);
   if (info != 0) return R_NegInf;
   double nuc = 0;
@@ -992,18 +1089,20 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   const int iters = Rf_asInteger(max_iter);
   const double tl = Rf_asReal(tol), bud = Rf_asReal(budget);
   const R_xlen_t nm = (R_xlen_t) n * m;
-  int lwork = rotation_lwork(n);
+  int lwork = rotation_lwork(n, T);
   if (lwork < 0) Rf_error("ffi_rotation_parts: LAPACK workspace query failed");
+  const int want_dense = Rf_asLogical(form_dense) != 0;
   double *K = (double *) R_alloc(nm, sizeof(double));
   double *a = (double *) R_alloc(n, sizeof(double));
   double *b = (double *) R_alloc(m, sizeof(double));
   void *work = R_alloc(ot_workspace_bytes(n, m), 1);
   rotation_scratch ws;
-  rotation_scratch_init(&ws, (double *) R_alloc(rotation_scratch_doubles(n, m, nm, lwork),
+  rotation_scratch_init(&ws, (double *) R_alloc(rotation_scratch_doubles(
+                                                    n, m, T, lwork, want_dense ? n : 0),
                                                 sizeof(double)),
                         (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
-                        n, m, nm, lwork);
-  ws.form_R = Rf_asLogical(form_dense) != 0;
+                        n, m, T, lwork, want_dense ? n : 0);
+  ws.form_R = want_dense;
   ws.polar_mode = Rf_asLogical(polar) == 1;
   SEXP trace = PROTECT(Rf_allocVector(REALSXP, (iters > 0 ? iters : 0) + 1));
   for (R_xlen_t e = 0; e < XLENGTH(trace); e++) REAL(trace)[e] = NA_REAL;
@@ -1017,10 +1116,11 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   if (st == OT_OPTIMAL) {
     if (Rf_asLogical(shared_basis) == 1) {
       rotation_scratch wb;
-      rotation_scratch_init(&wb, (double *) R_alloc(rotation_scratch_doubles(n, m, nm, lwork),
+      rotation_scratch_init(&wb, (double *) R_alloc(rotation_scratch_doubles(
+                                                        n, m, T, lwork, 0),
                                                     sizeof(double)),
                             (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
-                            n, m, nm, lwork);
+                            n, m, T, lwork, 0);
       double *basis = (double *) R_alloc(rotation_basis_doubles(n, T), sizeof(double));
       st = rotation_basis(REAL(Xs), T, n, lwork, &wb, basis);
       if (st == OT_OPTIMAL)
@@ -1030,7 +1130,8 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
       st = rotation_begin(p, REAL(Xs), REAL(Ys), T, n, m, iters, tl, lwork, K, &ws,
                           REAL(trace));
     }
-    if (st == OT_OPTIMAL && ws.r > 0) bound = rotation_lower_bound(&ws);
+    if (st == OT_OPTIMAL && ws.r > 0)
+      bound = rotation_lower_bound(&ws, (double *) R_alloc(nm, sizeof(double)));
     while (st == OT_OPTIMAL || st == OT_RUNNING) {
       st = rotation_step(p, K, &ws, bud);
       steps++;
@@ -1040,9 +1141,15 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
     if (st == OT_OPTIMAL) st = fst;
   }
   const int r = ws.r;
-  const int dense = ws.form_R || ws.ident || ws.it == 0;
-  SEXP R = PROTECT(dense ? Rf_allocMatrix(REALSXP, n, n) : R_NilValue);
-  if (dense) memcpy(REAL(R), ws.R, sizeof(double) * (size_t) n * n);
+  /* the dense R where the scratch formed it (R = I after no iteration) */
+  const int dense = (size_t) n * n <= ws.R_cap && (ws.form_R || ws.ident || ws.it == 0);
+  SEXP R = PROTECT(dense || ws.it == 0 ? Rf_allocMatrix(REALSXP, n, n) : R_NilValue);
+  if (dense) {
+    memcpy(REAL(R), ws.R, sizeof(double) * (size_t) n * n);
+  } else if (ws.it == 0) {
+    memset(REAL(R), 0, sizeof(double) * (size_t) n * n);
+    for (int i = 0; i < n; i++) REAL(R)[i + (R_xlen_t) i * n] = 1.0;
+  }
   SEXP W = PROTECT(Rf_allocMatrix(REALSXP, r, n));
   if (r > 0 && ws.it > 0) memcpy(REAL(W), ws.W, sizeof(double) * (size_t) r * n);
   else for (R_xlen_t e = 0; e < XLENGTH(W); e++) REAL(W)[e] = NA_REAL;
@@ -1079,10 +1186,11 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   int fst2 = OT_OPTIMAL;
   if (st == OT_OPTIMAL) {
     rotation_scratch ws2;
-    rotation_scratch_init(&ws2, (double *) R_alloc(rotation_scratch_doubles(n, m, nm, lwork),
+    rotation_scratch_init(&ws2, (double *) R_alloc(rotation_scratch_doubles(
+                                                       n, m, T, lwork, n),
                                                    sizeof(double)),
                           (int *) R_alloc(rotation_scratch_ints(n, m), sizeof(int)),
-                          n, m, nm, lwork);
+                          n, m, T, lwork, n);
     ws2.polar_mode = ws.polar_mode;
     fst2 = rotation_from_plan(REAL(Xs), REAL(Ys), T, n, m, lwork, ws.pfi, ws.pfj,
                               ws.pfx, ws.pnnz, K, &ws2);

@@ -578,9 +578,83 @@ test_that("the memory estimate of HOT+R counts the bases, recorded plans and com
   plain <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L)
   rot0 <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L, TRUE, 0L)
   rot100 <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L, TRUE, 100L)
-  # at least: two descent workspaces per thread (seven 2000 x 2000 blocks
-  # each), the two shared bases, the dense rotations held for scoring
-  expect_gt(rot0 - plain, 8 * (2 * 2 * 7 * 2000^2 + 2 * 2000 * 90 + 4 * 2000^2))
-  # n_perm > 0: every pair's rotation (8 here) instead of at most 2 L + M - 1 = 7
+  # at least: two descent workspaces per thread (seven 2000 x 90 blocks
+  # each), the two shared bases, the compact rotations held for scoring
+  # (2 n T each, at most 2 L + M - 1 = 7 of them), the second cost matrix
+  expect_gt(rot0 - plain, 8 * (2 * 2 * 7 * 2000 * 90 + 2 * 2000 * 90 +
+                               7 * 2 * 2000 * 90 + 2 * 2000 * 1500))
+  # n_perm > 0: every pair's rotation (8 here) instead of at most 7
   expect_gt(rot100, rot0)
+  # a source wider than its stimuli costs O(n T) per pair, not O(n^2): the
+  # extra memory of HOT+R over plain HOT grows linearly in the width (it
+  # doubled from 4000 to 8000 voxels; an n^2 term would quadruple it)
+  extra <- vapply(c(4000L, 8000L), function(n) {
+    bytes(c(n, n), c(50L, 50L), 92, 2L, TRUE, 100L) - bytes(c(n, n), c(50L, 50L), 92, 2L)
+  }, 0)
+  expect_lt(extra[2] / extra[1], 2.2)
+  expect_lt(extra[2], 8 * 8000^2)
+  # fMRI shape: 2 x 2 regions of 5000 voxels, 92 stimuli, 2 threads
+  fmri <- c(bytes(rep(5000L, 2), rep(5000L, 2), 92, 2L),
+            bytes(rep(5000L, 2), rep(5000L, 2), 92, 2L, TRUE, 100L))
+  expect_lt(fmri[2] / fmri[1], 3)
+  # sources no wider than their stimuli keep dense rotations (n^2 <= n T)
+  narrow <- bytes(c(80L, 80L), c(60L, 60L), 200, 1L, TRUE, 0L) -
+    bytes(c(80L, 80L), c(60L, 60L), 200, 1L)
+  expect_gt(narrow, 8 * (2 * 7 * 80^2 + 5 * 80^2))
+})
+
+test_that("HOT+R on a source far wider than its stimuli allocates no n x n block", {
+  # 3000 units, 40 stimuli (32 training rows): an n x n double block is
+  # 72 MB; the descent's workspaces, the recomputation and the scores must
+  # all stay in O(n T).  R_alloc()'d scratch is counted by gc()'s maximum.
+  set.seed(41)
+  T <- 40
+  n <- 3000
+  z <- matrix(stats::rnorm(T * 6), T, 6)
+  X <- list(x = z %*% matrix(stats::rnorm(6 * n), 6, n) + matrix(stats::rnorm(T * n), T, n))
+  Y <- list(y = z %*% matrix(stats::rnorm(6 * 200), 6, 200) +
+              matrix(stats::rnorm(T * 200), T, 200))
+  peak <- function(expr) {
+    invisible(gc(reset = TRUE))
+    force(expr)
+    8 * gc()[2, 5] # Vcells "max used" (8 bytes each)
+  }
+  base <- peak(hot(X, Y, seed = 2, n_perm = 5, threads = 1))
+  fit <- NULL
+  top <- peak(fit <- hot(X, Y, rotation = TRUE, seed = 2, n_perm = 5, threads = 1))
+  expect_gt(fit$rotation$iterations[1, 1], 0)
+  stored <- fit$rotation$matrices[[1, 1]]
+  expect_s3_class(stored, "hot_compact_rotation")
+  expect_lt(top - base, 8 * n^2 / 2)
+  # the compact rotation rebuilds the held-out rows without being expanded,
+  # and as the dense R does
+  yt <- lapply(Y, function(y) y[fit$test, , drop = FALSE])
+  rebuilt <- predict(fit, yt)
+  r <- diag(stats::cor(rebuilt[[1]], X[[1]][fit$test, ]))
+  expect_equal(unname(r), unname(fit$unit_scores[[1]]), tolerance = 1e-10)
+  R <- hot_pair_rotation(fit, 1, 1)
+  expect_lt(max(abs(crossprod(R) - diag(n))), 1e-12)
+  # what a user sees: as.matrix() is the same dense R, print() a summary
+  expect_identical(as.matrix(stored), R)
+  out <- capture.output(print(stored))
+  expect_match(out[1], sprintf("3000 x 3000 orthogonal matrix, kept as Householder factors of rank %d",
+                               stored$r), fixed = TRUE)
+  expect_match(out[2], "as.matrix()", fixed = TRUE)
+})
+
+test_that("a wide source whose descent makes no iteration keeps R = I compactly", {
+  sys <- rotated_systems(n_stimuli = 30, widths = c(90, 8), noise = 0.5, seed = 5)
+  fit <- hot(sys$X, sys$Y, rotation = TRUE, max_iter = 0, seed = 6, n_perm = 0)
+  plain <- hot(sys$X, sys$Y, seed = 6, n_perm = 0)
+  expect_identical(fit$layer_scores, plain$layer_scores)
+  k <- which(fit$plan > 0 & row(fit$plan) == 1)[1]
+  stored <- fit$rotation$matrices[[k]]
+  expect_s3_class(stored, "hot_compact_rotation")
+  expect_identical(stored$r, 0L)
+  expect_length(stored$factors, 0)
+  expect_identical(hot_pair_rotation(fit, 1, col(fit$plan)[k]), diag(1, 90))
+  expect_identical(as.matrix(stored), diag(1, 90))
+  expect_match(capture.output(print(stored))[1], "90 x 90 orthogonal matrix, kept as the identity")
+  yt <- lapply(sys$Y, function(y) y[fit$test, , drop = FALSE])
+  expect_identical(predict(fit, yt), predict(plain, yt))
 })
