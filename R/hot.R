@@ -84,8 +84,9 @@
 #' step never uses more threads than it has tasks, so a single layer pair
 #' needs one thread's workspace whatever `threads` is. With
 #' `rotation = TRUE`, each thread of the pair loop also holds the descent's
-#' workspace and, for recomputing the rotations after the outer OT, a second
-#' such workspace and cost matrix. The descent works in the row space of the
+#' workspace, reused for recomputing the rotations after the outer OT (a
+#' second one only where a source wider than `T` keeps dense rotations,
+#' see below). The descent works in the row space of the
 #' source (*r* = `min(n_l, T)` dimensions for `T` training stimuli), so a
 #' workspace is about `7 n_l r + r n'_m` doubles plus LAPACK's, `O(n_l T)`
 #' for a layer wider than its stimuli (fMRI voxels, wide CNN layers) rather
@@ -100,8 +101,8 @@
 #' rows and by [predict()] through the factors, never expanded;
 #' `as.matrix()` forms the dense matrix of one on demand. For 2 x 2
 #' regions of 5000 voxels with 92 stimuli and 2 threads, `rotation = TRUE`
-#' needs about 2.4 times the memory of plain HOT (1.1 GiB against 0.46 GiB;
-#' it was 10.6 GiB with dense workspaces and rotations). The estimate is
+#' needs about 1.35 times the memory of plain HOT (0.63 GiB against 0.46
+#' GiB; it was 10.6 GiB with dense workspaces and rotations). The estimate is
 #' computed from the sizes of the C
 #' workspaces themselves, and a problem whose need exceeds the available
 #' memory is refused with an error of class `hotalign_error_memory` before

@@ -290,7 +290,9 @@ static int perm_weighting(const int *perms, int L, int l, int q) {
  * R = I), so that no n_l^2 block of a source wider than about 2 T is ever
  * allocated.  `kernel_rot` and `kernel_r` receive what the scoring applies
  * (NULL where R = I, i.e. where the descent made no iteration; r = 0 for a
- * dense R, r for a compact one).  The pairs are shared out over the threads
+ * dense R, r for a compact one).  The pair loop's cost buffers and descent
+ * workspaces are reused (job->K_buf, rot_buf) where they fit.  The pairs
+ * are shared out over the threads
  * a batch at a time, with an interrupt check after each batch.  Returns 0,
  * or 1 when a recomputation failed (an SVD that converged in the descent
  * cannot fail on the same matrix: reported as an internal error). */
@@ -333,18 +335,28 @@ static int pair_rotations(const pair_job *job, const char *used, int nth,
   }
   if (ntodo == 0) return 0;
   nth = hot_threads_for(nth, ntodo);
-  rotation_scratch *ws = (rotation_scratch *) R_alloc(nth, sizeof(rotation_scratch));
+  /* the pair loop's buffers where they serve (they are sized for every
+   * pair; its descent workspaces have no room for a dense R wider than T),
+   * else new ones */
+  const int reuse = job->n_buf >= nth && job->buf_nm >= max_nm;
+  const int reuse_ws = reuse && job->rot_buf && dense_n == 0;
+  rotation_scratch **ws = (rotation_scratch **) R_alloc(nth, sizeof(rotation_scratch *));
   double **K = (double **) R_alloc(nth, sizeof(double *));
   int *status = (int *) R_alloc(ntodo, sizeof(int));
   for (int t = 0; t < nth; t++) {
-    rotation_scratch_init(ws + t,
+    K[t] = reuse ? job->K_buf[t] : (double *) R_alloc(max_nm, sizeof(double));
+    if (reuse_ws) {
+      ws[t] = job->rot_buf[t];
+      continue;
+    }
+    ws[t] = (rotation_scratch *) R_alloc(1, sizeof(rotation_scratch));
+    rotation_scratch_init(ws[t],
                           (double *) R_alloc(rotation_scratch_doubles(max_n, max_m, T,
                                                                       max_lwork, dense_n),
                                              sizeof(double)),
                           (int *) R_alloc(rotation_scratch_ints(max_n, max_m), sizeof(int)),
                           max_n, max_m, T, max_lwork, dense_n);
-    ws[t].kernel = job->kernel;
-    K[t] = (double *) R_alloc(max_nm, sizeof(double));
+    ws[t]->kernel = job->kernel;
   }
   for (int t0 = 0; t0 < ntodo; t0 += nth) {
     const int t1 = t0 + nth < ntodo ? t0 + nth : ntodo;
@@ -356,19 +368,19 @@ static int pair_rotations(const pair_job *job, const char *used, int nth,
       const int n = job->nx[l], nm = job->ny[m];
       const R_xlen_t at = job->cap_start[k];
       /* the dense R only where it is kept (saves 8 n^2 r flops) */
-      ws[me].form_R = kernel_rot[k] != NULL;
+      ws[me]->form_R = kernel_rot[k] != NULL;
       status[t] = rotation_from_plan_basis(job->X[l], job->basis ? job->basis[l] : NULL,
                                            job->Y[m], T, n, nm, job->lwork[l],
                                            job->rplan_i + at, job->rplan_j + at,
                                            job->rplan_x + at, job->rplan_nnz[k], K[me],
-                                           ws + me);
+                                           ws[me]);
       if (status[t] == OT_OPTIMAL && kernel_rot[k])
-        memcpy((double *) kernel_rot[k], ws[me].R, sizeof(double) * (size_t) n * n);
+        memcpy((double *) kernel_rot[k], ws[me]->R, sizeof(double) * (size_t) n * n);
     }
     /* the compact forms, on the main thread, from the scratch that computed
      * them */
     for (int t = t0; t < t1; t++) {
-      const rotation_scratch *w = ws + (t - t0);
+      const rotation_scratch *w = ws[t - t0];
       const int k = todo[t];
       if (status[t] != OT_OPTIMAL || kernel_rot[k]) continue;
       const int n = job->nx[k % L];

@@ -263,6 +263,14 @@ typedef struct {
    * (rotation_basis) when it is wider than T and has several pairs to do,
    * shared by all its pairs; NULL entries elsewhere */
   double **basis;
+  /* set by pair_job_run(): its per-thread cost buffers (n_buf of buf_nm
+   * doubles) and, with rotation, descent workspaces (sized for the largest
+   * pair, no room for a dense R wider than T), still allocated until the
+   * .Call returns, for pair_rotations() to reuse */
+  int n_buf;
+  R_xlen_t buf_nm;
+  double **K_buf;
+  rotation_scratch **rot_buf;
 } pair_job;
 
 /* The masses of an n x m problem: uniform 1/n, 1/m, held as the integers

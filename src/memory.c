@@ -43,10 +43,11 @@ void advise_huge_pages(void *ptr, size_t bytes) {
  *    at most 2 n_l T + 3 T doubles): with n_perm > 0 possibly every pair's,
  *    otherwise those of at most 2 L + M - 1 pairs; each pair's recorded
  *    plan (as many triplets as its inner plan); the shared basis of every
- *    source wider than T (n_l T + T doubles); and per thread a second
- *    descent workspace (with room for the dense R of the widest source
- *    that keeps dense rotations) and cost matrix, for recomputing the
- *    rotations from the recorded plans (hot_split.c, pair_rotations).
+ *    source wider than T (n_l T + T doubles); and, only where a source
+ *    wider than T keeps dense rotations, per thread a second descent
+ *    workspace with room for its dense R, for recomputing the rotations
+ *    from the recorded plans (hot_split.c, pair_rotations, which otherwise
+ *    reuses the pair loop's workspaces and cost buffers).
  *    Every workspace is O(n_l min(n_l, T)) (rotation_scratch_doubles).
  * widths_x, widths_y: the layers' unit counts; n_stimuli: all rows. */
 SEXP ffi_hot_memory(SEXP widths_x, SEXP widths_y, SEXP n_stimuli, SEXP threads,
@@ -105,12 +106,12 @@ SEXP ffi_hot_memory(SEXP widths_x, SEXP widths_y, SEXP n_stimuli, SEXP threads,
     bytes += sizeof(double) * (held + bases);
     bytes += (2 * sizeof(int) + sizeof(double)) *
              ((double) M * sum_x + (double) L * sum_y - pairs);
-    const R_xlen_t nm = (R_xlen_t) max_n * max_m;
-    bytes += (double) nth * (sizeof(double) * ((double) rotation_scratch_doubles(
-                                                   max_n, max_m, Ti, max_lwork,
-                                                   dense_n) +
-                                               (double) nm) +
-                             sizeof(int) * (double) rotation_scratch_ints(max_n, max_m));
+    /* the recomputation reuses the pair loop's cost buffers, and its
+     * descent workspaces unless a dense R wider than T needs room */
+    if (dense_n > 0)
+      bytes += (double) nth * (sizeof(double) * (double) rotation_scratch_doubles(
+                                                    max_n, max_m, Ti, max_lwork, dense_n) +
+                               sizeof(int) * (double) rotation_scratch_ints(max_n, max_m));
   }
   return Rf_ScalarReal(bytes);
 }

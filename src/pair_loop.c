@@ -282,6 +282,10 @@ void pair_job_setup(pair_job *job, int L, int M, int T, const double **X,
   job->rplan_i = job->rplan_j = job->rplan_nnz = NULL;
   job->rplan_x = NULL;
   job->basis = NULL;
+  job->n_buf = 0;
+  job->buf_nm = 0;
+  job->K_buf = NULL;
+  job->rot_buf = NULL;
   if (rotation) {
     job->rplan_i = (int *) R_alloc(cap_start[LM], sizeof(int));
     job->rplan_j = (int *) R_alloc(cap_start[LM], sizeof(int));
@@ -416,6 +420,16 @@ void pair_job_run(pair_job *job, const int *todo, int ntodo, int nth, int show,
                             max_lwork, dense_n);
       scratch[t].rot.kernel = job->kernel;
     }
+  }
+
+  job->n_buf = nth;
+  job->buf_nm = max_nm;
+  job->K_buf = (double **) R_alloc(nth, sizeof(double *));
+  job->rot_buf = job->rotation ? (rotation_scratch **) R_alloc(nth, sizeof(rotation_scratch *))
+                               : NULL;
+  for (int t = 0; t < nth; t++) {
+    job->K_buf[t] = scratch[t].K;
+    if (job->rot_buf) job->rot_buf[t] = &scratch[t].rot;
   }
 
   if (job->rotation) shared_bases(job, todo, ntodo, nth, scratch);

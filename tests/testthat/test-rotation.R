@@ -578,11 +578,14 @@ test_that("the memory estimate of HOT+R counts the bases, recorded plans and com
   plain <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L)
   rot0 <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L, TRUE, 0L)
   rot100 <- bytes(c(2000L, 2000L), rep(1500L, 4), 90, 2L, TRUE, 100L)
-  # at least: two descent workspaces per thread (seven 2000 x 90 blocks
-  # each), the two shared bases, the compact rotations held for scoring
-  # (2 n T each, at most 2 L + M - 1 = 7 of them), the second cost matrix
-  expect_gt(rot0 - plain, 8 * (2 * 2 * 7 * 2000 * 90 + 2 * 2000 * 90 +
-                               7 * 2 * 2000 * 90 + 2 * 2000 * 1500))
+  # at least: a descent workspace per thread (seven 2000 x 90 blocks), the
+  # two shared bases, the compact rotations held for scoring (2 n T each,
+  # at most 2 L + M - 1 = 7 of them); the recomputation reuses the pair
+  # loop's workspaces and cost buffers, and no workspace holds an n x n'
+  # block (A and B0 were two per workspace, with two workspaces and a
+  # second cost matrix per thread: ten 2000 x 1500 blocks in all)
+  expect_gt(rot0 - plain, 8 * (2 * 7 * 2000 * 90 + 2 * 2000 * 90 + 7 * 2 * 2000 * 90))
+  expect_lt(rot0 - plain, 8 * 4 * 2000 * 1500)
   # n_perm > 0: every pair's rotation (8 here) instead of at most 7
   expect_gt(rot100, rot0)
   # a source wider than its stimuli costs O(n T) per pair, not O(n^2): the
