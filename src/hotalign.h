@@ -161,8 +161,9 @@ enum rotation_status {
 
 /* Per-thread workspace of the descent, carved from one block of
  * rotation_scratch_doubles() doubles and one of rotation_scratch_ints() ints
- * sized for the largest pair (n source units, m target units, nm = max n*m,
- * lwork = the largest rotation_lwork() of the source widths). */
+ * sized for the largest pair (n source units, m target units, T training
+ * rows, lwork = the largest rotation_lwork() of the source widths):
+ * O(n min(n, T) + min(n, T) m) doubles, no n x m block. */
 typedef struct {
   double *G, *R, *M, *U, *VT, *A, *S, *d, *u, *v, *fx, *work;
   int *iwork, *fi, *fj;
