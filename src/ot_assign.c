@@ -102,6 +102,14 @@
 #ifndef ASSIGN_GROW
 #define ASSIGN_GROW 4
 #endif
+/* arcs per row of the graph the solver builds itself (ot_assign_own_graph):
+ * each row's ASSIGN_OWN_DEG cheapest, read with the column minima */
+#ifndef ASSIGN_OWN_DEG
+#define ASSIGN_OWN_DEG 24
+#endif
+#if ASSIGN_OWN_DEG > ASSIGN_DEGMAX
+#error "ASSIGN_OWN_DEG must not exceed ASSIGN_DEGMAX (the room of a row)"
+#endif
 
 #ifdef ASSIGN_STATS
 #include <R_ext/Print.h>
@@ -155,6 +163,7 @@ struct ot_assign {
   const int *adj_start, *adj_c;
   const double *adj_a;
   int sparse;            /* searches read the graph (else whole rows) */
+  int own;               /* the graph is built from C by column reduction */
   unsigned char *dense;
   struct heap_entry *heap;
   int *hpos, *touched;
@@ -205,6 +214,9 @@ static void assign_reset(ot_assign *s) {
   s->n_touched = s->n_heap = 0;
   s->nonfinite = 0;
   s->have_chk = 0;
+  /* an own graph is rebuilt by column reduction: no row stays dense from
+   * an earlier run */
+  if (s->own) memset(s->dense, 0, (size_t) n);
 }
 
 /* The arcs searched by the augmentations, augmenting row reduction and
@@ -214,9 +226,24 @@ void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
                          const double *adj_a) {
   s->adj_start = start;
   s->sparse = start != NULL;
+  s->own = 0;
   s->adj_c = adj_c;
   s->adj_a = adj_a;
   memset(s->dense, start == NULL, (size_t) s->n);
+  memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
+}
+
+/* The search graph built by the solver itself, from C, during column
+ * reduction (colred_row_own): each row's ASSIGN_OWN_DEG cheapest arcs, read
+ * in the same pass as the column minima, then every column's arg min row
+ * gains the column (graph_cover).  For problems large enough for a sparse
+ * search (the caller decides); replaces a handed list, so the caller need
+ * not build one. */
+void ot_assign_own_graph(ot_assign *s) {
+  s->adj_start = s->adj_c = NULL;
+  s->adj_a = NULL;
+  s->sparse = s->own = 1;
+  memset(s->dense, 0, (size_t) s->n);
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
@@ -291,7 +318,7 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
   s->adj_start = s->adj_c = NULL;
   s->adj_a = NULL;
-  s->sparse = 0;
+  s->sparse = s->own = 0;
   s->work = 0;
   ot_assign_set_graph(s, NULL, NULL, NULL);
   assign_reset(s);
@@ -411,6 +438,51 @@ static void colred_row(ot_assign *s, int r) {
       arg[c] = r;
     }
   }
+}
+
+/* column reduction on row r that also keeps the row's ASSIGN_OWN_DEG
+ * cheapest arcs (the same set, in the same order, as kbest_insert over
+ * c = 0 .. n-1: ties to the lower column) as its arcs of the search graph */
+static void colred_row_own(ot_assign *s, int r) {
+  const int n = s->n, K = ASSIGN_OWN_DEG;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double *v = s->v;
+  int *arg = s->col;
+  double bv[ASSIGN_OWN_DEG], thr = HUGE_VAL;
+  int bc[ASSIGN_OWN_DEG], nb = 0, c = 0;
+#define OWN_ARC(c_)                                                            \
+  do {                                                                         \
+    double a_ = row[c_];                                                       \
+    if (a_ < v[c_]) {                                                          \
+      v[c_] = a_;                                                              \
+      arg[c_] = r;                                                             \
+    }                                                                          \
+    if (nb < K || a_ < thr) {                                                  \
+      kbest_insert(bv, bc, &nb, K, a_, c_);                                    \
+      if (nb == K) thr = bv[K - 1];                                            \
+    }                                                                          \
+  } while (0)
+  for (; c < n && nb < K; c++) OWN_ARC(c);
+#if defined(__SSE2__)
+  for (; c + 2 <= n; c += 2) {
+    __m128d a = _mm_loadu_pd(row + c), b = _mm_loadu_pd(v + c);
+    int hit = _mm_movemask_pd(_mm_cmplt_pd(a, b)) |
+              _mm_movemask_pd(_mm_cmplt_pd(a, _mm_set1_pd(thr)));
+    if (hit) {
+      OWN_ARC(c);
+      OWN_ARC(c + 1);
+    }
+  }
+#endif
+  for (; c < n; c++) OWN_ARC(c);
+#undef OWN_ARC
+  int *gc = s->g_c + (size_t) r * ROWCAP;
+  double *ga = s->g_a + (size_t) r * ROWCAP;
+  for (int t = 0; t < nb; t++) {
+    gc[t] = bc[t];
+    ga[t] = bv[t];
+  }
+  s->g_n[r] = nb;
 }
 
 /* after column reduction and the rows' cheapest arcs: each column's arg
@@ -833,11 +905,12 @@ int ot_assign_run(ot_assign *s, double budget) {
     }
     switch (s->phase) {
     case PH_COLRED:
-      colred_row(s, s->r++);
+      if (s->own) colred_row_own(s, s->r++);
+      else colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
         if (s->sparse) {
-          spent += build_graph(s);
+          if (!s->own) spent += build_graph(s);
           graph_cover(s);
         }
         colred_assign(s);
