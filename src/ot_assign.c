@@ -838,18 +838,52 @@ static int aug_step(ot_assign *s) {
  * alternating path flips */
 static void aug_finish(ot_assign *s) { flip_path(s, s->last + 1); }
 
+/* The ASSIGN_GROW least row[c] - v[c] over the columns c with
+ * hpos[c] == -1 (every column when hpos is NULL), ties to the lower column,
+ * into bv / bc; returns how many.  Once ASSIGN_GROW are kept, two columns
+ * at a time are tested against the largest kept (SSE2) and only those below
+ * it are offered (the same result as offering every column; a NaN entry,
+ * which the reduce pass reports as non-finite, is not kept). */
+static int row_best(const double *row, const double *v, const int *hpos, int n,
+                    double *bv, int *bc) {
+  const int K = ASSIGN_GROW;
+  int nb = 0, c = 0;
+#define BEST_ARC(c_)                                                           \
+  do {                                                                         \
+    if (hpos && hpos[c_] != -1) break;                                         \
+    double h_ = row[c_] - v[c_];                                               \
+    if (nb == K && !(h_ < bv[K - 1])) break;                                   \
+    kbest_insert(bv, bc, &nb, K, h_, c_);                                      \
+  } while (0)
+  for (; c < n && nb < K; c++) BEST_ARC(c);
+#if defined(__SSE2__)
+  {
+    __m128d t = _mm_set1_pd(bv[K - 1]);
+    for (; c + 4 <= n; c += 4) {
+      __m128d h0 = _mm_sub_pd(_mm_loadu_pd(row + c), _mm_loadu_pd(v + c));
+      __m128d h1 = _mm_sub_pd(_mm_loadu_pd(row + c + 2), _mm_loadu_pd(v + c + 2));
+      if (_mm_movemask_pd(_mm_or_pd(_mm_cmplt_pd(h0, t), _mm_cmplt_pd(h1, t)))) {
+        BEST_ARC(c);
+        BEST_ARC(c + 1);
+        BEST_ARC(c + 2);
+        BEST_ARC(c + 3);
+        t = _mm_set1_pd(bv[K - 1]);
+      }
+    }
+  }
+#endif
+  for (; c < n; c++) BEST_ARC(c);
+#undef BEST_ARC
+  return nb;
+}
+
 /* Sparse row r gains its ASSIGN_GROW best arcs (least a - v) that it
  * lacks; when it has no room left it goes dense.  Returns 1 if it changed. */
 static int grow_row(ot_assign *s, int r) {
   const int n = s->n;
-  const double *row = s->C + (R_xlen_t) r * n, *v = s->v;
+  const double *row = s->C + (R_xlen_t) r * n;
   double bv[ASSIGN_GROW];
-  int bc[ASSIGN_GROW], nb = 0;
-  for (int c = 0; c < n; c++) {
-    double h = row[c] - v[c];
-    if (nb == ASSIGN_GROW && h >= bv[nb - 1]) continue;
-    kbest_insert(bv, bc, &nb, ASSIGN_GROW, h, c);
-  }
+  int bc[ASSIGN_GROW], nb = row_best(row, s->v, NULL, n, bv, bc);
   int changed = 0;
   for (int t = 0; t < nb; t++) {
     int found = 0;
@@ -872,15 +906,9 @@ static int grow_row(ot_assign *s, int r) {
  * a - v) to unreached columns, or goes dense when it has no room. */
 static void escape_row(ot_assign *s, int r) {
   const int n = s->n;
-  const double *row = s->C + (R_xlen_t) r * n, *v = s->v;
+  const double *row = s->C + (R_xlen_t) r * n;
   double bv[ASSIGN_GROW];
-  int bc[ASSIGN_GROW], nb = 0;
-  for (int c = 0; c < n; c++) {
-    if (s->hpos[c] != -1) continue;
-    double h = row[c] - v[c];
-    if (nb == ASSIGN_GROW && h >= bv[nb - 1]) continue;
-    kbest_insert(bv, bc, &nb, ASSIGN_GROW, h, c);
-  }
+  int bc[ASSIGN_GROW], nb = row_best(row, s->v, s->hpos, n, bv, bc);
   if (s->g_n[r] + nb > ROWCAP || nb == 0) {
     s->dense[r] = 1;
     return;
