@@ -28,7 +28,7 @@
  *
  * Search graph.  From 65536 arcs on the solver builds it itself
  * (ot_assign_own_graph(), what ot_simplex.c asks for): column reduction
- * reads each LAP row's ASSIGN_OWN_DEG cheapest arcs with the column minima,
+ * reads each LAP row's K cheapest arcs (K from the data, own_degree()) with the column minima,
  * and every column's arg min row gains the column (so every column has an
  * arc); a caller may instead hand over a list (ot_assign_set_graph(): each
  * row keeps up to ASSIGN_DEG of its arcs).  Reduction transfer, augmenting
@@ -106,12 +106,23 @@
 #define ASSIGN_GROW 4
 #endif
 /* arcs per row of the graph the solver builds itself (ot_assign_own_graph):
- * each row's ASSIGN_OWN_DEG cheapest, read with the column minima */
+ * each row's K cheapest, read with the column minima.  K is sized from the
+ * data (own_degree()): ASSIGN_OWN_DEG, or 1.5 times the typical number of
+ * near-tied arcs of a row (within ASSIGN_TIE_SPREAD of the way from its
+ * minimum to its mean) when that lies between ASSIGN_OWN_DEG and
+ * ASSIGN_OWN_DEGMAX */
 #ifndef ASSIGN_OWN_DEG
 #define ASSIGN_OWN_DEG 24
 #endif
-#if ASSIGN_OWN_DEG > ASSIGN_DEGMAX
-#error "ASSIGN_OWN_DEG must not exceed ASSIGN_DEGMAX (the room of a row)"
+#ifndef ASSIGN_OWN_DEGMAX
+#define ASSIGN_OWN_DEGMAX 48
+#endif
+#ifndef ASSIGN_TIE_SPREAD
+#define ASSIGN_TIE_SPREAD 0.2
+#endif
+#define ASSIGN_SAMPLE_ROWS 16
+#if ASSIGN_OWN_DEGMAX > ASSIGN_DEGMAX || ASSIGN_OWN_DEG > ASSIGN_OWN_DEGMAX
+#error "need ASSIGN_OWN_DEG <= ASSIGN_OWN_DEGMAX <= ASSIGN_DEGMAX (the room of a row)"
 #endif
 
 #ifdef ASSIGN_STATS
@@ -167,6 +178,7 @@ struct ot_assign {
   const double *adj_a;
   int sparse;            /* searches read the graph (else whole rows) */
   int own;               /* the graph is built from C by column reduction */
+  int deg;               /* arcs per row of that graph (own_degree()) */
   unsigned char *dense;
   struct heap_entry *heap;
   int *hpos, *touched;
@@ -237,7 +249,7 @@ void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
 }
 
 /* The search graph built by the solver itself, from C, during column
- * reduction (colred_row_own): each row's ASSIGN_OWN_DEG cheapest arcs, read
+ * reduction (colred_row_own): each row's K cheapest arcs, read
  * in the same pass as the column minima, then every column's arg min row
  * gains the column (graph_cover).  For problems large enough for a sparse
  * search (the caller decides); replaces a handed list, so the caller need
@@ -246,6 +258,7 @@ void ot_assign_own_graph(ot_assign *s) {
   s->adj_start = s->adj_c = NULL;
   s->adj_a = NULL;
   s->sparse = s->own = 1;
+  s->deg = ASSIGN_OWN_DEG;
   memset(s->dense, 0, (size_t) s->n);
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
@@ -474,21 +487,57 @@ static inline double colred_block(const double *row, double *v, int *arg, int r,
   return mn;
 }
 
-/* column reduction on row r that also keeps the row's ASSIGN_OWN_DEG
+/* The own graph's arcs per row, from ASSIGN_SAMPLE_ROWS rows spread over
+ * the problem: the median number of arcs within ASSIGN_TIE_SPREAD of the
+ * way from the row's minimum to its mean.  Tuned-unit costs have clusters
+ * of near-tied units well below the rest (16 latents: ~n/16 per row), mixed
+ * latents a continuous spread (a handful).  A graph that holds the whole
+ * cluster paid on 2000 x 2000 tuned64 costs (~31 per cluster: 40 arcs,
+ * 331 M instructions, against 485 M with 24); clusters larger than
+ * ASSIGN_OWN_DEGMAX / 1.5 did not pay to hold (tuned16 2000 x 2000: 64
+ * arcs 958 M, 24 arcs 729 M: the escapes cross them), and keep
+ * ASSIGN_OWN_DEG.  Deterministic (C alone).  Non-finite entries give no
+ * ties (the reduce pass reports them). */
+static int own_degree(const ot_assign *s) {
+  const int n = s->n, S = ASSIGN_SAMPLE_ROWS;
+  int cnt[ASSIGN_SAMPLE_ROWS];
+  for (int t = 0; t < S; t++) {
+    const double *row = s->C + (R_xlen_t) ((R_xlen_t) t * n / S) * n;
+    double mn = HUGE_VAL, sum = 0;
+    for (int c = 0; c < n; c++) {
+      sum += row[c];
+      mn = row[c] < mn ? row[c] : mn;
+    }
+    double lim = mn + ASSIGN_TIE_SPREAD * (sum / n - mn);
+    int k = 0;
+    for (int c = 0; c < n; c++) k += row[c] <= lim;
+    /* insertion into the sorted counts */
+    int x = t;
+    while (x > 0 && cnt[x - 1] > k) {
+      cnt[x] = cnt[x - 1];
+      x--;
+    }
+    cnt[x] = k;
+  }
+  int med = (cnt[S / 2 - 1] + cnt[S / 2]) / 2, K = (3 * med + 1) / 2;
+  return K < ASSIGN_OWN_DEG || K > ASSIGN_OWN_DEGMAX ? ASSIGN_OWN_DEG : K;
+}
+
+/* column reduction on row r that also keeps the row's K
  * cheapest arcs (the same set, in the same order, as kbest_insert over
  * c = 0 .. n-1: ties to the lower column) as its arcs of the search graph.
- * The row is reduced in ASSIGN_OWN_DEG blocks; the largest block minimum
+ * The row is reduced in K blocks; the largest block minimum
  * bounds the K-th least cost from above (K entries are at or below it), so
  * only the entries at or below it are offered to the selection, in column
  * order (about K ln K of them on random costs instead of every new
  * running minimum). */
 static void colred_row_own(ot_assign *s, int r) {
-  const int n = s->n, K = ASSIGN_OWN_DEG;
+  const int n = s->n, K = s->deg;
   const double *row = s->C + (R_xlen_t) r * n;
   double *v = s->v;
   int *arg = s->col;
-  double bv[ASSIGN_OWN_DEG], bound = -HUGE_VAL;
-  int bc[ASSIGN_OWN_DEG], nb = 0, c = 0;
+  double bv[ASSIGN_OWN_DEGMAX], bound = -HUGE_VAL;
+  int bc[ASSIGN_OWN_DEGMAX], nb = 0, c = 0;
   for (int b = 0; b < K; b++) {
     int lo = (int) ((R_xlen_t) b * n / K), hi = (int) ((R_xlen_t) (b + 1) * n / K);
     double mn = colred_block(row, v, arg, r, lo, hi);
@@ -994,6 +1043,10 @@ int ot_assign_run(ot_assign *s, double budget) {
     }
     switch (s->phase) {
     case PH_COLRED:
+      if (s->own && s->r == 0) {
+        s->deg = own_degree(s);
+        spent += 2 * ASSIGN_SAMPLE_ROWS;
+      }
       if (s->own) colred_row_own(s, s->r++);
       else colred_row(s, s->r++);
       spent += 1;
