@@ -889,7 +889,7 @@ static void aug_finish(ot_assign *s) { flip_path(s, s->last + 1); }
 
 /* The ASSIGN_GROW least row[c] - v[c] over the columns c with
  * hpos[c] == -1 (every column when hpos is NULL), ties to the lower column,
- * into bv / bc; returns how many.  Once ASSIGN_GROW are kept, two columns
+ * into bv / bc; returns how many.  Once ASSIGN_GROW are kept, four columns
  * at a time are tested against the largest kept (SSE2) and only those below
  * it are offered (the same result as offering every column; a NaN entry,
  * which the reduce pass reports as non-finite, is not kept). */
