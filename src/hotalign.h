@@ -85,6 +85,10 @@ void ot_assign_refresh(ot_assign *s); /* added arcs take the new costs of C */
  * certificate always reads all of C.  Call after init and after a restart. */
 void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
                          const double *adj_a);
+/* the solver builds its search graph itself, from C, in column reduction
+ * (instead of a handed list; for problems large enough to search sparsely).
+ * Call after init. */
+void ot_assign_own_graph(ot_assign *s);
 double ot_assign_work(const ot_assign *s);
 void ot_assign_solution(const ot_assign *s, int *perm, double *ui, double *vj);
 

@@ -26,18 +26,21 @@
  * failing pass sends the freed rows back to augmentation; after
  * ASSIGN_MAX_REPAIRS failures the caller falls back to the simplex.
  *
- * Search graph.  From 65536 arcs on, ot_simplex.c hands over its candidate
- * list (per column of C its cheapest rows and the rows that have it among
- * their cheapest); after column reduction each LAP row keeps its
- * ASSIGN_DEG cheapest arcs of that list in the solver's own array, and
- * every column's arg min row gains the column (so every column has an
- * arc).  Reduction transfer, augmenting row reduction and the
- * augmentations (Dijkstra with a 4-ary heap) read only those arcs.  The
- * reduce pass still reads every arc: a row it frees gains its ASSIGN_GROW
- * best arcs (least a - v) that it lacks, and is searched densely once it
- * has gained ASSIGN_EXTRA; a source row whose search finds no free column
- * goes dense too.  Smaller problems are searched densely (the LAPJV column
- * lists).  The graph only decides where the search looks first: optimality
+ * Search graph.  From 65536 arcs on the solver builds it itself
+ * (ot_assign_own_graph(), what ot_simplex.c asks for): column reduction
+ * reads each LAP row's K cheapest arcs (K from the data, own_degree()) with the column minima,
+ * and every column's arg min row gains the column (so every column has an
+ * arc); a caller may instead hand over a list (ot_assign_set_graph(): each
+ * row keeps up to ASSIGN_DEG of its arcs).  Reduction transfer, augmenting
+ * row reduction and the augmentations (Dijkstra with a 4-ary heap) read
+ * only those arcs.  The reduce pass still reads every arc: a row it frees
+ * gains its ASSIGN_GROW best arcs (least a - v) that it lacks.  A search
+ * that exhausts the graph reachable from its source without a free column
+ * (a closed cluster of near-tied units) gives the source and every row it
+ * scanned their ASSIGN_GROW best arcs out of the reached set, and starts
+ * again.  A row with no room left is searched densely.  Smaller problems
+ * are searched densely (the LAPJV column lists).  The graph only decides
+ * where the search looks first: optimality
  * is still declared by the pass over all of C.
  *
  * Quick passes.  After a full pass, augmenting row reduction and the
@@ -102,6 +105,25 @@
 #ifndef ASSIGN_GROW
 #define ASSIGN_GROW 4
 #endif
+/* arcs per row of the graph the solver builds itself (ot_assign_own_graph):
+ * each row's K cheapest, read with the column minima.  K is sized from the
+ * data (own_degree()): ASSIGN_OWN_DEG, or 1.5 times the typical number of
+ * near-tied arcs of a row (within ASSIGN_TIE_SPREAD of the way from its
+ * minimum to its mean) when that lies between ASSIGN_OWN_DEG and
+ * ASSIGN_OWN_DEGMAX */
+#ifndef ASSIGN_OWN_DEG
+#define ASSIGN_OWN_DEG 24
+#endif
+#ifndef ASSIGN_OWN_DEGMAX
+#define ASSIGN_OWN_DEGMAX 48
+#endif
+#ifndef ASSIGN_TIE_SPREAD
+#define ASSIGN_TIE_SPREAD 0.2
+#endif
+#define ASSIGN_SAMPLE_ROWS 16
+#if ASSIGN_OWN_DEGMAX > ASSIGN_DEGMAX || ASSIGN_OWN_DEG > ASSIGN_OWN_DEGMAX
+#error "need ASSIGN_OWN_DEG <= ASSIGN_OWN_DEGMAX <= ASSIGN_DEGMAX (the room of a row)"
+#endif
 
 #ifdef ASSIGN_STATS
 #include <R_ext/Print.h>
@@ -155,6 +177,8 @@ struct ot_assign {
   const int *adj_start, *adj_c;
   const double *adj_a;
   int sparse;            /* searches read the graph (else whole rows) */
+  int own;               /* the graph is built from C by column reduction */
+  int deg;               /* arcs per row of that graph (own_degree()) */
   unsigned char *dense;
   struct heap_entry *heap;
   int *hpos, *touched;
@@ -205,6 +229,9 @@ static void assign_reset(ot_assign *s) {
   s->n_touched = s->n_heap = 0;
   s->nonfinite = 0;
   s->have_chk = 0;
+  /* an own graph is rebuilt by column reduction: no row stays dense from
+   * an earlier run */
+  if (s->own) memset(s->dense, 0, (size_t) n);
 }
 
 /* The arcs searched by the augmentations, augmenting row reduction and
@@ -214,9 +241,25 @@ void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
                          const double *adj_a) {
   s->adj_start = start;
   s->sparse = start != NULL;
+  s->own = 0;
   s->adj_c = adj_c;
   s->adj_a = adj_a;
   memset(s->dense, start == NULL, (size_t) s->n);
+  memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
+}
+
+/* The search graph built by the solver itself, from C, during column
+ * reduction (colred_row_own): each row's K cheapest arcs, read
+ * in the same pass as the column minima, then every column's arg min row
+ * gains the column (graph_cover).  For problems large enough for a sparse
+ * search (the caller decides); replaces a handed list, so the caller need
+ * not build one. */
+void ot_assign_own_graph(ot_assign *s) {
+  s->adj_start = s->adj_c = NULL;
+  s->adj_a = NULL;
+  s->sparse = s->own = 1;
+  s->deg = ASSIGN_OWN_DEG;
+  memset(s->dense, 0, (size_t) s->n);
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
@@ -291,7 +334,7 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
   s->adj_start = s->adj_c = NULL;
   s->adj_a = NULL;
-  s->sparse = 0;
+  s->sparse = s->own = 0;
   s->work = 0;
   ot_assign_set_graph(s, NULL, NULL, NULL);
   assign_reset(s);
@@ -411,6 +454,120 @@ static void colred_row(ot_assign *s, int r) {
       arg[c] = r;
     }
   }
+}
+
+/* column reduction on columns lo .. hi of row r; returns their least cost */
+static inline double colred_block(const double *row, double *v, int *arg, int r,
+                                  int lo, int hi) {
+  int c = lo;
+  double mn = HUGE_VAL;
+#if defined(__SSE2__)
+  __m128d m = _mm_set1_pd(HUGE_VAL);
+  for (; c + 2 <= hi; c += 2) {
+    __m128d a = _mm_loadu_pd(row + c), b = _mm_loadu_pd(v + c);
+    int lower = _mm_movemask_pd(_mm_cmplt_pd(a, b));
+    if (lower) {
+      _mm_storeu_pd(v + c, _mm_min_pd(a, b));
+      if (lower & 1) arg[c] = r;
+      if (lower & 2) arg[c + 1] = r;
+    }
+    m = _mm_min_pd(a, m);
+  }
+  double t[2];
+  _mm_storeu_pd(t, m);
+  mn = t[0] < t[1] ? t[0] : t[1];
+#endif
+  for (; c < hi; c++) {
+    if (row[c] < v[c]) {
+      v[c] = row[c];
+      arg[c] = r;
+    }
+    if (row[c] < mn) mn = row[c];
+  }
+  return mn;
+}
+
+/* The own graph's arcs per row, from ASSIGN_SAMPLE_ROWS rows spread over
+ * the problem: the median number of arcs within ASSIGN_TIE_SPREAD of the
+ * way from the row's minimum to its mean.  Tuned-unit costs have clusters
+ * of near-tied units well below the rest (16 latents: ~n/16 per row), mixed
+ * latents a continuous spread (a handful).  A graph that holds the whole
+ * cluster paid on 2000 x 2000 tuned64 costs (~31 per cluster: 40 arcs,
+ * 331 M instructions, against 485 M with 24); clusters larger than
+ * ASSIGN_OWN_DEGMAX / 1.5 did not pay to hold (tuned16 2000 x 2000: 64
+ * arcs 958 M, 24 arcs 729 M: the escapes cross them), and keep
+ * ASSIGN_OWN_DEG.  Deterministic (C alone).  Non-finite entries give no
+ * ties (the reduce pass reports them). */
+static int own_degree(const ot_assign *s) {
+  const int n = s->n, S = ASSIGN_SAMPLE_ROWS;
+  int cnt[ASSIGN_SAMPLE_ROWS];
+  for (int t = 0; t < S; t++) {
+    const double *row = s->C + (R_xlen_t) ((R_xlen_t) t * n / S) * n;
+    double mn = HUGE_VAL, sum = 0;
+    for (int c = 0; c < n; c++) {
+      sum += row[c];
+      mn = row[c] < mn ? row[c] : mn;
+    }
+    double lim = mn + ASSIGN_TIE_SPREAD * (sum / n - mn);
+    int k = 0;
+    for (int c = 0; c < n; c++) k += row[c] <= lim;
+    /* insertion into the sorted counts */
+    int x = t;
+    while (x > 0 && cnt[x - 1] > k) {
+      cnt[x] = cnt[x - 1];
+      x--;
+    }
+    cnt[x] = k;
+  }
+  int med = (cnt[S / 2 - 1] + cnt[S / 2]) / 2, K = (3 * med + 1) / 2;
+  return K < ASSIGN_OWN_DEG || K > ASSIGN_OWN_DEGMAX ? ASSIGN_OWN_DEG : K;
+}
+
+/* column reduction on row r that also keeps the row's K
+ * cheapest arcs (the same set, in the same order, as kbest_insert over
+ * c = 0 .. n-1: ties to the lower column) as its arcs of the search graph.
+ * The row is reduced in K blocks; the largest block minimum
+ * bounds the K-th least cost from above (K entries are at or below it), so
+ * only the entries at or below it are offered to the selection, in column
+ * order (about K ln K of them on random costs instead of every new
+ * running minimum). */
+static void colred_row_own(ot_assign *s, int r) {
+  const int n = s->n, K = s->deg;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double *v = s->v;
+  int *arg = s->col;
+  double bv[ASSIGN_OWN_DEGMAX], bound = -HUGE_VAL;
+  int bc[ASSIGN_OWN_DEGMAX], nb = 0, c = 0;
+  for (int b = 0; b < K; b++) {
+    int lo = (int) ((R_xlen_t) b * n / K), hi = (int) ((R_xlen_t) (b + 1) * n / K);
+    double mn = colred_block(row, v, arg, r, lo, hi);
+    if (mn > bound) bound = mn;
+  }
+#define OWN_ARC(c_)                                                            \
+  do {                                                                         \
+    double a_ = row[c_];                                                       \
+    if (a_ <= bound && (nb < K || a_ < bv[K - 1]))                             \
+      kbest_insert(bv, bc, &nb, K, a_, c_);                                    \
+  } while (0)
+#if defined(__SSE2__)
+  for (; c + 2 <= n; c += 2) {
+    __m128d a = _mm_loadu_pd(row + c);
+    __m128d t = _mm_set1_pd(nb < K ? bound : bv[K - 1]);
+    if (_mm_movemask_pd(_mm_cmple_pd(a, t))) {
+      OWN_ARC(c);
+      OWN_ARC(c + 1);
+    }
+  }
+#endif
+  for (; c < n; c++) OWN_ARC(c);
+#undef OWN_ARC
+  int *gc = s->g_c + (size_t) r * ROWCAP;
+  double *ga = s->g_a + (size_t) r * ROWCAP;
+  for (int t = 0; t < nb; t++) {
+    gc[t] = bc[t];
+    ga[t] = bv[t];
+  }
+  s->g_n[r] = nb;
 }
 
 /* after column reduction and the rows' cheapest arcs: each column's arg
@@ -605,7 +762,7 @@ static double sp_start(ot_assign *s, int f) {
   return sp_scan(s, f, 0);
 }
 /* one step: returns 1 when a free column is final (s->end), -1 when the
- * reachable graph has none (the source then goes dense), 0 otherwise;
+ * reachable graph has none (its rows then gain arcs out of it), 0 otherwise;
  * *work receives the arcs read (in row scans) */
 static int sp_step(ot_assign *s, double *work) {
   *work = 0;
@@ -730,18 +887,52 @@ static int aug_step(ot_assign *s) {
  * alternating path flips */
 static void aug_finish(ot_assign *s) { flip_path(s, s->last + 1); }
 
+/* The ASSIGN_GROW least row[c] - v[c] over the columns c with
+ * hpos[c] == -1 (every column when hpos is NULL), ties to the lower column,
+ * into bv / bc; returns how many.  Once ASSIGN_GROW are kept, four columns
+ * at a time are tested against the largest kept (SSE2) and only those below
+ * it are offered (the same result as offering every column; a NaN entry,
+ * which the reduce pass reports as non-finite, is not kept). */
+static int row_best(const double *row, const double *v, const int *hpos, int n,
+                    double *bv, int *bc) {
+  const int K = ASSIGN_GROW;
+  int nb = 0, c = 0;
+#define BEST_ARC(c_)                                                           \
+  do {                                                                         \
+    if (hpos && hpos[c_] != -1) break;                                         \
+    double h_ = row[c_] - v[c_];                                               \
+    if (nb == K && !(h_ < bv[K - 1])) break;                                   \
+    kbest_insert(bv, bc, &nb, K, h_, c_);                                      \
+  } while (0)
+  for (; c < n && nb < K; c++) BEST_ARC(c);
+#if defined(__SSE2__)
+  {
+    __m128d t = _mm_set1_pd(bv[K - 1]);
+    for (; c + 4 <= n; c += 4) {
+      __m128d h0 = _mm_sub_pd(_mm_loadu_pd(row + c), _mm_loadu_pd(v + c));
+      __m128d h1 = _mm_sub_pd(_mm_loadu_pd(row + c + 2), _mm_loadu_pd(v + c + 2));
+      if (_mm_movemask_pd(_mm_or_pd(_mm_cmplt_pd(h0, t), _mm_cmplt_pd(h1, t)))) {
+        BEST_ARC(c);
+        BEST_ARC(c + 1);
+        BEST_ARC(c + 2);
+        BEST_ARC(c + 3);
+        t = _mm_set1_pd(bv[K - 1]);
+      }
+    }
+  }
+#endif
+  for (; c < n; c++) BEST_ARC(c);
+#undef BEST_ARC
+  return nb;
+}
+
 /* Sparse row r gains its ASSIGN_GROW best arcs (least a - v) that it
  * lacks; when it has no room left it goes dense.  Returns 1 if it changed. */
 static int grow_row(ot_assign *s, int r) {
   const int n = s->n;
-  const double *row = s->C + (R_xlen_t) r * n, *v = s->v;
+  const double *row = s->C + (R_xlen_t) r * n;
   double bv[ASSIGN_GROW];
-  int bc[ASSIGN_GROW], nb = 0;
-  for (int c = 0; c < n; c++) {
-    double h = row[c] - v[c];
-    if (nb == ASSIGN_GROW && h >= bv[nb - 1]) continue;
-    kbest_insert(bv, bc, &nb, ASSIGN_GROW, h, c);
-  }
+  int bc[ASSIGN_GROW], nb = row_best(row, s->v, NULL, n, bv, bc);
   int changed = 0;
   for (int t = 0; t < nb; t++) {
     int found = 0;
@@ -757,6 +948,25 @@ static int grow_row(ot_assign *s, int r) {
     changed = 1;
   }
   return changed;
+}
+
+/* After a search from row r exhausted the graph reachable from it (every
+ * reached column final, hpos -2): r gains its ASSIGN_GROW best arcs (least
+ * a - v) to unreached columns, or goes dense when it has no room. */
+static void escape_row(ot_assign *s, int r) {
+  const int n = s->n;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double bv[ASSIGN_GROW];
+  int bc[ASSIGN_GROW], nb = row_best(row, s->v, s->hpos, n, bv, bc);
+  if (s->g_n[r] + nb > ROWCAP || nb == 0) {
+    s->dense[r] = 1;
+    return;
+  }
+  for (int t = 0; t < nb; t++) {
+    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = bc[t];
+    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = row[bc[t]];
+    s->g_n[r]++;
+  }
 }
 
 /* the reduce pass on row r: its dual from C and v; an assigned row more
@@ -833,11 +1043,16 @@ int ot_assign_run(ot_assign *s, double budget) {
     }
     switch (s->phase) {
     case PH_COLRED:
-      colred_row(s, s->r++);
+      if (s->own && s->r == 0) {
+        s->deg = own_degree(s);
+        spent += 2 * ASSIGN_SAMPLE_ROWS;
+      }
+      if (s->own) colred_row_own(s, s->r++);
+      else colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
         if (s->sparse) {
-          spent += build_graph(s);
+          if (!s->own) spent += build_graph(s);
           graph_cover(s);
         }
         colred_assign(s);
@@ -909,8 +1124,22 @@ int ot_assign_run(ot_assign *s, double budget) {
         if (st == 1) {
           sp_finish(s);
           s->phase = PH_AUG_START;
-        } else if (st < 0) { /* no free column reachable: the source goes dense */
-          s->dense[s->src] = 1;
+        } else if (st < 0) {
+          /* no free column reachable (a closed cluster of near-tied
+           * units): the source and every row the search scanned gain
+           * their best arcs out of the reached set (dense when a row has
+           * no room), and the search starts again.  Making only the source
+           * dense for good cost 308 M instructions on 1000 x 1000 tuned16
+           * costs (thousands of dense rescans), this 202 M */
+          escape_row(s, s->src);
+          spent += 1;
+          for (int k = 0; k < s->n_done; k++) {
+            int i = s->y[s->col[k]];
+            if (!s->dense[i]) {
+              escape_row(s, i);
+              spent += 1;
+            }
+          }
           spent += sp_start(s, s->src);
         }
         break;

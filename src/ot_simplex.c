@@ -90,12 +90,6 @@ static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
  * feasible. */
 #define CAND_PER_ROW 4
 #define CAND_PER_COL 16
-/* the assignment solver's search graph (square uniform problems) is the
- * same list with more arcs: near-ties (many interchangeable units) put the
- * optimum beyond the simplex's few cheapest (on 2000 x 2000 tuned-unit
- * costs the 8 / 32 list halved the solver's instructions) */
-#define LAP_PER_ROW 8
-#define LAP_PER_COL 32
 #define CAND_EXTRA 8     /* room per node for arcs added by full scans */
 #define CAND_MIN_ARCS 65536
 
@@ -105,14 +99,15 @@ static size_t cand_capacity(int n, int m, int kr, int kc) {
   return (size_t) n * kr + (size_t) m * kc + (size_t) (n + m) * CAND_EXTRA;
 }
 
-/* Room for the candidate list and its build, for either use (the simplex's
- * list or the assignment solver's larger one).  Monotone in n and m, as is
- * ot_workspace_bytes(): callers size one workspace for the largest n and m
- * and solve smaller problems of any shape in it. */
+/* Room for the candidate list and its build (the assignment solver of
+ * square uniform problems builds its own search graph and needs none;
+ * the list is built only if it falls back to the simplex).  Monotone in n
+ * and m, as is ot_workspace_bytes(): callers size one workspace for the
+ * largest n and m and solve smaller problems of any shape in it. */
 static size_t list_room(int n, int m) {
   size_t E = (size_t) n * (size_t) m;
   if (E < CAND_MIN_ARCS) return 0;
-  return (size_t) n * LAP_PER_ROW + (size_t) m * LAP_PER_COL +
+  return (size_t) n * CAND_PER_ROW + (size_t) m * CAND_PER_COL +
          (size_t) (n + m) * CAND_EXTRA;
 }
 
@@ -129,10 +124,10 @@ size_t ot_workspace_bytes(int n, int m) {
   if (cap > 0) {
     bytes += 2 * align16(cap * sizeof(int)) + align16(cap * sizeof(double));
     /* scratch of the build: row heaps and tops, column picks, row picks */
-    bytes += align16((size_t) n * LAP_PER_ROW * sizeof(double));
-    bytes += 2 * align16((size_t) n * LAP_PER_ROW * sizeof(int));
+    bytes += align16((size_t) n * CAND_PER_ROW * sizeof(double));
+    bytes += 2 * align16((size_t) n * CAND_PER_ROW * sizeof(int));
     bytes += align16((size_t) n * sizeof(double));
-    bytes += align16((size_t) m * LAP_PER_COL * sizeof(int));
+    bytes += align16((size_t) m * CAND_PER_COL * sizeof(int));
     bytes += align16(((size_t) m + 1) * sizeof(int));
   }
   /* the assignment solver of any square problem that fits */
@@ -241,7 +236,7 @@ static void cand_push(ot_problem *p, int i, int j) {
  * minima of CAND_PER_COL blocks bounds the CAND_PER_COL-th smallest from
  * above, so only the few entries at or below it are sorted (by insertion). */
 static void column_cheapest(const double *c, int n, int *ci, const int KC) {
-  double bound = -HUGE_VAL, colv[LAP_PER_COL];
+  double bound = -HUGE_VAL, colv[CAND_PER_COL];
   for (int b = 0; b < KC; b++) {
     int lo = (int) ((R_xlen_t) b * n / KC), hi = (int) ((R_xlen_t) (b + 1) * n / KC);
     double l0 = HUGE_VAL, l1 = HUGE_VAL, l2 = HUGE_VAL, l3 = HUGE_VAL;
@@ -320,24 +315,15 @@ static void build_candidates(ot_problem *p) {
   p->cand_block = bs < 10 ? 10 : (R_xlen_t) bs;
 }
 
-/* The assignment solver searches the candidate list first (each column's
- * arcs, contiguous in the list) and falls back to whole rows of C only
- * where its certificate pass finds a better arc outside; small problems
- * are searched densely. */
+/* The assignment solver searches a sparse graph first (it builds it
+ * itself, from C, in its column reduction: no candidate list here) and
+ * falls back to whole rows of C only where its certificate pass finds a
+ * better arc outside; small problems are searched densely. */
 static void lap_graph(ot_problem *p) {
-  if (p->cand_cap == 0) {
-    ot_assign_set_graph(p->lap, NULL, NULL, NULL);
-    return;
-  }
-  build_candidates(p);
-  int *start = p->row_pick_start, n = p->n, m = p->m;
-  R_xlen_t k = 0;
-  for (int j = 0; j < m; j++) {
-    start[j] = (int) k;
-    while (k < p->n_cand && p->cand_t[k] - n == j) k++;
-  }
-  start[m] = (int) k;
-  ot_assign_set_graph(p->lap, start, p->cand_s, p->cand_c);
+  p->n_cand = 0;
+  p->use_cand = 0;
+  if ((size_t) p->n * (size_t) p->m < CAND_MIN_ARCS) ot_assign_set_graph(p->lap, NULL, NULL, NULL);
+  else ot_assign_own_graph(p->lap);
 }
 
 ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
@@ -368,7 +354,7 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
   p->pi = carve(&cur, N1 * sizeof(double));
   p->flow = carve(&cur, N1 * sizeof(double));
   p->in_tree = carve(&cur, (size_t) p->E + N1);
-  const int kr = LAP_PER_ROW, kc = LAP_PER_COL; /* the room of the build */
+  const int kr = CAND_PER_ROW, kc = CAND_PER_COL; /* the room of the build */
   p->cand_cap = (R_xlen_t) list_room(n, m);
   p->cand_kr = CAND_PER_ROW;
   p->cand_kc = CAND_PER_COL;
@@ -409,9 +395,8 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
     build_candidates(p);
     p->tree_ready = 1;
   } else {
-    p->cand_kr = LAP_PER_ROW;
-    p->cand_kc = LAP_PER_COL;
-    p->cand_cap = (R_xlen_t) cand_capacity(n, m, LAP_PER_ROW, LAP_PER_COL);
+    /* the simplex's tree and list only if the solver falls back to it
+     * (simplex_cold) */
     lap_graph(p);
   }
   return p;
@@ -818,14 +803,10 @@ static void recompute_from_tree(ot_problem *p) {
 
 void ot_restart(ot_problem *p) {
   if (p->use_lap) {
-    /* the graph keeps its arcs (a rotation step moves few optimal arcs far;
-     * the certificate pass adds what is missing) with their new costs: a
-     * gather of the list, not a rebuild over all of C */
-    if (p->cand_cap > 0) {
-      const int n = p->n;
-      for (R_xlen_t k = 0; k < p->n_cand; k++)
-        p->cand_c[k] = p->C[(R_xlen_t) (p->cand_t[k] - n) * n + p->cand_s[k]];
-    }
+    /* the solver's graph keeps its arcs (a rotation step moves few optimal
+     * arcs far; the certificate pass adds what is missing) with their new
+     * costs; there is no candidate list to refresh (none is built for the
+     * assignment solver) */
     ot_assign_refresh(p->lap);
     ot_assign_restart(p->lap);
     p->done = 0;

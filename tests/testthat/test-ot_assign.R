@@ -255,3 +255,59 @@ test_that("near-tied clusters (tuned units, sparse search, repairs and quick pas
     }
   }
 })
+
+test_that("the solver's own graph: clusters smaller and larger than its degree agree with clue, any budget and thread count", {
+  # the graph is each row's K cheapest arcs (K sized from the data: up to
+  # 1.5x a row's near-tied arcs), built by the solver itself; clusters of
+  # ~30 units (K sized to hold them) and ~100 units (more than any K holds:
+  # searches exhaust the graph and escape it) and mixed latents (no ties)
+  skip_if_not_installed("clue")
+  set.seed(8112)
+  tuned <- function(n, k, T, noise) {
+    Z0 <- matrix(stats::rnorm(T * k), T, k)
+    Z1 <- 0.8 * Z0 + 0.6 * matrix(stats::rnorm(T * k), T, k)
+    X <- Z0[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
+    Y <- Z1[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
+    correlation_cost(X, Y)
+  }
+  n <- 600
+  lsap <- function(M) sum(M[cbind(seq_len(n), as.integer(clue::solve_LSAP(M)))]) / n
+  fields <- c("i", "j", "x", "u", "v", "cost", "status")
+  for (C in list(tuned(n, 20, 200, 1), tuned(n, 6, 60, 0.3), corr_cost(50, n))) {
+    ref <- expect_lap_optimum(C, lsap(C))
+    for (budget in c(1, 13, 400))
+      expect_identical(ot_seq(list(C), 0L, budget = budget)[[1]][fields], ref[fields])
+    # ot_exact() (its R side) gives the same optimum
+    p1 <- hotalign:::ot_exact_priced(C, NULL, NULL, pricing = 0L)
+    expect_lte(abs(p1$cost - ref$cost), 1e-12 * ref$cost)
+  }
+  X <- list(A = matrix(stats::rnorm(40 * 300), 40), B = matrix(stats::rnorm(40 * 300), 40))
+  Y <- list(C = X$A[, sample.int(300)] + 0.3 * matrix(stats::rnorm(40 * 300), 40),
+            D = X$B[, rep(1:30, 10)] + 0.3 * matrix(stats::rnorm(40 * 300), 40))
+  f1 <- hot(X, Y, test = 1:8, n_perm = 0, threads = 1)
+  f2 <- hot(X, Y, test = 1:8, n_perm = 0, threads = 2)
+  expect_identical(f1$cost, f2$cost)
+  expect_identical(f1$plan, f2$plan)
+})
+
+test_that("a square uniform problem the assignment solver gives up on is solved by the simplex (its list built then)", {
+  # a NaN cost defeats the certificate pass (not finite): the solver hands
+  # the problem to the simplex, which builds its tree and candidate list
+  # only then; the result is the forced simplex's, cold, after a warm
+  # restart and under any budget
+  set.seed(8113)
+  n <- 300
+  C <- corr_cost(40, n)
+  Cb <- C
+  Cb[5, 7] <- NaN
+  fields <- c("i", "j", "x", "u", "v", "cost", "status")
+  sim <- ot_seq(list(Cb), 3L)[[1]]
+  expect_identical(ot_seq(list(Cb), 0L)[[1]][fields], sim[fields])
+  expect_identical(ot_seq(list(C, Cb), 0L)[[2]][fields], sim[fields])
+  for (budget in c(1, 50))
+    expect_identical(ot_seq(list(Cb), 0L, budget = budget)[[1]][fields], sim[fields])
+  # and back: a warm restart on finite costs after the simplex solved
+  back <- ot_seq(list(Cb, C), 0L)[[2]]
+  expect_identical(back$status, 0L)
+  expect_lte(abs(back$cost - ot_seq(list(C), 3L)[[1]]$cost), 1e-12 * back$cost)
+})
