@@ -80,14 +80,11 @@ ot_assign *ot_assign_init(void *work, int n, const double *C);
 int ot_assign_run(ot_assign *s, double budget);
 void ot_assign_restart(ot_assign *s);
 void ot_assign_refresh(ot_assign *s); /* added arcs take the new costs of C */
-/* the arcs searched first (start: n + 1 offsets into adj_c / adj_a, the
- * columns and costs of each LAP row's arcs); NULL: every arc.  The
- * certificate always reads all of C.  Call after init and after a restart. */
-void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
-                         const double *adj_a);
-/* the solver builds its search graph itself, from C, in column reduction
- * (instead of a handed list; for problems large enough to search sparsely).
- * Call after init. */
+/* the arcs searched first: every arc (the default of ot_assign_init()), or
+ * a graph the solver builds itself, from C, in column reduction (for
+ * problems large enough to search sparsely).  The certificate always reads
+ * all of C.  Call after init. */
+void ot_assign_dense_graph(ot_assign *s);
 void ot_assign_own_graph(ot_assign *s);
 double ot_assign_work(const ot_assign *s);
 void ot_assign_solution(const ot_assign *s, int *perm, double *ui, double *vj);

@@ -30,8 +30,7 @@
  * (ot_assign_own_graph(), what ot_simplex.c asks for): column reduction
  * reads each LAP row's K cheapest arcs (K from the data, own_degree()) with the column minima,
  * and every column's arg min row gains the column (so every column has an
- * arc); a caller may instead hand over a list (ot_assign_set_graph(): each
- * row keeps up to ASSIGN_DEG of its arcs).  Reduction transfer, augmenting
+ * arc).  Reduction transfer, augmenting
  * row reduction and the augmentations (Dijkstra with a 4-ary heap) read
  * only those arcs.  The reduce pass still reads every arc: a row it frees
  * gains its ASSIGN_GROW best arcs (least a - v) that it lacks.  A search
@@ -85,20 +84,8 @@
 #ifndef ASSIGN_ARR_AFTER_REDUCE
 #define ASSIGN_ARR_AFTER_REDUCE 1
 #endif
-/* arcs per row of the first search graph (the cheapest of the handed
- * list).  24 saved 8% of the instructions on 1000 x 1000 tuned-unit costs
- * but lost 1.4-1.6x in wall time at 2000 x 2000 (clusters of ~30 and ~125
- * near-tied units: the optimum's arcs fell outside), so by default a row
- * keeps its whole list (up to ASSIGN_DEGMAX) */
-#ifndef ASSIGN_DEG
-#define ASSIGN_DEG 64
-#endif
-/* at most this many: beyond ASSIGN_DEG a row keeps the listed arcs within
- * the spread of its first ASSIGN_DEG (a cluster of near-tied units larger
- * than ASSIGN_DEG stays whole) */
-#ifndef ASSIGN_SPREAD
-#define ASSIGN_SPREAD 1.0
-#endif
+/* the room of a row of the search graph for its first arcs (then
+ * ASSIGN_EXTRA more that the reduce pass and the escapes add) */
 #ifndef ASSIGN_DEGMAX
 #define ASSIGN_DEGMAX 64
 #endif
@@ -172,12 +159,7 @@ struct ot_assign {
   double *rmin, *vchk;
   int have_chk;
   double work;
-  /* sparse graph (NULL: dense): LAP row r's arcs are adj_c[k] / adj_a[k]
-   * for k in adj_start[r] .. adj_start[r + 1]; rows with dense[r] use all */
-  const int *adj_start, *adj_c;
-  const double *adj_a;
   int sparse;            /* searches read the graph (else whole rows) */
-  int own;               /* the graph is built from C by column reduction */
   int deg;               /* arcs per row of that graph (own_degree()) */
   unsigned char *dense;
   struct heap_entry *heap;
@@ -186,8 +168,9 @@ struct ot_assign {
   int nonfinite;         /* the reduce pass met a non-finite cost or dual */
   /* arcs added by the reduce pass: ASSIGN_EXTRA per row (then dense) */
   /* the search graph itself: row r's arcs g_c / g_a [r * ROWCAP + k] for
-   * k < g_n[r] (ROWCAP = ASSIGN_DEG + ASSIGN_EXTRA): its ASSIGN_DEG best of
-   * the handed list, then the arcs the reduce pass adds */
+   * k < g_n[r] (ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA): its deg cheapest
+   * arcs (column reduction), then the arcs the reduce pass and the escapes
+   * add; rows with dense[r] use all of C */
   int *g_n, *g_c;
   double *g_a;
 };
@@ -231,20 +214,14 @@ static void assign_reset(ot_assign *s) {
   s->have_chk = 0;
   /* an own graph is rebuilt by column reduction: no row stays dense from
    * an earlier run */
-  if (s->own) memset(s->dense, 0, (size_t) n);
+  if (s->sparse) memset(s->dense, 0, (size_t) n);
 }
 
-/* The arcs searched by the augmentations, augmenting row reduction and
- * reduction transfer (the reduce pass always reads all of C).  Rows are
- * made dense when the reduce pass finds their best arc outside the graph. */
-void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
-                         const double *adj_a) {
-  s->adj_start = start;
-  s->sparse = start != NULL;
-  s->own = 0;
-  s->adj_c = adj_c;
-  s->adj_a = adj_a;
-  memset(s->dense, start == NULL, (size_t) s->n);
+/* Every arc searched by the augmentations, augmenting row reduction and
+ * reduction transfer (the LAPJV column lists; small problems). */
+void ot_assign_dense_graph(ot_assign *s) {
+  s->sparse = 0;
+  memset(s->dense, 1, (size_t) s->n);
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
@@ -252,12 +229,10 @@ void ot_assign_set_graph(ot_assign *s, const int *start, const int *adj_c,
  * reduction (colred_row_own): each row's K cheapest arcs, read
  * in the same pass as the column minima, then every column's arg min row
  * gains the column (graph_cover).  For problems large enough for a sparse
- * search (the caller decides); replaces a handed list, so the caller need
- * not build one. */
+ * search (the caller decides).  Rows are made dense when they have no room
+ * left for the arcs the reduce pass or an escape adds. */
 void ot_assign_own_graph(ot_assign *s) {
-  s->adj_start = s->adj_c = NULL;
-  s->adj_a = NULL;
-  s->sparse = s->own = 1;
+  s->sparse = 1;
   s->deg = ASSIGN_OWN_DEG;
   memset(s->dense, 0, (size_t) s->n);
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
@@ -275,38 +250,6 @@ void ot_assign_own_graph(ot_assign *s) {
       body;                                                                    \
     }                                                                          \
   } while (0)
-
-/* The search graph from the handed list: each row keeps its ASSIGN_DEG
- * cheapest arcs of the list (ties to the earlier arc; on tuned-unit costs
- * the least cost beat the least reduced cost after column reduction).
- * Returns the arcs read, in row scans. */
-static double build_graph(ot_assign *s) {
-  const int n = s->n;
-  double bv[ASSIGN_DEGMAX];
-  int bk[ASSIGN_DEGMAX];
-  for (int r = 0; r < n; r++) {
-    int nb = 0;
-    for (int k = s->adj_start[r]; k < s->adj_start[r + 1]; k++) {
-      double h = s->adj_a[k];
-      if (nb == ASSIGN_DEGMAX && !(h < bv[nb - 1])) continue;
-      kbest_insert(bv, bk, &nb, ASSIGN_DEGMAX, h, k);
-    }
-    if (nb > ASSIGN_DEG) { /* the first ASSIGN_DEG, then those within their spread */
-      double lim = bv[ASSIGN_DEG - 1] + ASSIGN_SPREAD * (bv[ASSIGN_DEG - 1] - bv[0]);
-      int keep = ASSIGN_DEG;
-      while (keep < nb && bv[keep] <= lim) keep++;
-      nb = keep;
-    }
-    int *gc = s->g_c + (size_t) r * ROWCAP;
-    double *ga = s->g_a + (size_t) r * ROWCAP;
-    for (int t = 0; t < nb; t++) {
-      gc[t] = s->adj_c[bk[t]];
-      ga[t] = s->adj_a[bk[t]];
-    }
-    s->g_n[r] = nb;
-  }
-  return (double) s->adj_start[n] / n;
-}
 
 ot_assign *ot_assign_init(void *work, int n, const double *C) {
   char *cur = (char *) work;
@@ -332,11 +275,8 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->g_n = carve(&cur, N * sizeof(int));
   s->g_c = carve(&cur, N * ROWCAP * sizeof(int));
   s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
-  s->adj_start = s->adj_c = NULL;
-  s->adj_a = NULL;
-  s->sparse = s->own = 0;
   s->work = 0;
-  ot_assign_set_graph(s, NULL, NULL, NULL);
+  ot_assign_dense_graph(s);
   assign_reset(s);
   return s;
 }
@@ -1043,16 +983,15 @@ int ot_assign_run(ot_assign *s, double budget) {
     }
     switch (s->phase) {
     case PH_COLRED:
-      if (s->own && s->r == 0) {
+      if (s->sparse && s->r == 0) {
         s->deg = own_degree(s);
         spent += 2 * ASSIGN_SAMPLE_ROWS;
       }
-      if (s->own) colred_row_own(s, s->r++);
+      if (s->sparse) colred_row_own(s, s->r++);
       else colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
         if (s->sparse) {
-          if (!s->own) spent += build_graph(s);
           graph_cover(s);
         }
         colred_assign(s);
