@@ -31,11 +31,16 @@
 #include "hotalign.h"
 
 /* ----------------------------------------------------------- micro-kernels
- * c (MR x NR, column-major, in/out) += A' B over kc steps of t, where
- * a = the packed source panel (a[t * MR + ii]) and b = the packed target
- * tile (b[t * NR + jj]): both read contiguously. */
+ * c (MR x NR, column j at c + j ldc, in/out) = s + A' B over kc steps of t,
+ * the sums starting from s = c (zero = 0) or s = 0 (zero = 1), stored as
+ * they are or (omx = 1) as 1 - sum; a = the packed source panel
+ * (a[t * MR + ii]) and b = the packed target tile (b[t * NR + jj]): both
+ * read contiguously.  The driver hands full tiles their place in the
+ * result (ldc = its leading dimension) and edge tiles a local copy: the
+ * same operations either way. */
 typedef void (*micro_fn)(int kc, const double *restrict a,
-                         const double *restrict b, double *restrict c);
+                         const double *restrict b, double *restrict c,
+                         R_xlen_t ldc, int zero, int omx);
 
 #define MR_MAX 8
 #define NR_MAX 6
@@ -45,11 +50,16 @@ typedef void (*micro_fn)(int kc, const double *restrict a,
                   240 KiB, in L2 */
 
 #define LOAD4(j) \
-  double c##j##0 = c[4 * j], c##j##1 = c[4 * j + 1], c##j##2 = c[4 * j + 2], \
-         c##j##3 = c[4 * j + 3];
+  double c##j##0 = zero ? 0.0 : c[j * ldc], c##j##1 = zero ? 0.0 : c[j * ldc + 1], \
+         c##j##2 = zero ? 0.0 : c[j * ldc + 2], c##j##3 = zero ? 0.0 : c[j * ldc + 3];
 #define STORE4(j) \
-  c[4 * j] = c##j##0; c[4 * j + 1] = c##j##1; c[4 * j + 2] = c##j##2; \
-  c[4 * j + 3] = c##j##3;
+  if (omx) { \
+    c[j * ldc] = 1.0 - c##j##0; c[j * ldc + 1] = 1.0 - c##j##1; \
+    c[j * ldc + 2] = 1.0 - c##j##2; c[j * ldc + 3] = 1.0 - c##j##3; \
+  } else { \
+    c[j * ldc] = c##j##0; c[j * ldc + 1] = c##j##1; c[j * ldc + 2] = c##j##2; \
+    c[j * ldc + 3] = c##j##3; \
+  }
 #define STEP4(j) \
   c##j##0 += a0 * b##j; c##j##1 += a1 * b##j; c##j##2 += a2 * b##j; \
   c##j##3 += a3 * b##j;
@@ -58,7 +68,7 @@ typedef void (*micro_fn)(int kc, const double *restrict a,
  * scalars so that gcc -O2 keeps the accumulators in registers and pairs
  * them into SIMD instructions. */
 static void micro_4x4(int kc, const double *restrict a, const double *restrict b,
-                      double *restrict c) {
+                      double *restrict c, R_xlen_t ldc, int zero, int omx) {
   LOAD4(0) LOAD4(1) LOAD4(2) LOAD4(3)
   for (int t = 0; t < kc; t++, a += 4, b += 4) {
     const double a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
@@ -74,15 +84,18 @@ static void micro_4x4(int kc, const double *restrict a, const double *restrict b
 /* 8 x 6, AVX2 + FMA: 12 accumulators of 4 doubles.  _mm256_fmadd_pd
  * rounds once, as fma() does, whatever -ffp-contract says. */
 #define ACC6(j) \
-  __m256d c##j##a = _mm256_loadu_pd(c + 8 * j), c##j##b = _mm256_loadu_pd(c + 8 * j + 4);
+  __m256d c##j##a = zero ? _mm256_setzero_pd() : _mm256_loadu_pd(c + j * ldc), \
+          c##j##b = zero ? _mm256_setzero_pd() : _mm256_loadu_pd(c + j * ldc + 4);
 #define FMA6(j) { \
   const __m256d bj = _mm256_broadcast_sd(b + j); \
   c##j##a = _mm256_fmadd_pd(a0, bj, c##j##a); c##j##b = _mm256_fmadd_pd(a1, bj, c##j##b); }
 #define STORE6(j) \
-  _mm256_storeu_pd(c + 8 * j, c##j##a); _mm256_storeu_pd(c + 8 * j + 4, c##j##b);
+  _mm256_storeu_pd(c + j * ldc, omx ? _mm256_sub_pd(one, c##j##a) : c##j##a); \
+  _mm256_storeu_pd(c + j * ldc + 4, omx ? _mm256_sub_pd(one, c##j##b) : c##j##b);
 __attribute__((target("avx2,fma")))
 static void micro_8x6_avx2(int kc, const double *restrict a, const double *restrict b,
-                           double *restrict c) {
+                           double *restrict c, R_xlen_t ldc, int zero, int omx) {
+  const __m256d one = _mm256_set1_pd(1.0);
   ACC6(0) ACC6(1) ACC6(2) ACC6(3) ACC6(4) ACC6(5)
   for (int t = 0; t < kc; t++, a += 8, b += 6) {
     const __m256d a0 = _mm256_loadu_pd(a), a1 = _mm256_loadu_pd(a + 4);
@@ -262,16 +275,22 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
             pack_tile(Ys, T, j1, nr, t0, kc, NR, one_tile);
             bp = one_tile;
           }
+          double *kt = K + (R_xlen_t) j1 * n + i0;
+          if (mr == MR && nr == NR) { /* a full tile: in place in K */
+            kernel(kc, ap, bp, kt, n, first, last && !plain);
+            continue;
+          }
+          /* an edge tile: through a zero-padded copy */
           for (int e = 0; e < MR * NR; e++) tile[e] = 0.0;
           if (!first) {
             for (int jj = 0; jj < nr; jj++) {
-              const double *k = K + (R_xlen_t) (j1 + jj) * n + i0;
+              const double *k = kt + (R_xlen_t) jj * n;
               for (int ii = 0; ii < mr; ii++) tile[jj * MR + ii] = k[ii];
             }
           }
-          kernel(kc, ap, bp, tile);
+          kernel(kc, ap, bp, tile, MR, 0, 0);
           for (int jj = 0; jj < nr; jj++) {
-            double *k = K + (R_xlen_t) (j1 + jj) * n + i0;
+            double *k = kt + (R_xlen_t) jj * n;
             if (last && !plain) {
               for (int ii = 0; ii < mr; ii++) k[ii] = 1.0 - tile[jj * MR + ii];
             } else {
