@@ -63,8 +63,8 @@ if (rotation) { # the plain fit of the same pairs first, for the ratio
 r <- timed(hot(X, Y, test = test, n_perm = 0, threads = threads, progress = FALSE,
                rotation = rotation))
 peak <- status_kb("VmHWM")
-formula_bytes <- if (rotation) NA_real_ else
-  hotalign:::hot_memory_bytes(rep(wx, L_run), rep(wy, M), n_stimuli, threads)
+formula_bytes <- hotalign:::hot_memory_bytes(rep(wx, L_run), rep(wy, M_run), n_stimuli,
+                                             threads, rotation, 0L)
 scale_up <- (L * M) / (L_run * M_run)
 res <- list(
   blas = info$blas, blas_label = tag, openblas_threads = info$openblas_threads,
