@@ -412,7 +412,10 @@ static void score_tasks(const score_job *sj, const double *W, const int *task_l,
    * per task (more with rotations: leave those to hot_threads_for()) */
   const double work = sj->rot != NULL ? HUGE_VAL : (double) ntask * sj->T * max_n;
   nth = hot_threads_for_work(nth, ntask, work);
-  const size_t per = score_scratch_doubles(sj->T, max_n, sj->rot != NULL);
+  int max_r = 0;
+  if (sj->rot_r)
+    for (R_xlen_t k = 0; k < LM; k++) if (sj->rot_r[k] > max_r) max_r = sj->rot_r[k];
+  const size_t per = score_scratch_doubles(sj->T, max_n, sj->rot != NULL, max_r);
   double *scratch = (double *) split_malloc(sm, sizeof(double) * per * nth,
                                             "the scoring scratch");
   const int batch = 4 * nth;

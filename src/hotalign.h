@@ -323,8 +323,9 @@ typedef struct {
 
 /* the plans of a list whose elements first .. first + 3 are i, j, x, start */
 sparse_plans plans_from_list(SEXP list, int first);
-/* doubles of scratch that score_layer() needs for a layer of n units */
-size_t score_scratch_doubles(int T, int n, int rotated);
+/* doubles of scratch that score_layer() needs for a layer of n units
+ * (rotated: with rotations, compact ones of rank at most max_r) */
+size_t score_scratch_doubles(int T, int n, int rotated, int max_r);
 /* Rebuilds layer l from weights W (L x M) and scores it: r (n_l) receives
  * the correlation of each unit (NA_REAL where undefined), Xhat (T x n_l,
  * or NULL) the reconstruction; returns the mean of the defined r (as R's
@@ -373,10 +374,12 @@ int rotation_from_plan_basis(const double *Xs, const double *basis, const double
 /* Compact R after rotation_finish() / rotation_from_plan(): r = n, R itself
  * (n x n); r < n, the Householder factors of V and W' (2 n r + 3 r doubles),
  * O(n T) per pair.  rotation_compact_apply() computes Z (k x n) := Z R'
- * (the reconstruction Y (nQ)' R'), work: rotation_compact_work(n, k). */
+ * (the reconstruction Y (nQ)' R'), work: rotation_compact_work(n, r, k);
+ * it only reads `compact`, so threads may apply one stored rotation at
+ * once. */
 size_t rotation_compact_doubles(int n, int r);
 void rotation_compact_store(const rotation_scratch *ws, double *out);
-size_t rotation_compact_work(int n, int k);
+size_t rotation_compact_work(int n, int r, int k);
 int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k,
                            double *work);
 /* the dense R of a compact form, bit for bit the R that rotation_finish() /

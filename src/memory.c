@@ -92,7 +92,8 @@ SEXP ffi_hot_memory(SEXP widths_x, SEXP widths_y, SEXP n_stimuli, SEXP threads,
   bytes += 2.0 * (2 * sizeof(int) + sizeof(double)) *
            ((double) M * sum_x + (double) L * sum_y - pairs);
   bytes += (double) nth_score * sizeof(double) *
-           (double) score_scratch_doubles((int) T, max_n, rot);
+           (double) score_scratch_doubles((int) T, max_n, rot,
+                                          max_n > Ti ? Ti : max_n - 1);
   if (rot) {
     double held_sum = 0, held_max = 0, bases = 0;
     for (int l = 0; l < L; l++) {

@@ -65,10 +65,12 @@ sparse_plans plans_from_list(SEXP list, int first) {
   return sp;
 }
 
-size_t score_scratch_doubles(int T, int n, int rotated) {
+size_t score_scratch_doubles(int T, int n, int rotated, int max_r) {
   size_t Tn = (size_t) T * (size_t) n;
   return Tn + 2 * (size_t) n +
-         (rotated ? Tn + (size_t) n + rotation_compact_work(0, T) : 0);
+         (rotated ? Tn + (size_t) n +
+                        (max_r >= 1 && max_r < n ? rotation_compact_work(n, max_r, T) : 0)
+                  : 0);
 }
 
 /* Layer l rebuilt under weights W, and/or the bounds of its columns:
@@ -76,8 +78,9 @@ size_t score_scratch_doubles(int T, int n, int rotated) {
  * bound B of each column (see the rule at the top) from the norms `ynorm`
  * of the target units.  One walk over the terms serves both, so that the
  * bound is always that of the reconstruction.  Scratch for rotated pairs:
- * B (T x n_l, with Xhat), work (rotation_compact_work(0, T) doubles, with
- * Xhat, for compact rotations) and bound_B (n_l, with bound).  A compact rotation
+ * B (T x n_l, with Xhat), work (rotation_compact_work(n_l, r, T) doubles,
+ * with Xhat, for compact rotations of rank r) and bound_B (n_l, with
+ * bound).  A compact rotation
  * (job->rot_r[k] = r >= 1) is applied through its Householder factors,
  * O(T n_l r), never as a dense n_l x n_l matrix. */
 static void rebuild_layer(const score_job *job, int l, const double *W,
@@ -485,7 +488,11 @@ SEXP ffi_reconstruct_scores(SEXP Xs, SEXP Ys, SEXP inner, SEXP W, SEXP rotations
     job.rot = rot;
     job.rot_r = rot_r;
   }
-  double *scratch = (double *) R_alloc(score_scratch_doubles(T0, max_n, job.rot != NULL),
+  int max_r = 0;
+  if (job.rot_r)
+    for (R_xlen_t k = 0; k < (R_xlen_t) L * M; k++)
+      if (job.rot_r[k] > max_r) max_r = job.rot_r[k];
+  double *scratch = (double *) R_alloc(score_scratch_doubles(T0, max_n, job.rot != NULL, max_r),
                                        sizeof(double));
   SEXP units = PROTECT(scored ? Rf_allocVector(VECSXP, L) : R_NilValue);
   SEXP means = PROTECT(!scored ? R_NilValue : B ? Rf_allocMatrix(REALSXP, L, B)

@@ -999,8 +999,9 @@ SEXP ffi_rotation_expand(SEXP compact, SEXP n_, SEXP r_) {
   return R;
 }
 
-size_t rotation_compact_work(int n, int k) {
-  return (size_t) k * n + (size_t) ROT_ORM_NB * k + ROT_ORM_TSIZE;
+size_t rotation_compact_work(int n, int r, int k) {
+  if (r <= 0 || r >= n) return (size_t) k * n;
+  return (size_t) n * r + (size_t) ROT_ORM_NB * k + ROT_ORM_TSIZE;
 }
 
 int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k,
@@ -1016,16 +1017,23 @@ int rotation_compact_apply(const double *compact, int n, int r, double *Z, int k
   size_t nr = (size_t) n * r;
   const double *Hv = compact, *Hw = compact + nr, *tauV = compact + 2 * nr,
                *tauW = tauV + r, *sgn = tauW + r;
+  /* dormqr is handed a private copy of each factor: its unblocked path
+   * (dorm2r, r <= its block size) sets the diagonal of A to 1 while it
+   * works and restores it after, so threads applying the same stored
+   * rotation at once would see, and restore, each other's 1s */
+  double *H = work, *w = work + nr;
   int info = 0, lw = ROT_ORM_NB * k + ROT_ORM_TSIZE;
   /* R' = H_W D H_V':  Z R' = ((Z H_W) D) H_V' */
-  F77_CALL(dormqr)("R", "N", &k, &n, &r, Hw, &n, tauW, Z, &k, work, &lw,
+  memcpy(H, Hw, sizeof(double) * nr);
+  F77_CALL(dormqr)("R", "N", &k, &n, &r, H, &n, tauW, Z, &k, w, &lw,
                    &info FCONE FCONE);
   if (info != 0) return ROT_SVD_ARGUMENT;
   for (int c = 0; c < r; c++) {
     double *z = Z + (R_xlen_t) c * k;
     for (int t = 0; t < k; t++) z[t] *= sgn[c];
   }
-  F77_CALL(dormqr)("R", "T", &k, &n, &r, Hv, &n, tauV, Z, &k, work, &lw,
+  memcpy(H, Hv, sizeof(double) * nr);
+  F77_CALL(dormqr)("R", "T", &k, &n, &r, H, &n, tauV, Z, &k, w, &lw,
                    &info FCONE FCONE);
   if (info != 0) return ROT_SVD_ARGUMENT;
   return OT_OPTIMAL;
@@ -1177,7 +1185,8 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
     size_t cd = rotation_compact_doubles(n, ws.it > 0 ? r : 0);
     double *compact = (double *) R_alloc(cd, sizeof(double));
     rotation_compact_store(&ws, compact);
-    double *cw = (double *) R_alloc(rotation_compact_work(n, k), sizeof(double));
+    double *cw = (double *) R_alloc(rotation_compact_work(n, ws.it > 0 ? r : 0, k),
+                                    sizeof(double));
     cst = rotation_compact_apply(compact, n, ws.it > 0 ? r : 0, REAL(applied), k, cw);
   }
   int rank_def = ws.rank_deficient;

@@ -661,3 +661,35 @@ test_that("a wide source whose descent makes no iteration keeps R = I compactly"
   yt <- lapply(sys$Y, function(y) y[fit$test, , drop = FALSE])
   expect_identical(predict(fit, yt), predict(plain, yt))
 })
+
+test_that("threads applying one compact rotation at once leave it intact (1 and 2 threads bit-identical)", {
+  # one wide pair (200 units, 16 training rows: rank 15, below dormqr's
+  # block size, where its unblocked path writes the factors' diagonal
+  # while it works); the held-out scores apply the pair's rotation from
+  # several threads at once
+  set.seed(9)
+  X <- list(x = matrix(stats::rnorm(20 * 200), 20, 200))
+  Y <- list(y = matrix(stats::rnorm(20 * 150), 20, 150))
+  fit <- function(th) hot(X, Y, rotation = TRUE, seed = 1, threads = th, n_perm = 0)
+  one <- fit(1)
+  stored <- one$rotation$matrices[[1, 1]]
+  expect_s3_class(stored, "hot_compact_rotation")
+  expect_lt(stored$r, 32)
+  # the signs D are those of the factors' diagonals (as form_rotation()
+  # computed them): a diagonal overwritten afterwards breaks this
+  consistent <- function(s) {
+    n <- s$n
+    r <- s$r
+    f <- s$factors
+    dv <- f[(seq_len(r) - 1) * (n + 1) + 1]
+    dw <- f[n * r + (seq_len(r) - 1) * (n + 1) + 1]
+    identical(ifelse(dv < 0, -1, 1) * ifelse(dw < 0, -1, 1), f[2 * n * r + 2 * r + seq_len(r)])
+  }
+  expect_true(consistent(stored))
+  keep <- c("score", "layer_scores", "unit_scores", "baselines", "rotation")
+  for (rep in 1:40) { # the race hit 14-33 of 40 fits on 2 cores
+    two <- fit(2)
+    expect_true(consistent(two$rotation$matrices[[1, 1]]))
+    expect_identical(two[keep], one[keep])
+  }
+})
