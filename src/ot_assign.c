@@ -368,34 +368,6 @@ static inline double row_min(const double *row, const double *v, int n, int *bad
   return b < a ? b : a;
 }
 
-/* column reduction: v[c] = min_r a(r, c) over the rows read so far, col[c]
- * its first arg min */
-static void colred_row(ot_assign *s, int r) {
-  const int n = s->n;
-  const double *row = s->C + (R_xlen_t) r * n;
-  double *v = s->v;
-  int *arg = s->col;
-  int c = 0;
-#if defined(__SSE2__)
-  /* two columns at a time; the arg mins only where a minimum moved */
-  for (; c + 2 <= n; c += 2) {
-    __m128d a = _mm_loadu_pd(row + c), b = _mm_loadu_pd(v + c);
-    int lower = _mm_movemask_pd(_mm_cmplt_pd(a, b));
-    if (lower) {
-      _mm_storeu_pd(v + c, _mm_min_pd(a, b));
-      if (lower & 1) arg[c] = r;
-      if (lower & 2) arg[c + 1] = r;
-    }
-  }
-#endif
-  for (; c < n; c++) {
-    if (row[c] < v[c]) {
-      v[c] = row[c];
-      arg[c] = r;
-    }
-  }
-}
-
 /* column reduction on columns lo .. hi of row r; returns their least cost */
 static inline double colred_block(const double *row, double *v, int *arg, int r,
                                   int lo, int hi) {
@@ -425,6 +397,12 @@ static inline double colred_block(const double *row, double *v, int *arg, int r,
     if (row[c] < mn) mn = row[c];
   }
   return mn;
+}
+
+/* column reduction: v[c] = min_r a(r, c) over the rows read so far, col[c]
+ * its first arg min (the whole row as one block) */
+static void colred_row(ot_assign *s, int r) {
+  (void) colred_block(s->C + (R_xlen_t) r * s->n, s->v, s->col, r, 0, s->n);
 }
 
 /* The own graph's arcs per row, from ASSIGN_SAMPLE_ROWS rows spread over

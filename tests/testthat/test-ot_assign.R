@@ -220,6 +220,16 @@ test_that("the pair loop solves square pairs in a workspace sized for other shap
   expect_lte(abs(f1$cost["B", "C"] - ref), 1e-9 * ref)
 })
 
+# correlation costs of n tuned units over k latents (n / k near-interchangeable
+# units per latent), T stimuli, noise sd `noise`
+tuned <- function(n, k, T, noise) {
+  Z0 <- matrix(stats::rnorm(T * k), T, k)
+  Z1 <- 0.8 * Z0 + 0.6 * matrix(stats::rnorm(T * k), T, k)
+  X <- Z0[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
+  Y <- Z1[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
+  correlation_cost(X, Y)
+}
+
 test_that("near-tied clusters (tuned units, sparse search, repairs and quick passes) agree with clue", {
   # n / k near-interchangeable units per latent: many row optima outside
   # the first search graph, so the certificate frees rows and the verify
@@ -227,13 +237,6 @@ test_that("near-tied clusters (tuned units, sparse search, repairs and quick pas
   # reading); a full pass still has to certify the end
   skip_if_not_installed("clue")
   set.seed(8111)
-  tuned <- function(n, k, T, noise) {
-    Z0 <- matrix(stats::rnorm(T * k), T, k)
-    Z1 <- 0.8 * Z0 + 0.6 * matrix(stats::rnorm(T * k), T, k)
-    X <- Z0[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
-    Y <- Z1[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
-    correlation_cost(X, Y)
-  }
   n <- 400
   for (C in list(tuned(n, 8, 60, 0.5), tuned(n, 25, 120, 1))) {
     lsap <- function(M) sum(M[cbind(seq_len(n), as.integer(clue::solve_LSAP(M)))]) / n
@@ -263,13 +266,6 @@ test_that("the solver's own graph: clusters smaller and larger than its degree a
   # searches exhaust the graph and escape it) and mixed latents (no ties)
   skip_if_not_installed("clue")
   set.seed(8112)
-  tuned <- function(n, k, T, noise) {
-    Z0 <- matrix(stats::rnorm(T * k), T, k)
-    Z1 <- 0.8 * Z0 + 0.6 * matrix(stats::rnorm(T * k), T, k)
-    X <- Z0[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
-    Y <- Z1[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
-    correlation_cost(X, Y)
-  }
   n <- 600
   lsap <- function(M) sum(M[cbind(seq_len(n), as.integer(clue::solve_LSAP(M)))]) / n
   fields <- c("i", "j", "x", "u", "v", "cost", "status")
