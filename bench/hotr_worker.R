@@ -61,8 +61,11 @@ if (task == "hot") {
   L <- length(d$Xs); M <- length(d$Ys)
   lb <- matrix(NA_real_, L, M)
   t <- el(for (l in seq_len(L)) for (m in seq_len(M)) {
-    res <- .Call(hotalign:::C_ffi_rotation_parts, d$Xs[[l]], d$Ys[[m]], 1L, 0,
-                 0, matrix(0, 0, ncol(d$Xs[[l]])), FALSE, FALSE, TRUE)
+    args <- list(d$Xs[[l]], d$Ys[[m]], 1L, 0, 0, matrix(0, 0, ncol(d$Xs[[l]])), FALSE,
+                 FALSE, TRUE, TRUE)
+    # builds before the reuse argument take nine
+    np <- getNativeSymbolInfo("ffi_rotation_parts", "hotalign")$numParameters
+    res <- do.call(.Call, c(list(hotalign:::C_ffi_rotation_parts), args[seq_len(np)]))
     lb[l, m] <- res$lower_bound
   })
   out$bound <- lb

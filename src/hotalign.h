@@ -184,9 +184,11 @@ typedef struct {
    * (rotation_scratch_init(dense_n = n)), else n min(n, T); a dense R that
    * does not fit is not formed (the compact form is) */
   size_t R_cap;
-  /* the plan from which W (and R) was computed: pnnz entries, -1 if none */
-  double *pfx;
-  int *pfi, *pfj;
+  /* the plan from which W (and R) was computed: pnnz entries, -1 if none.
+   * Plans are kept in canonical order, sorted by (fi, fj) (canonical_plan
+   * of rotation.c), with sorting scratch ti, tj, tx, cnt */
+  double *pfx, *tx;
+  int *pfi, *pfj, *ti, *tj, *cnt;
   int pnnz;
   /* 1 when the last Procrustes matrix had numerically deficient row rank
    * (its polar factor, hence the next iterate, is then not unique) */
@@ -196,8 +198,13 @@ typedef struct {
   /* the Procrustes step's polar factor: 1 (the default of
    * rotation_scratch_init) = from a symmetric eigendecomposition with a
    * certified correction, dgesdd where the certificate fails; 0 = dgesdd
-   * always.  polar_fast / polar_fallback count the steps of each kind. */
-  int polar_mode, polar_fast, polar_fallback;
+   * always.  polar_fast / polar_fallback count the steps of each kind,
+   * polar_reused the steps whose plan was the one W came from (W kept). */
+  int polar_mode, polar_fast, polar_fallback, polar_reused;
+  /* 1 (the default): a step whose plan is the recorded one keeps W and K
+   * (rotation_step); 0: it recomputes them (the reference the tests hold
+   * the shortcut to, bit for bit) */
+  int reuse_plan;
   /* state of the resumable descent (rotation_begin / _step / _finish) */
   int n, m, T, nnz, it, max_iter, phase, conv, status, lw;
   double obj, tol;

@@ -13,7 +13,7 @@ SEXP ffi_correlation_cost(SEXP, SEXP, SEXP);
 SEXP ffi_inner_plans(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_rotation_pairs(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_reconstruct_scores(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP ffi_rotation_parts(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_symmetric_eigen(SEXP, SEXP);
 SEXP ffi_kernel_product(SEXP, SEXP, SEXP, SEXP);
 SEXP ffi_pair_step_work(SEXP);
@@ -48,7 +48,7 @@ static const R_CallMethodDef call_methods[] = {
   {"ffi_inner_plans", (DL_FUNC) &ffi_inner_plans, 7},
   {"ffi_rotation_pairs", (DL_FUNC) &ffi_rotation_pairs, 7},
   {"ffi_reconstruct_scores", (DL_FUNC) &ffi_reconstruct_scores, 8},
-  {"ffi_rotation_parts", (DL_FUNC) &ffi_rotation_parts, 9},
+  {"ffi_rotation_parts", (DL_FUNC) &ffi_rotation_parts, 10},
   {"ffi_symmetric_eigen", (DL_FUNC) &ffi_symmetric_eigen, 2},
   {"ffi_kernel_product", (DL_FUNC) &ffi_kernel_product, 4},
   {"ffi_threads_available", (DL_FUNC) &ffi_threads_available, 0},

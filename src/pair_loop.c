@@ -164,13 +164,15 @@ static double advance_pair(const pair_job *job, pair_slot *slot, pair_scratch *s
   if (slot->descending) { /* HOT+R: one step of the descent, budgeted */
     double budget = work / block;
     if (budget < 1) budget = 1;
-    const int it = s->rot.it;
+    const int it = s->rot.it, reused = s->rot.polar_reused;
     double before = ot_pivots(slot->p);
     int rst = rotation_step(slot->p, s->K, &s->rot, budget);
-    if (s->rot.it > it) { /* a Procrustes step (SVD and products) was made */
-      double r = s->rot.r;
+    if (s->rot.it > it) { /* an iteration began */
       s->descent_its += 1;
-      spent += r * n * ((double) n + nm + r);
+      if (s->rot.polar_reused == reused) { /* its Procrustes step and products */
+        double r = s->rot.r;
+        spent += r * n * ((double) n + nm + r);
+      }
     }
     spent += (ot_pivots(slot->p) - before + 1) * block;
     if (rst == OT_RUNNING) return spent;

@@ -178,14 +178,14 @@ size_t rotation_scratch_doubles(int n, int m, int T, int lwork, int dense_n) {
          + r_doubles(n, T, dense_n)       /* R */
          + rc * rc + rc * (size_t) m      /* A (E, r x r), B0 (r x n') */
          + 3 * (size_t) n + (size_t) m    /* S, d, u (n); v (n') */
-         + 2 * ((size_t) n + (size_t) m)  /* fx, pfx (n + n' - 1, rounded up) */
+         + 3 * ((size_t) n + (size_t) m)  /* fx, pfx, tx (n + n' - 1, rounded up) */
          + 4 * (size_t) n                 /* lam, tau (2 n), sgn */
          + (size_t) lwork;                /* LAPACK work */
 }
 
 size_t rotation_scratch_ints(int n, int m) {
   return 10 * (size_t) n                  /* dgesdd (8 n) / dsyevr (10 n) iwork */
-         + 4 * ((size_t) n + (size_t) m)  /* fi, fj, pfi, pfj */
+         + 7 * ((size_t) n + (size_t) m) + 1 /* fi, fj, pfi, pfj, ti, tj, cnt */
          + 2 * (size_t) n;                /* isuppz */
 }
 
@@ -209,7 +209,8 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->v = ws->u + n;
   ws->fx = ws->v + m;
   ws->pfx = ws->fx + n + m;
-  ws->lam = ws->pfx + n + m;
+  ws->tx = ws->pfx + n + m;
+  ws->lam = ws->tx + n + m;
   ws->tau = ws->lam + n;
   ws->sgn = ws->tau + 2 * (size_t) n;
   ws->work = ws->sgn + n;
@@ -219,7 +220,10 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->fj = ws->fi + n + m;
   ws->pfi = ws->fj + n + m;
   ws->pfj = ws->pfi + n + m;
-  ws->isuppz = ws->pfj + n + m;
+  ws->ti = ws->pfj + n + m;
+  ws->tj = ws->ti + n + m;
+  ws->cnt = ws->tj + n + m;
+  ws->isuppz = ws->cnt + n + m + 1;
   ws->r = 0;
   ws->ident = 0;
   ws->form_R = 1;
@@ -227,7 +231,8 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
   ws->polar_mode = 1;
-  ws->polar_fast = ws->polar_fallback = 0;
+  ws->reuse_plan = 1;
+  ws->polar_fast = ws->polar_fallback = ws->polar_reused = 0;
   ws->n = ws->m = ws->T = ws->nnz = ws->it = ws->max_iter = ws->phase = 0;
   ws->conv = 0;
   ws->status = OT_OPTIMAL;
@@ -760,6 +765,44 @@ static int form_rotation(rotation_scratch *ws, int n) {
 /* R = I, where ws->R has room for it (the dense R of a source wider than
  * its training rows is formed only in a scratch made for it: elsewhere
  * it == 0 alone says R = I) */
+/* ---- the plan in canonical order -----------------------------------------
+ * ot_extract() lists the plan's entries in the order of the simplex's basis
+ * tree, which differs between two bases of the same plan (a degenerate
+ * pivot, a restart).  procrustes_matrix() sums each column of B in list
+ * order, so the entries are sorted by (fi, fj) first (two stable counting
+ * sorts, O(n + m)): B, hence W, is then a function of the plan alone, and a
+ * plan equal to the one W came from gives W back bit for bit (rotation_step
+ * uses this).  The plan itself is unchanged. */
+static void counting_sort(const int *key, const int *other, const double *x, int nnz,
+                          int range, int *cnt, int *key_out, int *other_out,
+                          double *x_out) {
+  memset(cnt, 0, sizeof(int) * ((size_t) range + 1));
+  for (int t = 0; t < nnz; t++) cnt[key[t] + 1]++;
+  for (int k = 0; k < range; k++) cnt[k + 1] += cnt[k];
+  for (int t = 0; t < nnz; t++) {
+    const int at = cnt[key[t]]++;
+    key_out[at] = key[t];
+    other_out[at] = other[t];
+    x_out[at] = x[t];
+  }
+}
+
+static void canonical_plan(rotation_scratch *ws) {
+  const int nnz = ws->nnz;
+  if (nnz <= 1) return;
+  /* by fj into (tj, ti, tx), then stably by fi back into (fi, fj, fx) */
+  counting_sort(ws->fj, ws->fi, ws->fx, nnz, ws->m, ws->cnt, ws->tj, ws->ti, ws->tx);
+  counting_sort(ws->ti, ws->tj, ws->tx, nnz, ws->n, ws->cnt, ws->fi, ws->fj, ws->fx);
+}
+
+/* 1 when the current plan is the one W was computed from, entry for entry */
+static int plan_is_recorded(const rotation_scratch *ws) {
+  const size_t nz = ws->nnz > 0 ? (size_t) ws->nnz : 0;
+  return ws->pnnz == ws->nnz && !memcmp(ws->pfi, ws->fi, sizeof(int) * nz) &&
+         !memcmp(ws->pfj, ws->fj, sizeof(int) * nz) &&
+         !memcmp(ws->pfx, ws->fx, sizeof(double) * nz);
+}
+
 static void set_identity(rotation_scratch *ws, int n) {
   if ((size_t) n * n > ws->R_cap) return;
   memset(ws->R, 0, sizeof(double) * (size_t) n * n);
@@ -784,12 +827,13 @@ static int begin_common(ot_problem *p, const double *Xs, const double *basis,
   ws->pnnz = -1;
   ws->rank_deficient = 0;
   ws->dropped_bound = 0;
-  ws->polar_fast = ws->polar_fallback = 0;
+  ws->polar_fast = ws->polar_fallback = ws->polar_reused = 0;
   ws->r = 0;
   ws->ident = 0;
   double obj;
   ws->nnz = ot_extract(p, 1.0 / ((double) n * m), ws->fi, ws->fj, ws->fx, ws->u,
                        ws->v, &obj);
+  canonical_plan(ws);
   ws->obj = obj;
   if (trace) trace[0] = obj;
   if (max_iter <= 0 || T <= 0) {
@@ -823,14 +867,24 @@ int rotation_step(ot_problem *p, double *K, rotation_scratch *ws, double budget)
   if (ws->conv || ws->it >= ws->max_iter) return OT_OPTIMAL;
   if (ws->phase == 0) {
     ws->it++;
-    /* record the plan this iteration's rotation comes from */
-    memcpy(ws->pfi, ws->fi, sizeof(int) * (size_t) ws->nnz);
-    memcpy(ws->pfj, ws->fj, sizeof(int) * (size_t) ws->nnz);
-    memcpy(ws->pfx, ws->fx, sizeof(double) * (size_t) ws->nnz);
-    ws->pnnz = ws->nnz;
-    int st = procrustes(ws, n, ws->fi, ws->fj, ws->fx, ws->nnz);
-    if (st != OT_OPTIMAL) return ws->status = st;
-    rotated_cost(ws, n, m, K);
+    if (ws->reuse_plan && plan_is_recorded(ws)) {
+      /* the plan W came from: the Procrustes step would give W again bit
+       * for bit (the plan is in canonical order, what follows is
+       * deterministic) and the rotated cost the K already in place (the
+       * simplex only reads it), so both are skipped; the OT is restarted
+       * and run as the full step would (usually the descent's last
+       * iteration, which confirms that nothing moves) */
+      ws->polar_reused++;
+    } else {
+      /* record the plan this iteration's rotation comes from */
+      memcpy(ws->pfi, ws->fi, sizeof(int) * (size_t) ws->nnz);
+      memcpy(ws->pfj, ws->fj, sizeof(int) * (size_t) ws->nnz);
+      memcpy(ws->pfx, ws->fx, sizeof(double) * (size_t) ws->nnz);
+      ws->pnnz = ws->nnz;
+      int st = procrustes(ws, n, ws->fi, ws->fj, ws->fx, ws->nnz);
+      if (st != OT_OPTIMAL) return ws->status = st;
+      rotated_cost(ws, n, m, K);
+    }
     ot_restart(p);
     ws->phase = 1;
   }
@@ -841,6 +895,7 @@ int rotation_step(ot_problem *p, double *K, rotation_scratch *ws, double budget)
   double next;
   ws->nnz = ot_extract(p, 1.0 / ((double) n * m), ws->fi, ws->fj, ws->fx, ws->u,
                        ws->v, &next);
+  canonical_plan(ws);
   if (ws->trace) ws->trace[ws->it] = next;
   double decrease = ws->obj - next, prev = ws->obj;
   ws->obj = next;
@@ -1086,9 +1141,11 @@ double rotation_lower_bound(rotation_scratch *ws, double *copy) {
  * first in another scratch (rotation_basis) and passed on
  * (rotation_begin_basis); polar = FALSE: every Procrustes step by dgesdd
  * (the straightforward descent), TRUE: the eigendecomposition route with its
- * dgesdd fallback (what the engine runs). */
+ * dgesdd fallback (what the engine runs); reuse = FALSE: a step whose plan is
+ * the recorded one recomputes W and K instead of keeping them. */
 SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
-                        SEXP Z, SEXP form_dense, SEXP shared_basis, SEXP polar) {
+                        SEXP Z, SEXP form_dense, SEXP shared_basis, SEXP polar,
+                        SEXP reuse) {
   if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||
       Rf_nrows(Xs) != Rf_nrows(Ys) || !Rf_isReal(Z) || !Rf_isMatrix(Z) ||
       Rf_ncols(Z) != Rf_ncols(Xs))
@@ -1112,6 +1169,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                         n, m, T, lwork, want_dense ? n : 0);
   ws.form_R = want_dense;
   ws.polar_mode = Rf_asLogical(polar) == 1;
+  ws.reuse_plan = Rf_asLogical(reuse) == 1;
   SEXP trace = PROTECT(Rf_allocVector(REALSXP, (iters > 0 ? iters : 0) + 1));
   for (R_xlen_t e = 0; e < XLENGTH(trace); e++) REAL(trace)[e] = NA_REAL;
   correlation_cost(REAL(Xs), REAL(Ys), T, n, m, K, ws.kernel);
@@ -1209,7 +1267,8 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
                          "R", "W", "V", "lam", "r", "plan_i", "plan_j", "plan_x",
                          "R_from_plan", "from_plan_status", "lower_bound",
                          "applied", "apply_status", "rank_deficient", "steps",
-                         "dropped_bound", "polar_fast", "polar_fallback", ""};
+                         "dropped_bound", "polar_fast", "polar_fallback",
+                         "polar_reused", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, trace);
   SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(its));
@@ -1234,6 +1293,7 @@ SEXP ffi_rotation_parts(SEXP Xs, SEXP Ys, SEXP max_iter, SEXP tol, SEXP budget,
   SET_VECTOR_ELT(out, 20, Rf_ScalarReal(ws.dropped_bound));
   SET_VECTOR_ELT(out, 21, Rf_ScalarInteger(ws.polar_fast));
   SET_VECTOR_ELT(out, 22, Rf_ScalarInteger(ws.polar_fallback));
+  SET_VECTOR_ELT(out, 23, Rf_ScalarInteger(ws.polar_reused));
   UNPROTECT(11);
   return out;
 }

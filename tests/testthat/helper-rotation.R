@@ -35,12 +35,16 @@ c_descent <- function(Xs, Ys, max_iter, tol, threads = 1L) {
 # (rotation_basis) and passed to rotation_begin_basis;
 # polar = FALSE: every Procrustes step by dgesdd (the straightforward
 # descent); TRUE: the eigendecomposition route with its dgesdd fallback
-# (polar_fast / polar_fallback count the steps of each kind).
+# (polar_fast / polar_fallback count the steps of each kind);
+# reuse = FALSE: a step whose plan is the one W came from recomputes W and
+# the rotated cost (the full step) instead of keeping them (polar_reused
+# counts the steps that kept them).
 c_parts <- function(Xs, Ys, max_iter, tol, budget = 0, Z = NULL, form_dense = TRUE,
-                    shared_basis = FALSE, polar = TRUE) {
+                    shared_basis = FALSE, polar = TRUE, reuse = TRUE) {
   if (is.null(Z)) Z <- matrix(0, 0, ncol(Xs))
   res <- .Call(hotalign:::C_ffi_rotation_parts, Xs, Ys, as.integer(max_iter),
-               as.double(tol), as.double(budget), Z, form_dense, shared_basis, polar)
+               as.double(tol), as.double(budget), Z, form_dense, shared_basis, polar,
+               reuse)
   res$trace <- res$trace[!is.na(res$trace)]
   res
 }

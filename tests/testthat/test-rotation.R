@@ -380,6 +380,48 @@ test_that("the resumable descent is bit-identical for any pivot budget", {
   }
 })
 
+test_that("a step from the plan W came from keeps W and K, bit for bit the full step", {
+  # the descent's last iteration usually starts from the plan the previous
+  # Procrustes step used: it then keeps W and the rotated cost, and must be
+  # exactly the step that recomputes them (reuse = FALSE)
+  shapes <- list(c(40, 25, 30), c(20, 60, 45), c(15, 15, 4), c(65, 64, 64), c(30, 12, 200))
+  fired <- 0L
+  for (sh in shapes) {
+    d <- wide_pair(sh[1], sh[2], sh[3], seed = 51 + sh[2])
+    for (budget in c(0, 3)) {
+      kept <- c_parts(d$Xs, d$Ys, max_iter = 30, tol = 1e-10, budget = budget)
+      full <- c_parts(d$Xs, d$Ys, max_iter = 30, tol = 1e-10, budget = budget,
+                      reuse = FALSE)
+      label <- paste(c(sh, budget), collapse = " ")
+      expect_identical(full$polar_reused, 0L, label = label)
+      expect_identical(kept$polar_fast + kept$polar_fallback + kept$polar_reused,
+                       kept$iterations, label = label)
+      expect_identical(kept$trace, full$trace, label = label)
+      expect_identical(kept$iterations, full$iterations, label = label)
+      expect_identical(kept$converged, full$converged, label = label)
+      expect_identical(kept$R, full$R, label = label)
+      expect_identical(kept$W, full$W, label = label)
+      expect_identical(kept$plan_i, full$plan_i, label = label)
+      expect_identical(kept$plan_x, full$plan_x, label = label)
+      expect_identical(kept$R_from_plan, full$R_from_plan, label = label)
+      fired <- fired + kept$polar_reused
+    }
+  }
+  # the shortcut is taken (else this test could not fail)
+  expect_gt(fired, 0L)
+  # a square pair whose rotated plan is the plain one (targets a noisy
+  # rotation of the source): the second iteration keeps W, and the last two
+  # objectives are equal to the bit
+  set.seed(57)
+  T <- 41L
+  Xs <- std_cols(matrix(stats::rnorm(T * 40), T, 40))
+  Ys <- std_cols(Xs %*% rand_orthogonal(40) + 0.3 * matrix(stats::rnorm(T * 40), T, 40) / sqrt(T))
+  got <- c_parts(Xs, Ys, max_iter = 30, tol = 1e-10)
+  expect_identical(got$polar_reused, 1L)
+  expect_true(got$converged)
+  expect_identical(got$trace[got$iterations + 1], got$trace[got$iterations])
+})
+
 test_that("rotation_from_plan recomputes the descent's R bit for bit", {
   for (sh in list(c(40, 25, 30), c(20, 60, 45), c(15, 15, 4))) {
     d <- wide_pair(sh[1], sh[2], sh[3], seed = 41 + sh[2])
