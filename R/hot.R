@@ -59,7 +59,10 @@
 #' The objective never increases; the descent stops when
 #' an iteration decreases it by at most `tol` times its value (plus
 #' `2^10 * .Machine$double.eps` of round-off), or after `max_iter`
-#' iterations (`max_iter = 0` is plain HOT exactly). It is a local method:
+#' iterations (`max_iter = 0` is plain HOT exactly). An iteration that
+#' starts from the plan the current rotation came from (usually the last one)
+#' keeps that rotation and its cost matrix instead of recomputing them, which
+#' gives the same result to the bit. It is a local method:
 #' started from `R = I`, it improves on the plain matching rather than
 #' searching all rotations. The reconstruction applies the rotation,
 #' `X^_l = sum_m L P[l, m] Y_m (n_l Q_lm)' R_lm'`. The rotations of the

@@ -230,16 +230,17 @@ static void pack_tile(const double *Ys, R_xlen_t T, int j1, int nr, int t0, int 
 }
 
 /* K = 1 - Xs' Ys by the micro-kernel: T split into nb balanced blocks of
- * at most KC rows (the running sums kept in K between them); per block,
- * NC target columns at a time packed tile by tile (one malloc'd buffer per
- * call; without it, each tile is packed where it is used, which is slower
- * and gives the same bits), and panels of MR source columns (packed, in
- * L1) by NR target columns. */
+ * at most KC rows (the running sums kept in K between them); per block, all
+ * panels of MR source columns packed once (each is used by every column
+ * block), then NC target columns at a time packed tile by tile, and each
+ * source panel by NR target columns.  The packed buffers are malloc'd once
+ * per call; without them, each panel or tile is packed where it is used,
+ * which is slower and gives the same bits. */
 static void cost_internal(const double *Xs, const double *Ys, int T, int n,
                           int m, double *K, int plain, int lower) {
   const int MR = micro_mr, NR = micro_nr;
   const micro_fn kernel = micro;
-  double ap[KC * MR_MAX], tile[MR_MAX * NR_MAX], one_tile[KC * NR_MAX];
+  double a_one[KC * MR_MAX], tile[MR_MAX * NR_MAX], one_tile[KC * NR_MAX];
   if (T <= 0 || n <= 0 || m <= 0) return; /* the callers handle these */
   const int nb = (T + KC - 1) / KC;
   /* the packed block: kc_max x nc_max, small problems small (below
@@ -247,10 +248,24 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
   const size_t kc_max = (size_t) ((T + nb - 1) / nb);
   const size_t nc_max = m < NC ? (size_t) ((m + NR - 1) / NR) * NR : (size_t) NC;
   double *bpack = (double *) malloc(sizeof(double) * kc_max * nc_max);
+  /* the source panels of one block: ceil(n / MR) of kc_max x MR */
+  const size_t n_pad = (size_t) ((n + MR - 1) / MR) * MR;
+  double *apack = m > NC ? (double *) malloc(sizeof(double) * kc_max * n_pad) : NULL;
   for (int b = 0; b < nb; b++) {
     const int t0 = (int) ((long long) T * b / nb);
     const int kc = (int) ((long long) T * (b + 1) / nb) - t0;
     const int first = b == 0, last = b == nb - 1;
+    if (apack)
+      for (int i0 = 0; i0 < n; i0 += MR) {
+        const int mr = n - i0 < MR ? n - i0 : MR;
+        double *at = apack + (size_t) i0 * kc;
+#ifdef HOT_HAVE_AVX2
+        if (MR == 8 && mr == 8) {
+          pack_panel8_avx2(Xs, T, i0, t0, kc, at);
+        } else
+#endif
+          pack_panel(Xs, T, i0, mr, t0, kc, MR, at);
+      }
     for (int j0 = 0; j0 < m; j0 += NC) {
       const int nc = m - j0 < NC ? m - j0 : NC;
       if (bpack)
@@ -260,12 +275,15 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
         }
       for (int i0 = 0; i0 < n; i0 += MR) {
         const int mr = n - i0 < MR ? n - i0 : MR;
+        const double *ap = apack ? apack + (size_t) i0 * kc : a_one;
+        if (!apack) {
 #ifdef HOT_HAVE_AVX2
-        if (MR == 8 && mr == 8) {
-          pack_panel8_avx2(Xs, T, i0, t0, kc, ap);
-        } else
+          if (MR == 8 && mr == 8) {
+            pack_panel8_avx2(Xs, T, i0, t0, kc, a_one);
+          } else
 #endif
-          pack_panel(Xs, T, i0, mr, t0, kc, MR, ap);
+            pack_panel(Xs, T, i0, mr, t0, kc, MR, a_one);
+        }
         for (int j1 = j0; j1 < j0 + nc; j1 += NR) {
           const int nr = j0 + nc - j1 < NR ? j0 + nc - j1 : NR;
           /* lower: the tiles wholly above the diagonal are not computed */
@@ -301,6 +319,7 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
       }
     }
   }
+  free(apack);
   free(bpack);
 }
 

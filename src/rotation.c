@@ -20,7 +20,9 @@
  * iteration = one Procrustes step and one OT).  ROT_NOISE = 2^10 DBL_EPSILON
  * is the round-off of the objective (the costs are O(1): 0 <= K_R <= 2), so
  * that an objective at zero (a perfect alignment) does not chase round-off
- * to max_iter.
+ * to max_iter.  An iteration whose plan is the one the current W came from
+ * (the plan has stopped moving: usually the last) keeps W and K_R instead of
+ * recomputing them, bit for bit the full step (canonical_plan, rotation_step).
  *
  * ---- The subspace form (what is computed) -------------------------------
  * Let V (n x r) have orthonormal columns spanning a space that contains the
