@@ -248,9 +248,13 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
   const size_t kc_max = (size_t) ((T + nb - 1) / nb);
   const size_t nc_max = m < NC ? (size_t) ((m + NR - 1) / NR) * NR : (size_t) NC;
   double *bpack = (double *) malloc(sizeof(double) * kc_max * nc_max);
-  /* the source panels of one block: ceil(n / MR) of kc_max x MR */
+  /* the source panels of one block: ceil(n / MR) of kc_max x MR, where
+   * there is more than one column block to use them and they are no larger
+   * than the result itself (kc_max <= m), so that the call's memory stays
+   * that of its output plus the fixed packed block */
   const size_t n_pad = (size_t) ((n + MR - 1) / MR) * MR;
-  double *apack = m > NC ? (double *) malloc(sizeof(double) * kc_max * n_pad) : NULL;
+  double *apack = m > NC && kc_max <= (size_t) m
+                      ? (double *) malloc(sizeof(double) * kc_max * n_pad) : NULL;
   for (int b = 0; b < nb; b++) {
     const int t0 = (int) ((long long) T * b / nb);
     const int kc = (int) ((long long) T * (b + 1) / nb) - t0;
