@@ -382,12 +382,18 @@ void kernel_product_lower(const double *X, const double *Y, int k, int a, double
 }
 
 /* C (a x a) = X' X: the lower triangle computed, the upper mirrored from
- * it.  The internal kernel's C[j, i] would be the same fma sum as its
- * C[i, j] (products commute), so this is bit for bit kernel_product(X, X)
- * at about half the work. */
+ * it, so C is exactly symmetric.  The internal kernel's C[j, i] would be the
+ * same fma sum as its C[i, j] (products commute), so this is bit for bit
+ * kernel_product(X, X) at about half the work; an optimised BLAS gets the
+ * triangle from dsyrk, half of dgemm's work too. */
 void kernel_gram(const double *X, int k, int a, double *C, int kernel) {
-  product(X, X, k, a, a, C, kernel, kernel == COST_INTERNAL);
-  if (kernel != COST_INTERNAL) return;
+  if (kernel == COST_INTERNAL || a == 0 || k == 0) {
+    product(X, X, k, a, a, C, kernel, kernel == COST_INTERNAL);
+    if (kernel != COST_INTERNAL) return;
+  } else {
+    const double one = 1.0, zero = 0.0;
+    F77_CALL(dsyrk)("L", "T", &a, &k, &one, X, &k, &zero, C, &a FCONE FCONE);
+  }
   for (int j = 1; j < a; j++)
     for (int i = 0; i < j; i++) C[i + (R_xlen_t) j * a] = C[j + (R_xlen_t) i * a];
 }
