@@ -139,8 +139,8 @@ void cost_kernel_init(void) {
 
 /* source columns i0 .. i0 + mr - 1, rows t0 .. t0 + kc - 1, into
  * ap[t * MR + ii]; the rows past mr (an edge panel) are zero */
-static void pack_panel(const double *Xs, R_xlen_t T, int i0, int mr, int t0,
-                       int kc, int MR, double *ap) {
+static void pack_panel_generic(const double *Xs, R_xlen_t T, int i0, int mr, int t0,
+                               int kc, int MR, double *ap) {
   for (int ii = 0; ii < MR; ii++) {
     if (ii < mr) {
       const double *x = Xs + (R_xlen_t) (i0 + ii) * T + t0;
@@ -152,7 +152,7 @@ static void pack_panel(const double *Xs, R_xlen_t T, int i0, int mr, int t0,
 }
 
 #ifdef HOT_HAVE_AVX2
-/* pack_panel() for a full panel of 8 columns, MR = 8: the same copies,
+/* pack_panel_generic() for a full panel of 8 columns, MR = 8: the same copies,
  * four rows of four columns at a time through a 4 x 4 transpose (the
  * scalar copy was bound by one load and one strided store per value) */
 __attribute__((target("avx2")))
@@ -178,6 +178,18 @@ static void pack_panel8_avx2(const double *Xs, R_xlen_t T, int i0, int t0, int k
     for (int ii = 0; ii < 8; ii++) ap[(size_t) t * 8 + ii] = x[ii][t];
 }
 #endif
+
+/* one source panel: the AVX2 copy for a full panel of 8, else the generic */
+static void pack_panel(const double *Xs, R_xlen_t T, int i0, int mr, int t0, int kc,
+                       int MR, double *ap) {
+#ifdef HOT_HAVE_AVX2
+  if (MR == 8 && mr == 8) {
+    pack_panel8_avx2(Xs, T, i0, t0, kc, ap);
+    return;
+  }
+#endif
+  pack_panel_generic(Xs, T, i0, mr, t0, kc, MR, ap);
+}
 
 #ifdef HOT_HAVE_AVX2
 /* pack_tile() of a full tile of 6 columns, rows 0 .. (kc & ~3) - 1: four
@@ -262,13 +274,7 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
     if (apack)
       for (int i0 = 0; i0 < n; i0 += MR) {
         const int mr = n - i0 < MR ? n - i0 : MR;
-        double *at = apack + (size_t) i0 * kc;
-#ifdef HOT_HAVE_AVX2
-        if (MR == 8 && mr == 8) {
-          pack_panel8_avx2(Xs, T, i0, t0, kc, at);
-        } else
-#endif
-          pack_panel(Xs, T, i0, mr, t0, kc, MR, at);
+        pack_panel(Xs, T, i0, mr, t0, kc, MR, apack + (size_t) i0 * kc);
       }
     for (int j0 = 0; j0 < m; j0 += NC) {
       const int nc = m - j0 < NC ? m - j0 : NC;
@@ -280,14 +286,7 @@ static void cost_internal(const double *Xs, const double *Ys, int T, int n,
       for (int i0 = 0; i0 < n; i0 += MR) {
         const int mr = n - i0 < MR ? n - i0 : MR;
         const double *ap = apack ? apack + (size_t) i0 * kc : a_one;
-        if (!apack) {
-#ifdef HOT_HAVE_AVX2
-          if (MR == 8 && mr == 8) {
-            pack_panel8_avx2(Xs, T, i0, t0, kc, a_one);
-          } else
-#endif
-            pack_panel(Xs, T, i0, mr, t0, kc, MR, a_one);
-        }
+        if (!apack) pack_panel(Xs, T, i0, mr, t0, kc, MR, a_one);
         for (int j1 = j0; j1 < j0 + nc; j1 += NR) {
           const int nr = j0 + nc - j1 < NR ? j0 + nc - j1 : NR;
           /* lower: the tiles wholly above the diagonal are not computed */
