@@ -397,6 +397,24 @@ void kernel_gram(const double *X, int k, int a, double *C, int kernel) {
     for (int i = 0; i < j; i++) C[i + (R_xlen_t) j * a] = C[j + (R_xlen_t) i * a];
 }
 
+/* out (b x a) = in' for in (a x b), both columns contiguous: in blocks of
+ * TR_B x TR_B so that the reads and the writes both stay in cache (the
+ * plain double loop writes with stride b, a cache line per entry, on the
+ * r x n matrices of the Procrustes step) */
+#define TR_B 32
+void mat_transpose(const double *restrict in, int a, int b, double *restrict out) {
+  for (int j0 = 0; j0 < b; j0 += TR_B) {
+    const int j1 = j0 + TR_B < b ? j0 + TR_B : b;
+    for (int i0 = 0; i0 < a; i0 += TR_B) {
+      const int i1 = i0 + TR_B < a ? i0 + TR_B : a;
+      for (int j = j0; j < j1; j++) {
+        const double *col = in + (R_xlen_t) j * a;
+        for (int i = i0; i < i1; i++) out[j + (R_xlen_t) i * b] = col[i];
+      }
+    }
+  }
+}
+
 /* mode: the option hotalign.cost_kernel, 0 (auto), 1 (blas), 2 (internal) */
 SEXP ffi_correlation_cost(SEXP Xs, SEXP Ys, SEXP mode) {
   if (!Rf_isReal(Xs) || !Rf_isMatrix(Xs) || !Rf_isReal(Ys) || !Rf_isMatrix(Ys) ||

@@ -138,6 +138,8 @@ void kernel_product(const double *X, const double *Y, int k, int a, int b, doubl
 void kernel_product_lower(const double *X, const double *Y, int k, int a, double *C,
                           int kernel);
 void kernel_gram(const double *X, int k, int a, double *C, int kernel);
+/* out (b x a) = in' for in (a x b) (correlation_cost.c, blocked) */
+void mat_transpose(const double *in, int a, int b, double *out);
 
 /* ---------------------------------------------------------- symmetric_eigen.c
  * H = Z diag(lam) Z' (ascending) of the symmetric H (r x r, overwritten) by

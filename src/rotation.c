@@ -244,12 +244,6 @@ void rotation_scratch_init(rotation_scratch *ws, double *dbl, int *ints, int n,
   ws->kernel = cost_kernel_resolve(COST_AUTO);
 }
 
-/* out (b x a) = in' for in (a x b) */
-static void transpose(const double *in, int a, int b, double *out) {
-  for (int j = 0; j < b; j++)
-    for (int i = 0; i < a; i++) out[j + (R_xlen_t) i * b] = in[i + (R_xlen_t) j * a];
-}
-
 static int eigen_sym(rotation_scratch *ws, int k, double *H, double *Z) {
   int nfound = 0, il = 1, info = 0, lw = ws->lw, liw = 10 * (k > 0 ? k : 1);
   double vl = 0, abstol = 0;
@@ -312,7 +306,7 @@ static int layer_basis(const double *Xs, int T, int n, rotation_scratch *ws) {
     ws->r = T;
     int info = 0, lw = ws->lw;
     double *Q1 = ws->G, *H = ws->U, *P = ws->VT;
-    transpose(Xs, T, n, Q1); /* n x T */
+    mat_transpose(Xs, T, n, Q1); /* n x T */
     F77_CALL(dgeqrf)(&n, &T, Q1, &n, ws->tau, ws->work, &lw, &info);
     if (info != 0) return ROT_SVD_ARGUMENT;
     /* H = Rq Rq' (T x T), Rq upper triangular in Q1[0:T, 0:T] */
@@ -330,7 +324,7 @@ static int layer_basis(const double *Xs, int T, int n, rotation_scratch *ws) {
     st = eigen_sym(ws, T, H, P);
     if (st != OT_OPTIMAL) return st;
     /* V = Q1 P through the kernel: V = (Q1')' P */
-    transpose(Q1, n, T, ws->M); /* T x n */
+    mat_transpose(Q1, n, T, ws->M); /* T x n */
     kernel_product(ws->M, P, T, n, T, ws->V, ws->kernel);
   }
   return OT_OPTIMAL;
@@ -493,7 +487,7 @@ static int polar_eig(rotation_scratch *ws, int n) {
   const double sc = ldexp(1.0, -ex);
   for (R_xlen_t e = 0; e < rn; e++) B[e] *= sc;
   /* 1. B B' = Z diag(lam) Z' */
-  transpose(B, r, n, T);
+  mat_transpose(B, r, n, T);
   kernel_gram(T, n, r, H, ws->kernel);
   /* G (B') is free from here on: the scratch C of eigen_kernel() */
   if (eigen_kernel_fits(r, ws->lw)) {
@@ -520,18 +514,25 @@ static int polar_eig(rotation_scratch *ws, int n) {
   for (int i = 0; i < r; i++) E[i + (R_xlen_t) i * r] -= 1.0;
   /* 2. Bz = Z'B; Bz' into ws->M (B is not needed any more); X0 */
   kernel_product(Z, B, r, r, n, Bz, ws->kernel);
-  transpose(Bz, r, n, B);
-  for (int c = 0; c < n; c++)
-    for (int k = 0; k < r; k++) X[k + (R_xlen_t) c * r] = Bz[k + (R_xlen_t) c * r] / sig[k];
+  mat_transpose(Bz, r, n, B);
+  for (int c = 0; c < n; c++) {
+    const double *restrict bz = Bz + (R_xlen_t) c * r;
+    double *restrict x = X + (R_xlen_t) c * r;
+    for (int k = 0; k < r; k++) x[k] = bz[k] / sig[k];
+  }
   /* N and C of X0 from H = Bz Bz': N = S^-1 H S^-1 - I, C = H S^-1 */
   kernel_gram(B, n, r, H, ws->kernel);
   double *Cm = Bz; /* Bz itself is not needed once X0 is formed */
-  for (int j = 0; j < r; j++)
+  for (int j = 0; j < r; j++) {
+    double *restrict hj = H + (R_xlen_t) j * r, *restrict cj = Cm + (R_xlen_t) j * r;
+    const double sj = sig[j];
     for (int i = 0; i < r; i++) {
-      double h = H[i + (R_xlen_t) j * r];
-      Cm[i + (R_xlen_t) j * r] = h / sig[j];
-      H[i + (R_xlen_t) j * r] = h / sig[j] / sig[i] - (i == j ? 1.0 : 0.0);
+      const double h = hj[i];
+      cj[i] = h / sj;
+      hj[i] = h / sj / sig[i];
     }
+    hj[j] -= 1.0;
+  }
   /* 3. corrections, 4. the certificate */
   int ok = 0;
   for (int pass = 0; pass <= POLAR_PASSES; pass++) {
@@ -540,10 +541,11 @@ static int polar_eig(rotation_scratch *ws, int n) {
      * iff Z^-1 B W' Z^-T = (I - E) C is, C - E diag(d) to first order */
     for (int j = 0; j < r; j++) {
       const double dj = Cm[j + (R_xlen_t) j * r];
+      double *restrict hj = H + (R_xlen_t) j * r, *restrict cj = Cm + (R_xlen_t) j * r;
+      const double *restrict ej = E + (R_xlen_t) j * r;
       for (int i = 0; i < r; i++) {
-        const R_xlen_t e = i + (R_xlen_t) j * r;
-        H[e] += E[e];
-        Cm[e] -= E[e] * dj;
+        hj[i] += ej[i];
+        cj[i] -= ej[i] * dj;
       }
     }
     double fro = polar_correction(H, Cm, r);
@@ -561,14 +563,14 @@ static int polar_eig(rotation_scratch *ws, int n) {
     for (R_xlen_t e = 0; e < rn; e++) X[e] += Cm[e];
     if (ok) break;
     /* N = X X' - I into H, C = Bz X' into Cm */
-    transpose(X, r, n, T);
+    mat_transpose(X, r, n, T);
     kernel_gram(T, n, r, H, ws->kernel);
     for (int i = 0; i < r; i++) H[i + (R_xlen_t) i * r] -= 1.0;
     kernel_product(B, T, n, r, r, Cm, ws->kernel);
   }
   if (!ok) return 0;
   /* W = Z X */
-  transpose(Z, r, r, T);
+  mat_transpose(Z, r, r, T);
   kernel_product(T, X, r, r, n, Cm, ws->kernel);
   memcpy(X, Cm, sizeof(double) * (size_t) rn);
   return 1;
@@ -605,7 +607,7 @@ static int procrustes(rotation_scratch *ws, int n, const int *fi, const int *fj,
   for (int k = 0; k < r; k++) rank_b += ws->S[k] > 16.0 * r * DBL_EPSILON * ws->S[0];
   ws->rank_deficient = rank_b < rank_x;
   /* W = Ub Vb' = (Ub')' Vb' */
-  transpose(ws->U, r, r, ws->G);
+  mat_transpose(ws->U, r, r, ws->G);
   kernel_product(ws->G, ws->VT, r, r, n, ws->W, ws->kernel);
   return OT_OPTIMAL;
 }
@@ -686,17 +688,17 @@ static int dense_rotation(const double *Hv, const double *Hw, const double *tauV
       for (int i = 0; i < r; i++) E1[i + (R_xlen_t) k * n] *= sgn[i];
     kernel_product(E1, Yw, n, r, r, G2, kern);
     /* M2 = Tv (G2 Tw'): C1 = G2 Tw' = (G2')' Tw', M2 = (Tv')' C1 */
-    transpose(G2, r, r, M2);
-    transpose(Tw, r, r, E1);
+    mat_transpose(G2, r, r, M2);
+    mat_transpose(Tw, r, r, E1);
     kernel_product(M2, E1, r, r, r, C1, kern);
-    transpose(Tv, r, r, E1);
+    mat_transpose(Tv, r, r, E1);
     kernel_product(E1, C1, r, r, r, M2, kern);
     /* E1 = Yw' (r x n), E2 = Yw' D, E3 = Tw E2 = (Tw')' E2 */
-    transpose(Yw, n, r, E1);
+    mat_transpose(Yw, n, r, E1);
     memcpy(E2, E1, sizeof(double) * rn);
     for (int i = 0; i < r; i++)
       for (int k = 0; k < r; k++) E2[k + (R_xlen_t) i * r] *= sgn[i];
-    transpose(Tw, r, r, C1);
+    mat_transpose(Tw, r, r, C1);
     kernel_product(C1, E2, r, r, n, E3, kern);
     /* the stacks, 2r x n each: Xst = [E3; Yv'], Yst = [Yw'; Tv Yv'D - M2 Yw'] */
     const R_xlen_t ld = 2 * (R_xlen_t) r;
@@ -707,12 +709,12 @@ static int dense_rotation(const double *Hv, const double *Hw, const double *tauV
         Yst[k + i * ld] = E1[k + (R_xlen_t) i * r];
       }
     /* E2 = Yv' D; E3 = Tv E2; E2 = M2 Yw' = (M2')' E1 */
-    transpose(Yv, n, r, E2);
+    mat_transpose(Yv, n, r, E2);
     for (int i = 0; i < r; i++)
       for (int k = 0; k < r; k++) E2[k + (R_xlen_t) i * r] *= sgn[i];
-    transpose(Tv, r, r, C1);
+    mat_transpose(Tv, r, r, C1);
     kernel_product(C1, E2, r, r, n, E3, kern);
-    transpose(M2, r, r, C1);
+    mat_transpose(M2, r, r, C1);
     kernel_product(C1, E1, r, r, n, E2, kern);
     for (int i = 0; i < n; i++)
       for (int k = 0; k < r; k++)
@@ -749,7 +751,7 @@ static int form_rotation(rotation_scratch *ws, int n) {
   int info = 0, lw = ws->lw;
   double *Hv = ws->G, *Hw = ws->M, *tauV = ws->tau, *tauW = ws->tau + n;
   memcpy(Hv, ws->V, sizeof(double) * (size_t) n * r);
-  transpose(ws->W, r, n, Hw); /* W' (n x r) */
+  mat_transpose(ws->W, r, n, Hw); /* W' (n x r) */
   F77_CALL(dgeqrf)(&n, &r, Hv, &n, tauV, ws->work, &lw, &info);
   if (info != 0) return ROT_SVD_ARGUMENT;
   F77_CALL(dgeqrf)(&n, &r, Hw, &n, tauW, ws->work, &lw, &info);

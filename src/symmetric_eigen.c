@@ -20,12 +20,6 @@
 
 #define TRD_NB 32 /* the panel width of both blocked parts */
 
-/* out (b x a) = in' for in (a x b) */
-static void transpose(const double *in, int a, int b, double *out) {
-  for (int j = 0; j < b; j++)
-    for (int i = 0; i < a; i++) out[j + (R_xlen_t) i * b] = in[i + (R_xlen_t) j * a];
-}
-
 /* ---- the tridiagonal reduction -----------------------------------------
  * H = Q T Q' for the symmetric H (r x r, lower triangle), left as
  * dsytrd("L") leaves it (d, e, tau, the reflectors below the subdiagonal),
@@ -335,7 +329,7 @@ int eigen_kernel(double *H, int r, double *lam, double *Z, int *isuppz,
       }
     memset(Tb, 0, sizeof(double) * (size_t) k * k);
     F77_CALL(dlarft)("F", "C", &rows, &k, Yb, &rows, tau + j0, Tb, &k FCONE FCONE);
-    transpose(Tb, k, k, Tt);
+    mat_transpose(Tb, k, k, Tt);
     /* the rows of Z the block acts on, contiguous: C (rows x r) */
     for (int c = 0; c < r; c++)
       memcpy(C + (R_xlen_t) c * rows, Z + (j0 + 1) + (R_xlen_t) c * r,
