@@ -27,19 +27,37 @@
  * ASSIGN_MAX_REPAIRS failures the caller falls back to the simplex.
  *
  * Search graph.  From 65536 arcs on the solver builds it itself
- * (ot_assign_own_graph(), what ot_simplex.c asks for): column reduction
- * reads each LAP row's K cheapest arcs (K from the data, own_degree()) with the column minima,
- * and every column's arg min row gains the column (so every column has an
- * arc).  Reduction transfer, augmenting
- * row reduction and the augmentations (Dijkstra with a 4-ary heap) read
- * only those arcs.  The reduce pass still reads every arc: a row it frees
- * gains its ASSIGN_GROW best arcs (least a - v) that it lacks.  A search
- * that exhausts the graph reachable from its source without a free column
- * (a closed cluster of near-tied units) gives the source and every row it
- * scanned their ASSIGN_GROW best arcs out of the reached set, and starts
- * again.  A row with no room left is searched densely.  Smaller problems
- * are searched densely (the LAPJV column lists).  The graph only decides
- * where the search looks first: optimality
+ * (ot_assign_own_graph(), what ot_simplex.c asks for): after the column
+ * minima, each LAP row is read once more, with those duals, for its K
+ * least reduced costs a - v (K from the data, own_degree()) and the next
+ * one, ob[r]: a lower bound on a(r, c) - v[c] over every column c outside
+ * row r's graph.  Every column's arg min row also gains the column (so
+ * every column has an arc).  Since v only decreases from then on (and a - v
+ * rounds monotonically), ob[r] stays a lower bound, and adding arcs keeps
+ * it one.  Reduction transfer, augmenting row reduction and the
+ * augmentations (Dijkstra with a 4-ary heap) read only the graph, and use
+ * the bounds to stay exact on all of C: transfer lowers a dual by at most
+ * ob[r]; augmenting row reduction takes a row's best graph arc only when it
+ * is at most ob[r] (else the row gains its ASSIGN_EXPAND least arcs outside
+ * the graph, ob[r] becoming the next, and is read again) and counts ob[r]
+ * as a second best; a search that scans row i at offset h (its arcs give
+ * distances a - v - h) files the event ob[i] - h in a second heap, and
+ * when no unreached column is nearer than the least event, that row gains
+ * its ASSIGN_EXPAND next arcs outside the graph (relaxed at its offset)
+ * before the search goes on.  So every search is a shortest path on all of
+ * C and the duals stay feasible on all of C (up to round-off): the first
+ * reduce pass has next to nothing to free, where the graph alone left the
+ * duals of the columns no search reached far off (95% of the rows of a
+ * 1000 x 1000 tuned16 cost freed).  A row with no room left is searched
+ * densely.  After a warm restart the bounds are unknown (ob = -HUGE_VAL,
+ * C changed) and the graph alone guides the searches, as follows.  The
+ * reduce pass still reads every arc: a row it frees gains its ASSIGN_GROW
+ * best arcs (least a - v) that it lacks.  A search that exhausts the graph
+ * reachable from its source without a free column (a closed cluster of
+ * near-tied units, rows without a bound) gives the source and every row
+ * it scanned their ASSIGN_GROW best arcs out of the reached set, and starts
+ * again.  Smaller problems are searched densely (the LAPJV column lists).
+ * The graph and its bounds only decide where the search looks: optimality
  * is still declared by the pass over all of C.
  *
  * Quick passes.  After a full pass, augmenting row reduction and the
@@ -80,12 +98,16 @@
 #endif
 /* arcs a row may gain from the reduce pass before it is searched densely,
  * and how many (its best) it gains at a time */
-#define ASSIGN_EXTRA 24
+#ifndef ASSIGN_EXTRA
+#define ASSIGN_EXTRA 192
+#endif
 #ifndef ASSIGN_ARR_AFTER_REDUCE
 #define ASSIGN_ARR_AFTER_REDUCE 1
 #endif
 /* the room of a row of the search graph for its first arcs (then
- * ASSIGN_EXTRA more that the reduce pass and the escapes add) */
+ * ASSIGN_EXTRA more that the expansions, the reduce pass and the escapes
+ * add: 1000 x 1000 tuned16 costs, clusters of ~62 near-tied units, need
+ * most of a cluster in the rows the searches cross) */
 #ifndef ASSIGN_DEGMAX
 #define ASSIGN_DEGMAX 64
 #endif
@@ -93,11 +115,10 @@
 #define ASSIGN_GROW 4
 #endif
 /* arcs per row of the graph the solver builds itself (ot_assign_own_graph):
- * each row's K cheapest, read with the column minima.  K is sized from the
- * data (own_degree()): ASSIGN_OWN_DEG, or 1.5 times the typical number of
- * near-tied arcs of a row (within ASSIGN_TIE_SPREAD of the way from its
- * minimum to its mean) when that lies between ASSIGN_OWN_DEG and
- * ASSIGN_OWN_DEGMAX */
+ * each row's K least a - v, read after the column minima.  K is sized from
+ * the data (own_degree()): 1.5 times the typical number of near-tied arcs
+ * of a row (within ASSIGN_TIE_SPREAD of the way from its minimum to its
+ * mean), clamped to ASSIGN_OWN_DEG .. ASSIGN_OWN_DEGMAX */
 #ifndef ASSIGN_OWN_DEG
 #define ASSIGN_OWN_DEG 24
 #endif
@@ -108,13 +129,18 @@
 #define ASSIGN_TIE_SPREAD 0.2
 #endif
 #define ASSIGN_SAMPLE_ROWS 16
+/* arcs a sparse row gains when a search or augmenting row reduction
+ * reaches its bound ob[r] */
+#ifndef ASSIGN_EXPAND
+#define ASSIGN_EXPAND 32
+#endif
 #if ASSIGN_OWN_DEGMAX > ASSIGN_DEGMAX || ASSIGN_OWN_DEG > ASSIGN_OWN_DEGMAX
 #error "need ASSIGN_OWN_DEG <= ASSIGN_OWN_DEGMAX <= ASSIGN_DEGMAX (the room of a row)"
 #endif
 
 #ifdef ASSIGN_STATS
 #include <R_ext/Print.h>
-static long st_pass, st_freed, st_aug, st_scan, st_arr, st_dense;
+static long st_pass, st_freed, st_aug, st_scan, st_arr, st_dense, st_expand, st_relax, st_impr, st_pops;
 #define STAT(x) (x)
 #else
 #define STAT(x) ((void) 0)
@@ -139,11 +165,18 @@ struct heap_entry {
   int t, c;
 };
 
+/* an entry of the expansion heap of a sparse search: row i, scanned at
+ * offset h, has no arc outside its graph shorter than key = ob[i] - h */
+struct ev_entry {
+  double key, h;
+  int i;
+};
+
 struct ot_assign {
   int n;
   const double *C;
   int *x, *y, *pred, *col, *free_rows, *next_free;
-  double *u, *v, *d;
+  double *u, *v, *d, *df;  /* df[k]: final distance of col[k] (sparse) */
   int phase, r;          /* phase, and the row of row-wise phases */
   int n_free, f_at;      /* free rows (free_rows[0 .. n_free)), next one */
   int n_next;            /* rows freed for the next round */
@@ -173,17 +206,34 @@ struct ot_assign {
    * add; rows with dense[r] use all of C */
   int *g_n, *g_c;
   double *g_a;
+  /* ob[r]: a lower bound on a(r, c) - v[c] over the columns c that are not
+   * arcs of sparse row r (-HUGE_VAL: none known, HUGE_VAL: no such arc);
+   * the expansion heap of the search (n_ev entries), and a scratch mark
+   * per column (0, or HUGE_VAL while a row's arcs are left out) */
+  double *ob;
+  struct ev_entry *ev;
+  int n_ev;
+  double *pen;
 };
 
 static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
 
+/* the search graph and its bounds exist from OT_ASSIGN_GRAPH_MIN_ARCS arcs
+ * on (smaller problems are searched densely) */
+static int graph_room(int n) {
+  return (size_t) n * (size_t) n >= OT_ASSIGN_GRAPH_MIN_ARCS;
+}
+
 size_t ot_assign_bytes(int n) {
   size_t N = (size_t) n;
-  return align16(sizeof(ot_assign)) + 9 * align16(N * sizeof(int)) +
-         align16(N * sizeof(struct heap_entry)) +
-         5 * align16(N * sizeof(double)) + align16(N) +
+  size_t b = align16(sizeof(ot_assign)) + 9 * align16(N * sizeof(int)) +
+             align16(N * sizeof(struct heap_entry)) +
+             5 * align16(N * sizeof(double)) + align16(N);
+  if (graph_room(n))
+    b += align16(N * sizeof(struct ev_entry)) + 3 * align16(N * sizeof(double)) +
          align16(N * (ASSIGN_DEGMAX + ASSIGN_EXTRA) * sizeof(int)) +
          align16(N * (ASSIGN_DEGMAX + ASSIGN_EXTRA) * sizeof(double));
+  return b;
 }
 
 static void *carve(char **cursor, size_t bytes) {
@@ -209,9 +259,11 @@ static void assign_reset(ot_assign *s) {
     s->hpos[c] = -1;
     s->d[c] = HUGE_VAL;
   }
-  s->n_touched = s->n_heap = 0;
+  s->n_touched = s->n_heap = s->n_ev = 0;
   s->nonfinite = 0;
   s->have_chk = 0;
+  if (s->ob)
+    for (int r = 0; r < n; r++) s->ob[r] = -HUGE_VAL;
   /* an own graph is rebuilt by column reduction: no row stays dense from
    * an earlier run */
   if (s->sparse) memset(s->dense, 0, (size_t) n);
@@ -232,6 +284,10 @@ void ot_assign_dense_graph(ot_assign *s) {
  * search (the caller decides).  Rows are made dense when they have no room
  * left for the arcs the reduce pass or an escape adds. */
 void ot_assign_own_graph(ot_assign *s) {
+  if (!s->g_c) { /* too small to have one */
+    ot_assign_dense_graph(s);
+    return;
+  }
   s->sparse = 1;
   s->deg = ASSIGN_OWN_DEG;
   memset(s->dense, 0, (size_t) s->n);
@@ -273,8 +329,19 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->touched = carve(&cur, N * sizeof(int));
   s->dense = carve(&cur, N);
   s->g_n = carve(&cur, N * sizeof(int));
-  s->g_c = carve(&cur, N * ROWCAP * sizeof(int));
-  s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
+  s->g_c = NULL;
+  s->g_a = s->ob = s->pen = s->df = NULL;
+  s->ev = NULL;
+  if (graph_room(n)) {
+    s->g_c = carve(&cur, N * ROWCAP * sizeof(int));
+    s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
+    s->ob = carve(&cur, N * sizeof(double));
+    s->ev = carve(&cur, N * sizeof(struct ev_entry));
+    s->pen = carve(&cur, N * sizeof(double));
+    s->df = carve(&cur, N * sizeof(double));
+    for (int c = 0; c < n; c++) s->pen[c] = 0;
+  }
+  s->n_ev = 0;
   s->work = 0;
   ot_assign_dense_graph(s);
   assign_reset(s);
@@ -295,6 +362,9 @@ void ot_assign_restart(ot_assign *s) {
   s->after_aug = 0;
   s->nonfinite = 0;
   s->have_chk = 0;
+  /* C changed: no bound on the arcs outside the graph is known */
+  if (s->ob)
+    for (int r = 0; r < s->n; r++) s->ob[r] = -HUGE_VAL;
 }
 
 /* after C changed in place: the added arcs take their new costs */
@@ -411,11 +481,13 @@ static void colred_row(ot_assign *s, int r) {
  * of near-tied units well below the rest (16 latents: ~n/16 per row), mixed
  * latents a continuous spread (a handful).  A graph that holds the whole
  * cluster paid on 2000 x 2000 tuned64 costs (~31 per cluster: 40 arcs,
- * 331 M instructions, against 485 M with 24); clusters larger than
- * ASSIGN_OWN_DEGMAX / 1.5 did not pay to hold (tuned16 2000 x 2000: 64
- * arcs 958 M, 24 arcs 729 M: the escapes cross them), and keep
- * ASSIGN_OWN_DEG.  Deterministic (C alone).  Non-finite entries give no
- * ties (the reduce pass reports them). */
+ * 331 M instructions, against 485 M with 24).  Clusters larger than
+ * ASSIGN_OWN_DEGMAX / 1.5 get ASSIGN_OWN_DEGMAX arcs and the searches'
+ * expansions for the rest (tuned16 2000 x 2000 with the bounds: 0.104 s
+ * against 0.113 s with 24 arcs; before the bounds, when the escapes
+ * crossed the clusters, 24 arcs paid: 729 M instructions against 958 M
+ * with 64).  Deterministic (C alone).  Non-finite entries give no ties
+ * (the reduce pass reports them). */
 static int own_degree(const ot_assign *s) {
   const int n = s->n, S = ASSIGN_SAMPLE_ROWS;
   int cnt[ASSIGN_SAMPLE_ROWS];
@@ -438,54 +510,118 @@ static int own_degree(const ot_assign *s) {
     cnt[x] = k;
   }
   int med = (cnt[S / 2 - 1] + cnt[S / 2]) / 2, K = (3 * med + 1) / 2;
-  return K < ASSIGN_OWN_DEG || K > ASSIGN_OWN_DEGMAX ? ASSIGN_OWN_DEG : K;
+  return K < ASSIGN_OWN_DEG ? ASSIGN_OWN_DEG : K > ASSIGN_OWN_DEGMAX ? ASSIGN_OWN_DEGMAX : K;
 }
 
-/* column reduction on row r that also keeps the row's K
- * cheapest arcs (the same set, in the same order, as kbest_insert over
- * c = 0 .. n-1: ties to the lower column) as its arcs of the search graph.
- * The row is reduced in K blocks; the largest block minimum
- * bounds the K-th least cost from above (K entries are at or below it), so
- * only the entries at or below it are offered to the selection, in column
- * order (about K ln K of them on random costs instead of every new
- * running minimum). */
-static void colred_row_own(ot_assign *s, int r) {
-  const int n = s->n, K = s->deg;
-  const double *row = s->C + (R_xlen_t) r * n;
-  double *v = s->v;
-  int *arg = s->col;
-  double bv[ASSIGN_OWN_DEGMAX], bound = -HUGE_VAL;
-  int bc[ASSIGN_OWN_DEGMAX], nb = 0, c = 0;
-  for (int b = 0; b < K; b++) {
-    int lo = (int) ((R_xlen_t) b * n / K), hi = (int) ((R_xlen_t) (b + 1) * n / K);
-    double mn = colred_block(row, v, arg, r, lo, hi);
+/* The K1 least h = row[c] - v[c] + pen[c] (ties to the lower column) into
+ * bv / bc, pen NULL or 0 / +Inf per column (+Inf: skip it); returns how
+ * many (fewer when fewer are finite: a NaN is never kept).  The row is cut
+ * into K1 blocks; the largest block minimum bounds the K1-th least h from
+ * above, so only the entries at or below it (then below the largest kept)
+ * are offered to the selection, two at a time (SSE2).  The result is that
+ * of offering every column in order. */
+static inline double kb_h(const double *row, const double *v, const double *pen, int c) {
+  return pen ? row[c] - v[c] + pen[c] : row[c] - v[c];
+}
+static int row_kbest(const double *row, const double *v, const double *pen, int n,
+                     int K1, double *bv, int *bc) {
+  double bound = -HUGE_VAL;
+  int nb = 0, c = 0;
+  if (K1 > n) K1 = n;
+  for (int b = 0; b < K1; b++) {
+    int lo = (int) ((R_xlen_t) b * n / K1), hi = (int) ((R_xlen_t) (b + 1) * n / K1), k = lo;
+    double mn = HUGE_VAL;
+#if defined(__SSE2__)
+    __m128d m = _mm_set1_pd(HUGE_VAL);
+    if (pen)
+      for (; k + 2 <= hi; k += 2)
+        m = _mm_min_pd(_mm_add_pd(_mm_sub_pd(_mm_loadu_pd(row + k), _mm_loadu_pd(v + k)),
+                                  _mm_loadu_pd(pen + k)), m);
+    else
+      for (; k + 2 <= hi; k += 2)
+        m = _mm_min_pd(_mm_sub_pd(_mm_loadu_pd(row + k), _mm_loadu_pd(v + k)), m);
+    double t[2];
+    _mm_storeu_pd(t, m);
+    mn = t[0] < t[1] ? t[0] : t[1];
+#endif
+    for (; k < hi; k++) {
+      double h = kb_h(row, v, pen, k);
+      if (h < mn) mn = h;
+    }
     if (mn > bound) bound = mn;
   }
-#define OWN_ARC(c_)                                                            \
+#define KB_ARC(c_)                                                             \
   do {                                                                         \
-    double a_ = row[c_];                                                       \
-    if (a_ <= bound && (nb < K || a_ < bv[K - 1]))                             \
-      kbest_insert(bv, bc, &nb, K, a_, c_);                                    \
+    double h_ = kb_h(row, v, pen, c_);                                         \
+    if (h_ <= bound && (nb < K1 || h_ < bv[K1 - 1]))                           \
+      kbest_insert(bv, bc, &nb, K1, h_, c_);                                   \
   } while (0)
 #if defined(__SSE2__)
   for (; c + 2 <= n; c += 2) {
-    __m128d a = _mm_loadu_pd(row + c);
-    __m128d t = _mm_set1_pd(nb < K ? bound : bv[K - 1]);
-    if (_mm_movemask_pd(_mm_cmple_pd(a, t))) {
-      OWN_ARC(c);
-      OWN_ARC(c + 1);
+    __m128d h = _mm_sub_pd(_mm_loadu_pd(row + c), _mm_loadu_pd(v + c));
+    if (pen) h = _mm_add_pd(h, _mm_loadu_pd(pen + c));
+    __m128d t = _mm_set1_pd(nb < K1 ? bound : bv[K1 - 1]);
+    if (_mm_movemask_pd(_mm_cmple_pd(h, t))) {
+      KB_ARC(c);
+      KB_ARC(c + 1);
     }
   }
 #endif
-  for (; c < n; c++) OWN_ARC(c);
-#undef OWN_ARC
+  for (; c < n; c++) KB_ARC(c);
+#undef KB_ARC
+  return nb;
+}
+
+/* Sparse row r's arcs from its reading with the column duals of column
+ * reduction: its K = deg least a(r, c) - v[c], and ob[r] = the next one
+ * (the least outside; HUGE_VAL when there is none) */
+static void graph_row(ot_assign *s, int r) {
+  const int n = s->n, K = s->deg;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double bv[ASSIGN_OWN_DEGMAX + 1];
+  int bc[ASSIGN_OWN_DEGMAX + 1];
+  int nb = row_kbest(row, s->v, NULL, n, K + 1, bv, bc);
   int *gc = s->g_c + (size_t) r * ROWCAP;
   double *ga = s->g_a + (size_t) r * ROWCAP;
-  for (int t = 0; t < nb; t++) {
+  int k = nb < K ? nb : K;
+  for (int t = 0; t < k; t++) {
     gc[t] = bc[t];
-    ga[t] = bv[t];
+    ga[t] = row[bc[t]];
   }
-  s->g_n[r] = nb;
+  s->g_n[r] = k;
+  s->ob[r] = nb > K ? bv[K] : HUGE_VAL;
+}
+
+/* Sparse row r (its bound ob[r] known) gains its ASSIGN_EXPAND least
+ * a - v outside its graph, and ob[r] becomes the next one; a row without
+ * room goes dense.  The new arcs are at g_c[r * ROWCAP + *first ..
+ * g_n[r]).  Returns 0, or 1 when the row went dense. */
+static int expand_row(ot_assign *s, int r, int *first) {
+  const int n = s->n, G = ASSIGN_EXPAND;
+  const double *row = s->C + (R_xlen_t) r * n;
+  int *gc = s->g_c + (size_t) r * ROWCAP;
+  double *ga = s->g_a + (size_t) r * ROWCAP;
+  *first = s->g_n[r];
+  if (s->g_n[r] + G > ROWCAP) {
+    s->dense[r] = 1;
+    return 1;
+  }
+  double bv[ASSIGN_EXPAND + 1];
+  int bc[ASSIGN_EXPAND + 1];
+  const int g = s->g_n[r];
+  for (int k = 0; k < g; k++) s->pen[gc[k]] = HUGE_VAL;
+  int nb = row_kbest(row, s->v, s->pen, n, G + 1, bv, bc);
+  /* (an arc of the graph can only come back with an infinite cost) */
+  int k = 0;
+  for (int t = 0; t < nb && k < G; t++)
+    if (s->pen[bc[t]] == 0) {
+      gc[g + k] = bc[t];
+      ga[g + k++] = row[bc[t]];
+    }
+  for (int t = 0; t < g; t++) s->pen[gc[t]] = 0;
+  s->g_n[r] = g + k;
+  s->ob[r] = nb > G ? bv[G] : HUGE_VAL;
+  return 0;
 }
 
 /* after column reduction and the rows' cheapest arcs: each column's arg
@@ -548,15 +684,17 @@ static void transfer_row(ot_assign *s, int r) {
       double h = a - s->v[c];
       if (c != c1 && h < mn) mn = h;
     });
+    /* no further than the bound on the arcs outside the graph */
+    if (s->ob[r] < mn) mn = s->ob[r];
   }
-  if (mn < HUGE_VAL) s->v[c1] -= mn;
+  if (mn > -HUGE_VAL && mn < HUGE_VAL) s->v[c1] -= mn;
 }
 
 /* one step of augmenting row reduction on free row i: it takes its best
  * column, whose dual drops so that the second best ties; the row that held
  * the column is freed (processed next when the dual dropped, else later).
  * Returns the freed row or -1, and *again = 1 when it goes next. */
-static int arr_step(ot_assign *s, int i, int *again) {
+static int arr_step(ot_assign *s, int i, int *again, double *extra) {
   const int n = s->n;
   double *v = s->v;
   int *x = s->x, *y = s->y;
@@ -578,11 +716,31 @@ static int arr_step(ot_assign *s, int i, int *again) {
       }                                                                        \
     }                                                                          \
   } while (0)
-  if (s->dense[i]) {
-    const double *row = s->C + (R_xlen_t) i * n;
-    for (int c = 0; c < n; c++) ARR_ARC(c, row[c]);
-  } else {
+  for (;;) {
+    if (s->dense[i]) {
+      const double *row = s->C + (R_xlen_t) i * n;
+      for (int c = 0; c < n; c++) ARR_ARC(c, row[c]);
+      break;
+    }
     FOR_ARCS(s, i, c, a, ARR_ARC(c, a));
+    /* with a bound known on the arcs outside the graph: the best arc must
+     * be within it (else the row gains arcs and is read again), and the
+     * second best is at most the bound */
+    const double ob = s->ob[i];
+    if (ob == -HUGE_VAL) break;
+    if (umin > ob) {
+      int first;
+      expand_row(s, i, &first);
+      umin = usub = HUGE_VAL;
+      j1 = j2 = -1;
+      *extra += 1;
+      continue;
+    }
+    if (ob < usub) {
+      usub = ob;
+      j2 = -1;
+    }
+    break;
   }
 #undef ARR_ARC
   *again = 0;
@@ -645,8 +803,11 @@ static int heap_pop(ot_assign *s) {
   return top;
 }
 static inline void sp_relax(ot_assign *s, int i, int c, double nd) {
+  /* (d[c] = -HUGE_VAL once c is final) */
+  STAT(st_relax++);
+  if (!(nd < s->d[c])) return;
+  STAT(st_impr++);
   int hp = s->hpos[c];
-  if (hp == -2 || !(nd < s->d[c])) return;
   s->d[c] = nd;
   s->pred[c] = i;
   if (hp == -1) {
@@ -655,6 +816,43 @@ static inline void sp_relax(ot_assign *s, int i, int c, double nd) {
   }
   struct heap_entry e = {nd, s->y[c] < 0 ? c : s->n + c, c};
   heap_up(s, hp, e);
+}
+/* the expansion heap (binary), ordered by (key, row) */
+static inline int ev_less(struct ev_entry a, struct ev_entry b) {
+  return a.key < b.key || (a.key == b.key && a.i < b.i);
+}
+static void ev_push(ot_assign *s, struct ev_entry e) {
+  struct ev_entry *h = s->ev;
+  int k = s->n_ev++;
+  while (k > 0) {
+    int par = (k - 1) >> 1;
+    if (!ev_less(e, h[par])) break;
+    h[k] = h[par];
+    k = par;
+  }
+  h[k] = e;
+}
+static struct ev_entry ev_pop(ot_assign *s) {
+  struct ev_entry *h = s->ev, top = h[0], e = h[--s->n_ev];
+  int n = s->n_ev, k = 0;
+  for (;;) {
+    int ch = 2 * k + 1;
+    if (ch >= n) break;
+    if (ch + 1 < n && ev_less(h[ch + 1], h[ch])) ch++;
+    if (!ev_less(h[ch], e)) break;
+    h[k] = h[ch];
+    k = ch;
+  }
+  if (n > 0) h[k] = e;
+  return top;
+}
+/* sparse row i scanned at offset h with a bound known: no arc outside its
+ * graph gives a distance below ob[i] - h */
+static inline void sp_bound(ot_assign *s, int i, double h) {
+  double ob = s->ob[i];
+  if (s->dense[i] || ob == -HUGE_VAL || !(ob < HUGE_VAL)) return;
+  struct ev_entry e = {ob - h, h, i};
+  ev_push(s, e);
 }
 /* relax the arcs of row i at offset h (d = a - v - h); returns the arcs read */
 static double sp_scan(ot_assign *s, int i, double h) {
@@ -666,14 +864,33 @@ static double sp_scan(ot_assign *s, int i, double h) {
     return 1;
   }
   FOR_ARCS(s, i, c, a, sp_relax(s, i, c, a - v[c] - h));
+  sp_bound(s, i, h);
   return (double) s->g_n[i] / n;
+}
+/* the search has reached row i's bound: the row gains its next arcs
+ * outside the graph (or goes dense), which are relaxed at its offset */
+static double sp_expand(ot_assign *s, struct ev_entry e) {
+  const int n = s->n, i = e.i;
+  const double *v = s->v;
+  int first;
+  STAT(st_expand++);
+  if (expand_row(s, i, &first)) {
+    const double *row = s->C + (R_xlen_t) i * n;
+    for (int c = 0; c < n; c++) sp_relax(s, i, c, row[c] - v[c] - e.h);
+    return 1;
+  }
+  const int *gc = s->g_c + (size_t) i * ROWCAP;
+  const double *ga = s->g_a + (size_t) i * ROWCAP;
+  for (int k = first; k < s->g_n[i]; k++) sp_relax(s, i, gc[k], ga[k] - v[gc[k]] - e.h);
+  sp_bound(s, i, e.h);
+  return 1;
 }
 static double sp_start(ot_assign *s, int f) {
   for (int t = 0; t < s->n_touched; t++) {
     s->hpos[s->touched[t]] = -1;
     s->d[s->touched[t]] = HUGE_VAL;
   }
-  s->n_touched = s->n_heap = s->n_done = 0;
+  s->n_touched = s->n_heap = s->n_done = s->n_ev = 0;
   s->src = f;
   s->end = -1;
   STAT(st_aug++);
@@ -684,6 +901,11 @@ static double sp_start(ot_assign *s, int f) {
  * *work receives the arcs read (in row scans) */
 static int sp_step(ot_assign *s, double *work) {
   *work = 0;
+  /* a bound at or below the next distance: that row's next arcs first */
+  if (s->n_ev > 0 && (s->n_heap == 0 || !(s->heap[0].d < s->ev[0].key))) {
+    *work = sp_expand(s, ev_pop(s));
+    return 0;
+  }
   if (s->n_heap == 0) return -1;
   int c = heap_pop(s);
   double D = s->d[c];
@@ -692,6 +914,8 @@ static int sp_step(ot_assign *s, double *work) {
     s->dmin = D;
     return 1;
   }
+  s->df[s->n_done] = D;
+  s->d[c] = -HUGE_VAL;
   s->col[s->n_done++] = c;
   int i = s->y[c];
   STAT((st_scan++, st_dense += s->dense[i]));
@@ -700,16 +924,12 @@ static int sp_step(ot_assign *s, double *work) {
   return 0;
 }
 
-/* A shortest augmenting path has reached free column s->end: the prices of
- * the n_scanned columns listed first in s->col move by d - dmin, then the
- * alternating path back to the source row s->src flips. */
-static void flip_path(ot_assign *s, int n_scanned) {
+/* A shortest augmenting path has reached free column s->end: the
+ * alternating path back to the source row s->src flips (flip_only), after
+ * the prices of the n_scanned columns listed first in s->col move by
+ * d - dmin (flip_path). */
+static void flip_only(ot_assign *s) {
   int *x = s->x, *y = s->y;
-  const double mn = s->dmin;
-  for (int k = 0; k < n_scanned; k++) {
-    int j = s->col[k];
-    s->v[j] += s->d[j] - mn;
-  }
   int j = s->end, i;
   do {
     i = s->pred[j];
@@ -719,10 +939,22 @@ static void flip_path(ot_assign *s, int n_scanned) {
     j = k;
   } while (i != s->src);
 }
+static void flip_path(ot_assign *s, int n_scanned) {
+  const double mn = s->dmin;
+  for (int k = 0; k < n_scanned; k++) {
+    int j = s->col[k];
+    s->v[j] += s->d[j] - mn;
+  }
+  flip_only(s);
+}
 
 /* after the sparse search reaches a free column: the scanned columns' prices
  * (as aug_finish() updates them) */
-static void sp_finish(ot_assign *s) { flip_path(s, s->n_done); }
+static void sp_finish(ot_assign *s) {
+  const double mn = s->dmin;
+  for (int k = 0; k < s->n_done; k++) s->v[s->col[k]] += s->df[k] - mn;
+  flip_only(s);
+}
 
 /* Dijkstra start from free row f: d[c] = reduced distance, all columns
  * unscanned */
@@ -965,13 +1197,9 @@ int ot_assign_run(ot_assign *s, double budget) {
         s->deg = own_degree(s);
         spent += 2 * ASSIGN_SAMPLE_ROWS;
       }
-      if (s->sparse) colred_row_own(s, s->r++);
-      else colred_row(s, s->r++);
+      colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
-        if (s->sparse) {
-          graph_cover(s);
-        }
         colred_assign(s);
         s->r = 0;
         s->n_free = 0;
@@ -979,9 +1207,16 @@ int ot_assign_run(ot_assign *s, double budget) {
       }
       break;
     case PH_TRANSFER:
+      /* a sparse row's arcs from its reading with the column minima, then
+       * its reduction transfer */
+      if (s->sparse) {
+        graph_row(s, s->r);
+        spent += 1;
+      }
       transfer_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
+        if (s->sparse) graph_cover(s);
         s->arr_pass = 0;
         s->arr_k = 0;
         s->arr_prev = s->n_free;
@@ -997,8 +1232,9 @@ int ot_assign_run(ot_assign *s, double budget) {
        * free_rows[0 .. n_next) (never ahead of arr_k) */
       if (s->arr_k < s->arr_prev && s->arr_scans < ASSIGN_ARR_SCANS * n) {
         int i = s->free_rows[s->arr_k++], again;
-        int i0 = arr_step(s, i, &again);
-        spent += 1;
+        double extra = 0;
+        int i0 = arr_step(s, i, &again, &extra);
+        spent += 1 + extra;
         s->arr_scans++;
         if (i0 >= 0) {
           if (again) s->free_rows[--s->arr_k] = i0;
@@ -1039,6 +1275,9 @@ int ot_assign_run(ot_assign *s, double budget) {
         int st = sp_step(s, &w);
         spent += w + 1.0 / 64;
         if (st == 1) {
+#ifdef ASSIGN_DEBUG
+          REprintf("AUG src %d done %d dmin %.4g touched %d\n", s->src, s->n_done, s->dmin, s->n_touched);
+#endif
           sp_finish(s);
           s->phase = PH_AUG_START;
         } else if (st < 0) {
@@ -1097,7 +1336,7 @@ int ot_assign_run(ot_assign *s, double budget) {
         if (s->phase == PH_REDUCE) s->have_chk = 1;
         if (s->n_next == 0) {
           s->phase = PH_DONE;
-          STAT((REprintf("done: passes %ld freed %ld aug %ld scans %ld arr %ld dense %ld\n", st_pass, st_freed, st_aug, st_scan, st_arr, st_dense), st_pass = st_freed = st_aug = st_scan = st_arr = st_dense = 0));
+          STAT((REprintf("done: passes %ld freed %ld aug %ld scans %ld arr %ld dense %ld\n", st_pass, st_freed, st_aug, st_scan, st_arr, st_dense), REprintf("expansions %ld relax %ld impr %ld\n", st_expand, st_relax, st_impr), st_pass = st_freed = st_aug = st_scan = st_arr = st_dense = st_expand = st_relax = st_impr = 0));
           break;
         }
         if (s->after_aug && s->n_densified == 0 && ++s->repairs > ASSIGN_MAX_REPAIRS) {
