@@ -1275,9 +1275,6 @@ int ot_assign_run(ot_assign *s, double budget) {
         int st = sp_step(s, &w);
         spent += w + 1.0 / 64;
         if (st == 1) {
-#ifdef ASSIGN_DEBUG
-          REprintf("AUG src %d done %d dmin %.4g touched %d\n", s->src, s->n_done, s->dmin, s->n_touched);
-#endif
           sp_finish(s);
           s->phase = PH_AUG_START;
         } else if (st < 0) {
@@ -1286,7 +1283,17 @@ int ot_assign_run(ot_assign *s, double budget) {
            * their best arcs out of the reached set (dense when a row has
            * no room), and the search starts again.  Making only the source
            * dense for good cost 308 M instructions on 1000 x 1000 tuned16
-           * costs (thousands of dense rescans), this 202 M */
+           * costs (thousands of dense rescans), this 202 M.  When the
+           * source and every scanned row were searched densely already,
+           * every arc out of the reached set is infinite or NaN (finite
+           * costs always reach a free column): the simplex reports it
+           * (searching again looped for ever on a row of +Inf costs) */
+          int stuck = s->dense[s->src];
+          for (int k = 0; k < s->n_done; k++) stuck &= s->dense[s->y[s->col[k]]];
+          if (stuck) {
+            s->work += spent;
+            return OT_ASSIGN_GAVE_UP;
+          }
           escape_row(s, s->src);
           spent += 1;
           for (int k = 0; k < s->n_done; k++) {
