@@ -203,11 +203,12 @@ struct ot_assign {
   int *hpos, *touched;
   int n_heap, n_touched, n_done, n_densified;
   int nonfinite;         /* the reduce pass met a non-finite cost or dual */
-  /* arcs added by the reduce pass: ASSIGN_EXTRA per row (then dense) */
   /* the search graph itself: row r's arcs g_c / g_a [r * ROWCAP + k] for
-   * k < g_n[r] (ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA): its deg cheapest
-   * arcs (column reduction), then the arcs the reduce pass and the escapes
-   * add; rows with dense[r] use all of C */
+   * k < g_n[r] (ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA): its deg least
+   * a - v after column reduction (graph_row()), then the arcs graph_cover(),
+   * the expansions, the reduce pass and the escapes add (dense when there
+   * is no room); rows with dense[r] use all of C.  NULL below
+   * OT_ASSIGN_GRAPH_MIN_ARCS (every row dense) */
   int *g_n, *g_c;
   double *g_a;
   /* ob[r]: a lower bound on a(r, c) - v[c] over the columns c that are not
@@ -281,12 +282,14 @@ void ot_assign_dense_graph(ot_assign *s) {
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
-/* The search graph built by the solver itself, from C, during column
- * reduction (colred_row_own): each row's K cheapest arcs, read
- * in the same pass as the column minima, then every column's arg min row
- * gains the column (graph_cover).  For problems large enough for a sparse
- * search (the caller decides).  Rows are made dense when they have no room
- * left for the arcs the reduce pass or an escape adds. */
+/* The search graph built by the solver itself, from C, after column
+ * reduction (graph_row(), in the reduction transfer pass): each row's K
+ * least a - v and the bound ob[r] on the rest, then every column's arg min
+ * row gains the column (graph_cover).  For problems large enough for a
+ * sparse search (the caller decides; below OT_ASSIGN_GRAPH_MIN_ARCS there
+ * is no room for one and the search stays dense).  Rows are made dense
+ * when they have no room left for the arcs the expansions, the reduce pass
+ * or an escape add. */
 void ot_assign_own_graph(ot_assign *s) {
   if (!s->g_c) { /* too small to have one */
     ot_assign_dense_graph(s);
