@@ -27,12 +27,17 @@
  * ASSIGN_MAX_REPAIRS failures the caller falls back to the simplex.
  *
  * Search graph.  From 65536 arcs on the solver builds it itself
- * (ot_assign_own_graph(), what ot_simplex.c asks for): after the column
- * minima, each LAP row is read once more, with those duals, for its K
- * least reduced costs a - v (K from the data, own_degree()) and the next
- * one, ob[r]: a lower bound on a(r, c) - v[c] over every column c outside
- * row r's graph.  Every column's arg min row also gains the column (so
- * every column has an arc).  Since v only decreases from then on (and a - v
+ * (ot_assign_own_graph(), what ot_simplex.c asks for), in one of two modes
+ * chosen from the near-ties of sampled rows (own_degree()).  Plain (a row's
+ * near-ties fit in ASSIGN_OWN_DEGMAX / 1.5 arcs): column reduction keeps
+ * each row's K cheapest arcs (K from the data) with the column minima, no
+ * bounds are known (ob = -HUGE_VAL) and the graph alone guides the
+ * searches, as after a warm restart below.  With bounds (larger clusters
+ * of near-ties): after the column minima, each LAP row is read once more,
+ * with those duals, for its K = ASSIGN_OWN_DEGMAX least reduced costs a - v
+ * and the next one, ob[r]: a lower bound on a(r, c) - v[c] over every
+ * column c outside row r's graph.  In both modes every column's arg min row
+ * also gains the column (so every column has an arc).  Since v only decreases from then on (and a - v
  * rounds monotonically), ob[r] stays a lower bound, and adding arcs keeps
  * it one.  Reduction transfer, augmenting row reduction and the
  * augmentations (Dijkstra with a 4-ary heap) read only the graph, and use
@@ -48,9 +53,11 @@
  * C and the duals stay feasible on all of C (up to round-off): the first
  * reduce pass has next to nothing to free, where the graph alone left the
  * duals of the columns no search reached far off (95% of the rows of a
- * 1000 x 1000 tuned16 cost freed).  A row with no room left is searched
- * densely.  After a warm restart the bounds are unknown (ob = -HUGE_VAL,
- * C changed) and the graph alone guides the searches, as follows.  The
+ * 1000 x 1000 tuned16 cost freed).  A row with no room left (ROWCAP arcs;
+ * ASSIGN_PLAIN_CAP in the plain mode) is searched densely.  In the plain
+ * mode, and after a warm restart (C changed: ob = -HUGE_VAL, and rows
+ * with bounds are trimmed back to their first K arcs), the graph alone
+ * guides the searches, as follows.  The
  * reduce pass still reads every arc: a row it frees gains its ASSIGN_GROW
  * best arcs (least a - v) that it lacks.  A search that exhausts the graph
  * reachable from its source without a free column (a closed cluster of
@@ -70,8 +77,9 @@
  * followed by a full pass, which alone declares optimality.
  *
  * Warm restart after C changed in place: keep v, the assignment and the
- * search graph's first deg arcs of every row and its assigned arc (they
- * take their new costs; every row sparse again), and run the reduce pass on
+ * search graph (its arcs take their new costs; a graph with bounds keeps
+ * every row's first deg arcs and its assigned arc, every row sparse
+ * again), and run the reduce pass on
  * the new costs (rows whose arc is no longer minimal are freed and gain
  * arcs), then augmenting row reduction and augmentations on them.
  *
@@ -116,10 +124,12 @@
 #define ASSIGN_GROW 4
 #endif
 /* arcs per row of the graph the solver builds itself (ot_assign_own_graph):
- * each row's K least a - v, read after the column minima.  K is sized from
- * the data (own_degree()): 1.5 times the typical number of near-tied arcs
- * of a row (within ASSIGN_TIE_SPREAD of the way from its minimum to its
- * mean), clamped to ASSIGN_OWN_DEG .. ASSIGN_OWN_DEGMAX */
+ * each row's K cheapest (plain mode, read with the column minima) or K
+ * least a - v (with bounds, read after them).  K is sized from the data
+ * (own_degree()): 1.5 times the typical number of near-tied arcs of a row
+ * (within ASSIGN_TIE_SPREAD of the way from its minimum to its mean),
+ * clamped to ASSIGN_OWN_DEG .. ASSIGN_OWN_DEGMAX; from ASSIGN_BOUNDS_MIN
+ * on (clusters that do not fit) the graph has bounds */
 #ifndef ASSIGN_OWN_DEG
 #define ASSIGN_OWN_DEG 24
 #endif
@@ -130,6 +140,17 @@
 #define ASSIGN_TIE_SPREAD 0.2
 #endif
 #define ASSIGN_SAMPLE_ROWS 16
+/* the room of a row of the plain graph (no bounds: clusters of near-ties
+ * that fit in ASSIGN_OWN_DEGMAX arcs, or none), as before the bounds: there
+ * the reduce pass's and the escapes' arcs decide, and the bounds' second
+ * reading of C and their expansions cost more than the repairs they save
+ * (1000 x 1000 tuned256: 0.0146 s against 0.0124 s, 685 expansions where
+ * the plain graph freed 14 rows; with bounds from 8 near-ties on, 2000 x
+ * 2000 bench costs took 0.035-0.043 s against 0.028-0.032 s plain) */
+#define ASSIGN_PLAIN_CAP (ASSIGN_DEGMAX + 24)
+#ifndef ASSIGN_BOUNDS_MIN
+#define ASSIGN_BOUNDS_MIN (ASSIGN_OWN_DEGMAX + 1)
+#endif
 /* arcs a sparse row gains when a search or augmenting row reduction
  * reaches its bound ob[r] */
 #ifndef ASSIGN_EXPAND
@@ -198,14 +219,19 @@ struct ot_assign {
   double work;
   int sparse;            /* searches read the graph (else whole rows) */
   int deg;               /* arcs per row of that graph (own_degree()) */
+  /* the graph's mode: with bounds (graph_row(), rows of up to ROWCAP
+   * arcs) or without (colred_row_own(), rows of up to ASSIGN_PLAIN_CAP);
+   * cap = that room */
+  int bounds, cap;
   unsigned char *dense;
   struct heap_entry *heap;
   int *hpos, *touched;
   int n_heap, n_touched, n_done, n_densified;
   int nonfinite;         /* the reduce pass met a non-finite cost or dual */
   /* the search graph itself: row r's arcs g_c / g_a [r * ROWCAP + k] for
-   * k < g_n[r] (ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA): its deg least
-   * a - v after column reduction (graph_row()), then the arcs graph_cover(),
+   * k < g_n[r] (ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA): its deg cheapest
+   * arcs (plain) or least a - v after column reduction (graph_row(), with
+   * bounds), then the arcs graph_cover(),
    * the expansions, the reduce pass and the escapes add (dense when there
    * is no room); rows with dense[r] use all of C.  NULL below
    * OT_ASSIGN_GRAPH_MIN_ARCS (every row dense) */
@@ -282,10 +308,11 @@ void ot_assign_dense_graph(ot_assign *s) {
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
-/* The search graph built by the solver itself, from C, after column
- * reduction (graph_row(), in the reduction transfer pass): each row's K
- * least a - v and the bound ob[r] on the rest, then every column's arg min
- * row gains the column (graph_cover).  For problems large enough for a
+/* The search graph built by the solver itself, from C: each row's K
+ * cheapest arcs with the column minima (colred_row_own(), plain mode) or,
+ * with bounds, its K least a - v and the bound ob[r] on the rest after them
+ * (graph_row(), in the reduction transfer pass); then every column's arg
+ * min row gains the column (graph_cover).  For problems large enough for a
  * sparse search (the caller decides; below OT_ASSIGN_GRAPH_MIN_ARCS there
  * is no room for one and the search stays dense).  Rows are made dense
  * when they have no room left for the arcs the expansions, the reduce pass
@@ -297,6 +324,8 @@ void ot_assign_own_graph(ot_assign *s) {
   }
   s->sparse = 1;
   s->deg = ASSIGN_OWN_DEG;
+  s->bounds = 0;
+  s->cap = ASSIGN_PLAIN_CAP;
   memset(s->dense, 0, (size_t) s->n);
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
@@ -374,9 +403,9 @@ void ot_assign_restart(ot_assign *s) {
     for (int r = 0; r < s->n; r++) s->ob[r] = -HUGE_VAL;
 }
 
-/* after C changed in place: each sparse row keeps its first deg arcs (its
- * least a - v at the cold start) and its assigned arc, with their new
- * costs, and is sparse again.  The cold searches' expansions leave rows of
+/* after C changed in place: the arcs take their new costs; with bounds,
+ * each sparse row keeps only its first deg arcs (its least a - v at the
+ * cold start) and its assigned arc, and is sparse again.  The cold searches' expansions leave rows of
  * up to ROWCAP arcs (or dense), which the warm searches, without bounds,
  * would all relax: 2000 x 2000 tuned16 restarts took 0.078-0.083 s kept
  * whole, 0.048-0.059 s trimmed (main, ROWCAP 88: 0.056-0.059 s). */
@@ -387,13 +416,15 @@ void ot_assign_refresh(ot_assign *s) {
     const double *row = s->C + (R_xlen_t) r * n;
     int *gc = s->g_c + (size_t) r * ROWCAP;
     double *ga = s->g_a + (size_t) r * ROWCAP;
-    if (s->g_n[r] > s->deg) {
-      int c = s->x[r], found = 0;
-      s->g_n[r] = s->deg;
-      for (int k = 0; k < s->g_n[r]; k++) found |= gc[k] == c;
-      if (!found && c >= 0) gc[s->g_n[r]++] = c;
+    if (s->bounds) {
+      if (s->g_n[r] > s->deg) {
+        int c = s->x[r], found = 0;
+        s->g_n[r] = s->deg;
+        for (int k = 0; k < s->g_n[r]; k++) found |= gc[k] == c;
+        if (!found && c >= 0) gc[s->g_n[r]++] = c;
+      }
+      s->dense[r] = 0;
     }
-    s->dense[r] = 0;
     for (int k = 0; k < s->g_n[r]; k++) ga[k] = row[gc[k]];
   }
 }
@@ -501,12 +532,13 @@ static void colred_row(ot_assign *s, int r) {
  * latents a continuous spread (a handful).  A graph that holds the whole
  * cluster paid on 2000 x 2000 tuned64 costs (~31 per cluster: 40 arcs,
  * 331 M instructions, against 485 M with 24).  Clusters larger than
- * ASSIGN_OWN_DEGMAX / 1.5 get ASSIGN_OWN_DEGMAX arcs and the searches'
- * expansions for the rest (tuned16 2000 x 2000 with the bounds: 0.104 s
- * against 0.113 s with 24 arcs; before the bounds, when the escapes
- * crossed the clusters, 24 arcs paid: 729 M instructions against 958 M
- * with 64).  Deterministic (C alone).  Non-finite entries give no ties
- * (the reduce pass reports them). */
+ * ASSIGN_OWN_DEGMAX / 1.5 get ASSIGN_OWN_DEGMAX arcs, bounds and the
+ * searches' expansions for the rest (tuned16 2000 x 2000 with the bounds:
+ * 0.104 s against 0.113 s with 24 arcs; before the bounds, when the
+ * escapes crossed the clusters, 24 arcs paid: 729 M instructions against
+ * 958 M with 64).  Returns 1.5 times the median, unclamped.  Deterministic
+ * (C alone).  Non-finite entries give no ties (the reduce pass reports
+ * them). */
 static int own_degree(const ot_assign *s) {
   const int n = s->n, S = ASSIGN_SAMPLE_ROWS;
   int cnt[ASSIGN_SAMPLE_ROWS];
@@ -529,7 +561,54 @@ static int own_degree(const ot_assign *s) {
     cnt[x] = k;
   }
   int med = (cnt[S / 2 - 1] + cnt[S / 2]) / 2, K = (3 * med + 1) / 2;
-  return K < ASSIGN_OWN_DEG ? ASSIGN_OWN_DEG : K > ASSIGN_OWN_DEGMAX ? ASSIGN_OWN_DEGMAX : K;
+  return K;
+}
+
+/* column reduction on row r that also keeps the row's K
+ * cheapest arcs (the same set, in the same order, as kbest_insert over
+ * c = 0 .. n-1: ties to the lower column) as its arcs of the search graph.
+ * The row is reduced in K blocks; the largest block minimum
+ * bounds the K-th least cost from above (K entries are at or below it), so
+ * only the entries at or below it are offered to the selection, in column
+ * order (about K ln K of them on random costs instead of every new
+ * running minimum). */
+static void colred_row_own(ot_assign *s, int r) {
+  const int n = s->n, K = s->deg;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double *v = s->v;
+  int *arg = s->col;
+  double bv[ASSIGN_OWN_DEGMAX], bound = -HUGE_VAL;
+  int bc[ASSIGN_OWN_DEGMAX], nb = 0, c = 0;
+  for (int b = 0; b < K; b++) {
+    int lo = (int) ((R_xlen_t) b * n / K), hi = (int) ((R_xlen_t) (b + 1) * n / K);
+    double mn = colred_block(row, v, arg, r, lo, hi);
+    if (mn > bound) bound = mn;
+  }
+#define OWN_ARC(c_)                                                            \
+  do {                                                                         \
+    double a_ = row[c_];                                                       \
+    if (a_ <= bound && (nb < K || a_ < bv[K - 1]))                             \
+      kbest_insert(bv, bc, &nb, K, a_, c_);                                    \
+  } while (0)
+#if defined(__SSE2__)
+  for (; c + 2 <= n; c += 2) {
+    __m128d a = _mm_loadu_pd(row + c);
+    __m128d t = _mm_set1_pd(nb < K ? bound : bv[K - 1]);
+    if (_mm_movemask_pd(_mm_cmple_pd(a, t))) {
+      OWN_ARC(c);
+      OWN_ARC(c + 1);
+    }
+  }
+#endif
+  for (; c < n; c++) OWN_ARC(c);
+#undef OWN_ARC
+  int *gc = s->g_c + (size_t) r * ROWCAP;
+  double *ga = s->g_a + (size_t) r * ROWCAP;
+  for (int t = 0; t < nb; t++) {
+    gc[t] = bc[t];
+    ga[t] = bv[t];
+  }
+  s->g_n[r] = nb;
 }
 
 /* the k-th least (0-based) of x[0 .. m) (reordered in place), k < m */
@@ -648,7 +727,7 @@ static int expand_row(ot_assign *s, int r, int *first) {
   int *gc = s->g_c + (size_t) r * ROWCAP;
   double *ga = s->g_a + (size_t) r * ROWCAP;
   *first = s->g_n[r];
-  if (s->g_n[r] + G > ROWCAP) {
+  if (s->g_n[r] + G > s->cap) {
     s->dense[r] = 1;
     return 1;
   }
@@ -678,7 +757,7 @@ static void graph_cover(ot_assign *s) {
   for (int c = 0; c < n; c++) {
     int r = s->col[c], found = 0;
     FOR_ARCS(s, r, cc, a, { (void) a; found |= cc == c; });
-    if (found || s->g_n[r] == ROWCAP) continue;
+    if (found || s->g_n[r] >= s->cap) continue;
     s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = c;
     s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = s->C[(R_xlen_t) r * n + c];
     s->g_n[r]++;
@@ -730,8 +809,8 @@ static void transfer_row(ot_assign *s, int r) {
       double h = a - s->v[c];
       if (c != c1 && h < mn) mn = h;
     });
-    /* no further than the bound on the arcs outside the graph */
-    if (s->ob[r] < mn) mn = s->ob[r];
+    /* no further than the bound on the arcs outside the graph (when known) */
+    if (s->ob[r] > -HUGE_VAL && s->ob[r] < mn) mn = s->ob[r];
   }
   if (mn > -HUGE_VAL && mn < HUGE_VAL) s->v[c1] -= mn;
 }
@@ -1134,7 +1213,7 @@ static int grow_row(ot_assign *s, int r) {
     int found = 0;
     FOR_ARCS(s, r, c, a, { (void) a; found |= c == bc[t]; });
     if (found) continue;
-    if (s->g_n[r] == ROWCAP) {
+    if (s->g_n[r] >= s->cap) {
       s->dense[r] = 1;
       return 1;
     }
@@ -1154,7 +1233,7 @@ static void escape_row(ot_assign *s, int r) {
   const double *row = s->C + (R_xlen_t) r * n;
   double bv[ASSIGN_GROW];
   int bc[ASSIGN_GROW], nb = row_best(row, s->v, s->hpos, n, bv, bc);
-  if (s->g_n[r] + nb > ROWCAP || nb == 0) {
+  if (s->g_n[r] + nb > s->cap || nb == 0) {
     s->dense[r] = 1;
     return;
   }
@@ -1240,12 +1319,22 @@ int ot_assign_run(ot_assign *s, double budget) {
     switch (s->phase) {
     case PH_COLRED:
       if (s->sparse && s->r == 0) {
-        s->deg = own_degree(s);
+        /* clusters of near-ties larger than any degree: the graph with
+         * bounds; else the plain graph (see ASSIGN_PLAIN_CAP) */
+        int K = own_degree(s);
+#ifdef ASSIGN_DEBUG
+        REprintf("own_degree K %d\n", K);
+#endif
+        s->bounds = K >= ASSIGN_BOUNDS_MIN;
+        s->cap = s->bounds ? ROWCAP : ASSIGN_PLAIN_CAP;
+        s->deg = K < ASSIGN_OWN_DEG ? ASSIGN_OWN_DEG : K > ASSIGN_OWN_DEGMAX ? ASSIGN_OWN_DEGMAX : K;
         spent += 2 * ASSIGN_SAMPLE_ROWS;
       }
-      colred_row(s, s->r++);
+      if (s->sparse && !s->bounds) colred_row_own(s, s->r++);
+      else colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
+        if (s->sparse && !s->bounds) graph_cover(s);
         colred_assign(s);
         s->r = 0;
         s->n_free = 0;
@@ -1255,14 +1344,14 @@ int ot_assign_run(ot_assign *s, double budget) {
     case PH_TRANSFER:
       /* a sparse row's arcs from its reading with the column minima, then
        * its reduction transfer */
-      if (s->sparse) {
+      if (s->sparse && s->bounds) {
         graph_row(s, s->r);
         spent += 1;
       }
       transfer_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
-        if (s->sparse) graph_cover(s);
+        if (s->sparse && s->bounds) graph_cover(s);
         s->arr_pass = 0;
         s->arr_k = 0;
         s->arr_prev = s->n_free;

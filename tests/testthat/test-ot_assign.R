@@ -289,11 +289,11 @@ test_that("the solver's own graph: clusters smaller and larger than its degree a
 test_that("tie-heavy clusters larger than any first degree: the bounds on the arcs outside the graph keep every search exact", {
   # tuned16-like costs (few stimuli, low noise: ~n / k near-interchangeable
   # units per latent) at and around the smallest sparse size (256 x 256;
-  # 255 x 255 is searched densely): the searches cross rows' bounds and
-  # expand them (clusters of 16 to 300 units, beyond the first 24 to 48
-  # arcs and, for k = 2, beyond a row's room: dense rows), augmenting row
-  # reduction expands rows too; the optimum is clue's and the simplex's,
-  # certified, under any budget
+  # 255 x 255 is searched densely): clusters of 16 to 20 units (the plain
+  # graph) and of 80 and 300 (the graph with bounds: the searches cross
+  # rows' bounds and expand them, for k = 2 beyond a row's room: dense
+  # rows, made sparse again by the warm restart); the optimum is clue's and
+  # the simplex's, certified, under any budget
   skip_if_not_installed("clue")
   set.seed(8116)
   fields <- c("i", "j", "x", "u", "v", "cost", "status")
