@@ -221,15 +221,19 @@ struct ot_assign {
   int deg;               /* arcs per row of that graph (own_degree()) */
   /* the graph's mode: with bounds (graph_row(), rows of up to ROWCAP
    * arcs) or without (colred_row_own(), rows of up to ASSIGN_PLAIN_CAP);
-   * cap = that room */
+   * cap = that room, and the stride of the rows in g_c / g_a (the plain
+   * graph's rows kept as close as before: with 256-arc strides two
+   * ot_families.R runs gave 0.0109-0.0114 s on 1000 x 1000 bench costs
+   * against main's 0.0097-0.0098; with 88, the harness 0.0079-0.0099 s
+   * against main's 0.0088-0.0129 in the same rounds) */
   int bounds, cap;
   unsigned char *dense;
   struct heap_entry *heap;
   int *hpos, *touched;
   int n_heap, n_touched, n_done, n_densified;
   int nonfinite;         /* the reduce pass met a non-finite cost or dual */
-  /* the search graph itself: row r's arcs g_c / g_a [r * ROWCAP + k] for
-   * k < g_n[r] (ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA): its deg cheapest
+  /* the search graph itself: row r's arcs g_c / g_a [r * cap + k] for
+   * k < g_n[r] (cap = ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA, or ASSIGN_PLAIN_CAP): its deg cheapest
    * arcs (plain) or least a - v after column reduction (graph_row(), with
    * bounds), then the arcs graph_cover(),
    * the expansions, the reduce pass and the escapes add (dense when there
@@ -334,8 +338,8 @@ void ot_assign_own_graph(ot_assign *s) {
 #define ROWCAP (ASSIGN_DEGMAX + ASSIGN_EXTRA)
 #define FOR_ARCS(s_, r_, c_, a_, body)                                         \
   do {                                                                         \
-    const int *gc_ = (s_)->g_c + (size_t) (r_) * ROWCAP;                       \
-    const double *ga_ = (s_)->g_a + (size_t) (r_) * ROWCAP;                    \
+    const int *gc_ = (s_)->g_c + (size_t) (r_) * (s_)->cap;                     \
+    const double *ga_ = (s_)->g_a + (size_t) (r_) * (s_)->cap;                  \
     for (int k_ = 0, e_ = (s_)->g_n[r_]; k_ < e_; k_++) {                      \
       int c_ = gc_[k_];                                                        \
       double a_ = ga_[k_];                                                     \
@@ -414,8 +418,8 @@ void ot_assign_refresh(ot_assign *s) {
   if (!s->sparse) return;
   for (int r = 0; r < n; r++) {
     const double *row = s->C + (R_xlen_t) r * n;
-    int *gc = s->g_c + (size_t) r * ROWCAP;
-    double *ga = s->g_a + (size_t) r * ROWCAP;
+    int *gc = s->g_c + (size_t) r * s->cap;
+    double *ga = s->g_a + (size_t) r * s->cap;
     if (s->bounds) {
       if (s->g_n[r] > s->deg) {
         int c = s->x[r], found = 0;
@@ -602,8 +606,8 @@ static void colred_row_own(ot_assign *s, int r) {
 #endif
   for (; c < n; c++) OWN_ARC(c);
 #undef OWN_ARC
-  int *gc = s->g_c + (size_t) r * ROWCAP;
-  double *ga = s->g_a + (size_t) r * ROWCAP;
+  int *gc = s->g_c + (size_t) r * s->cap;
+  double *ga = s->g_a + (size_t) r * s->cap;
   for (int t = 0; t < nb; t++) {
     gc[t] = bc[t];
     ga[t] = bv[t];
@@ -706,8 +710,8 @@ static void graph_row(ot_assign *s, int r) {
   double bv[ASSIGN_OWN_DEGMAX + 1];
   int bc[ASSIGN_OWN_DEGMAX + 1];
   int nb = row_kbest(row, s->v, NULL, n, K + 1, bv, bc);
-  int *gc = s->g_c + (size_t) r * ROWCAP;
-  double *ga = s->g_a + (size_t) r * ROWCAP;
+  int *gc = s->g_c + (size_t) r * s->cap;
+  double *ga = s->g_a + (size_t) r * s->cap;
   int k = nb < K ? nb : K;
   for (int t = 0; t < k; t++) {
     gc[t] = bc[t];
@@ -719,13 +723,13 @@ static void graph_row(ot_assign *s, int r) {
 
 /* Sparse row r (its bound ob[r] known) gains its ASSIGN_EXPAND least
  * a - v outside its graph, and ob[r] becomes the next one; a row without
- * room goes dense.  The new arcs are at g_c[r * ROWCAP + *first ..
+ * room goes dense.  The new arcs are at g_c[r * cap + *first ..
  * g_n[r]).  Returns 0, or 1 when the row went dense. */
 static int expand_row(ot_assign *s, int r, int *first) {
   const int n = s->n, G = ASSIGN_EXPAND;
   const double *row = s->C + (R_xlen_t) r * n;
-  int *gc = s->g_c + (size_t) r * ROWCAP;
-  double *ga = s->g_a + (size_t) r * ROWCAP;
+  int *gc = s->g_c + (size_t) r * s->cap;
+  double *ga = s->g_a + (size_t) r * s->cap;
   *first = s->g_n[r];
   if (s->g_n[r] + G > s->cap) {
     s->dense[r] = 1;
@@ -758,8 +762,8 @@ static void graph_cover(ot_assign *s) {
     int r = s->col[c], found = 0;
     FOR_ARCS(s, r, cc, a, { (void) a; found |= cc == c; });
     if (found || s->g_n[r] >= s->cap) continue;
-    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = c;
-    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = s->C[(R_xlen_t) r * n + c];
+    s->g_c[(size_t) r * s->cap + s->g_n[r]] = c;
+    s->g_a[(size_t) r * s->cap + s->g_n[r]] = s->C[(R_xlen_t) r * n + c];
     s->g_n[r]++;
   }
 }
@@ -1004,8 +1008,8 @@ static double sp_expand(ot_assign *s, struct ev_entry e) {
     for (int c = 0; c < n; c++) sp_relax(s, i, c, row[c] - v[c] - e.h);
     return 1;
   }
-  const int *gc = s->g_c + (size_t) i * ROWCAP;
-  const double *ga = s->g_a + (size_t) i * ROWCAP;
+  const int *gc = s->g_c + (size_t) i * s->cap;
+  const double *ga = s->g_a + (size_t) i * s->cap;
   for (int k = first; k < s->g_n[i]; k++) sp_relax(s, i, gc[k], ga[k] - v[gc[k]] - e.h);
   sp_bound(s, i, e.h);
   return 1;
@@ -1217,8 +1221,8 @@ static int grow_row(ot_assign *s, int r) {
       s->dense[r] = 1;
       return 1;
     }
-    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = bc[t];
-    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = row[bc[t]];
+    s->g_c[(size_t) r * s->cap + s->g_n[r]] = bc[t];
+    s->g_a[(size_t) r * s->cap + s->g_n[r]] = row[bc[t]];
     s->g_n[r]++;
     changed = 1;
   }
@@ -1238,8 +1242,8 @@ static void escape_row(ot_assign *s, int r) {
     return;
   }
   for (int t = 0; t < nb; t++) {
-    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = bc[t];
-    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = row[bc[t]];
+    s->g_c[(size_t) r * s->cap + s->g_n[r]] = bc[t];
+    s->g_a[(size_t) r * s->cap + s->g_n[r]] = row[bc[t]];
     s->g_n[r]++;
   }
 }
