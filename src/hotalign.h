@@ -74,6 +74,8 @@ double ot_slice_pivots(int n, int m);
  * restarts from the previous duals and assignment, optimality declared by a
  * pass over C.  Used by ot_simplex.c behind the ot_problem API. */
 typedef struct ot_assign ot_assign;
+/* problems of fewer arcs are searched densely (and have no graph room) */
+#define OT_ASSIGN_GRAPH_MIN_ARCS 65536
 #define OT_ASSIGN_GAVE_UP 16 /* round-off defeated the repairs: use the simplex */
 size_t ot_assign_bytes(int n);
 ot_assign *ot_assign_init(void *work, int n, const double *C);

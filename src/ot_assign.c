@@ -27,19 +27,44 @@
  * ASSIGN_MAX_REPAIRS failures the caller falls back to the simplex.
  *
  * Search graph.  From 65536 arcs on the solver builds it itself
- * (ot_assign_own_graph(), what ot_simplex.c asks for): column reduction
- * reads each LAP row's K cheapest arcs (K from the data, own_degree()) with the column minima,
- * and every column's arg min row gains the column (so every column has an
- * arc).  Reduction transfer, augmenting
- * row reduction and the augmentations (Dijkstra with a 4-ary heap) read
- * only those arcs.  The reduce pass still reads every arc: a row it frees
- * gains its ASSIGN_GROW best arcs (least a - v) that it lacks.  A search
- * that exhausts the graph reachable from its source without a free column
- * (a closed cluster of near-tied units) gives the source and every row it
- * scanned their ASSIGN_GROW best arcs out of the reached set, and starts
- * again.  A row with no room left is searched densely.  Smaller problems
- * are searched densely (the LAPJV column lists).  The graph only decides
- * where the search looks first: optimality
+ * (ot_assign_own_graph(), what ot_simplex.c asks for), in one of two modes
+ * chosen from the near-ties of sampled rows (own_degree()).  Plain (a row's
+ * near-ties fit in ASSIGN_OWN_DEGMAX / 1.5 arcs): column reduction keeps
+ * each row's K cheapest arcs (K from the data) with the column minima, no
+ * bounds are known (ob = -HUGE_VAL) and the graph alone guides the
+ * searches, as after a warm restart below.  With bounds (larger clusters
+ * of near-ties): after the column minima, each LAP row is read once more,
+ * with those duals, for its K = ASSIGN_OWN_DEGMAX least reduced costs a - v
+ * and the next one, ob[r]: a lower bound on a(r, c) - v[c] over every
+ * column c outside row r's graph.  In both modes every column's arg min row
+ * also gains the column (so every column has an arc).  Since v only decreases from then on (and a - v
+ * rounds monotonically), ob[r] stays a lower bound, and adding arcs keeps
+ * it one.  Reduction transfer, augmenting row reduction and the
+ * augmentations (Dijkstra with a 4-ary heap) read only the graph, and use
+ * the bounds to stay exact on all of C: transfer lowers a dual by at most
+ * ob[r]; augmenting row reduction takes a row's best graph arc only when it
+ * is at most ob[r] (else the row gains its ASSIGN_EXPAND least arcs outside
+ * the graph, ob[r] becoming the next, and is read again) and counts ob[r]
+ * as a second best; a search that scans row i at offset h (its arcs give
+ * distances a - v - h) files the event ob[i] - h in a second heap, and
+ * when no unreached column is nearer than the least event, that row gains
+ * its ASSIGN_EXPAND next arcs outside the graph (relaxed at its offset)
+ * before the search goes on.  So every search is a shortest path on all of
+ * C and the duals stay feasible on all of C (up to round-off): the first
+ * reduce pass has next to nothing to free, where the graph alone left the
+ * duals of the columns no search reached far off (95% of the rows of a
+ * 1000 x 1000 tuned16 cost freed).  A row with no room left (ROWCAP arcs;
+ * ASSIGN_PLAIN_CAP in the plain mode) is searched densely.  In the plain
+ * mode, and after a warm restart (C changed: ob = -HUGE_VAL, and rows
+ * with bounds are trimmed back to their first K arcs), the graph alone
+ * guides the searches, as follows.  The
+ * reduce pass still reads every arc: a row it frees gains its ASSIGN_GROW
+ * best arcs (least a - v) that it lacks.  A search that exhausts the graph
+ * reachable from its source without a free column (a closed cluster of
+ * near-tied units, rows without a bound) gives the source and every row
+ * it scanned their ASSIGN_GROW best arcs out of the reached set, and starts
+ * again.  Smaller problems are searched densely (the LAPJV column lists).
+ * The graph and its bounds only decide where the search looks: optimality
  * is still declared by the pass over all of C.
  *
  * Quick passes.  After a full pass, augmenting row reduction and the
@@ -52,7 +77,9 @@
  * followed by a full pass, which alone declares optimality.
  *
  * Warm restart after C changed in place: keep v, the assignment and the
- * search graph (its arcs take their new costs), and run the reduce pass on
+ * search graph (its arcs take their new costs; a graph with bounds keeps
+ * every row's first deg arcs and its assigned arc, every row sparse
+ * again), and run the reduce pass on
  * the new costs (rows whose arc is no longer minimal are freed and gain
  * arcs), then augmenting row reduction and augmentations on them.
  *
@@ -80,12 +107,16 @@
 #endif
 /* arcs a row may gain from the reduce pass before it is searched densely,
  * and how many (its best) it gains at a time */
-#define ASSIGN_EXTRA 24
+#ifndef ASSIGN_EXTRA
+#define ASSIGN_EXTRA 192
+#endif
 #ifndef ASSIGN_ARR_AFTER_REDUCE
 #define ASSIGN_ARR_AFTER_REDUCE 1
 #endif
 /* the room of a row of the search graph for its first arcs (then
- * ASSIGN_EXTRA more that the reduce pass and the escapes add) */
+ * ASSIGN_EXTRA more that the expansions, the reduce pass and the escapes
+ * add: 1000 x 1000 tuned16 costs, clusters of ~62 near-tied units, need
+ * most of a cluster in the rows the searches cross) */
 #ifndef ASSIGN_DEGMAX
 #define ASSIGN_DEGMAX 64
 #endif
@@ -93,11 +124,12 @@
 #define ASSIGN_GROW 4
 #endif
 /* arcs per row of the graph the solver builds itself (ot_assign_own_graph):
- * each row's K cheapest, read with the column minima.  K is sized from the
- * data (own_degree()): ASSIGN_OWN_DEG, or 1.5 times the typical number of
- * near-tied arcs of a row (within ASSIGN_TIE_SPREAD of the way from its
- * minimum to its mean) when that lies between ASSIGN_OWN_DEG and
- * ASSIGN_OWN_DEGMAX */
+ * each row's K cheapest (plain mode, read with the column minima) or K
+ * least a - v (with bounds, read after them).  K is sized from the data
+ * (own_degree()): 1.5 times the typical number of near-tied arcs of a row
+ * (within ASSIGN_TIE_SPREAD of the way from its minimum to its mean),
+ * clamped to ASSIGN_OWN_DEG .. ASSIGN_OWN_DEGMAX; from ASSIGN_BOUNDS_MIN
+ * on (clusters that do not fit) the graph has bounds */
 #ifndef ASSIGN_OWN_DEG
 #define ASSIGN_OWN_DEG 24
 #endif
@@ -108,13 +140,32 @@
 #define ASSIGN_TIE_SPREAD 0.2
 #endif
 #define ASSIGN_SAMPLE_ROWS 16
+/* the room of a row of the plain graph (no bounds: clusters of near-ties
+ * that fit in ASSIGN_OWN_DEGMAX arcs, or none), as before the bounds: there
+ * the reduce pass's and the escapes' arcs decide, and the bounds' second
+ * reading of C and their expansions cost more than the repairs they save
+ * (1000 x 1000 tuned256: 0.0146 s against 0.0124 s, 685 expansions where
+ * the plain graph freed 14 rows; with bounds from 8 near-ties on, 2000 x
+ * 2000 bench costs took 0.035-0.043 s against 0.028-0.032 s plain) */
+#define ASSIGN_PLAIN_CAP (ASSIGN_DEGMAX + 24)
+#ifndef ASSIGN_BOUNDS_MIN
+#define ASSIGN_BOUNDS_MIN (ASSIGN_OWN_DEGMAX + 1)
+#endif
+/* arcs a sparse row gains when a search or augmenting row reduction
+ * reaches its bound ob[r] */
+#ifndef ASSIGN_EXPAND
+#define ASSIGN_EXPAND 32
+#endif
+/* the longest selection of row_kbest() */
+#define ASSIGN_KBEST_MAX                                                       \
+  ((ASSIGN_OWN_DEGMAX > ASSIGN_EXPAND ? ASSIGN_OWN_DEGMAX : ASSIGN_EXPAND) + 1)
 #if ASSIGN_OWN_DEGMAX > ASSIGN_DEGMAX || ASSIGN_OWN_DEG > ASSIGN_OWN_DEGMAX
 #error "need ASSIGN_OWN_DEG <= ASSIGN_OWN_DEGMAX <= ASSIGN_DEGMAX (the room of a row)"
 #endif
 
 #ifdef ASSIGN_STATS
 #include <R_ext/Print.h>
-static long st_pass, st_freed, st_aug, st_scan, st_arr, st_dense;
+static long st_pass, st_freed, st_aug, st_scan, st_arr, st_dense, st_expand, st_relax, st_impr, st_pops;
 #define STAT(x) (x)
 #else
 #define STAT(x) ((void) 0)
@@ -139,11 +190,18 @@ struct heap_entry {
   int t, c;
 };
 
+/* an entry of the expansion heap of a sparse search: row i, scanned at
+ * offset h, has no arc outside its graph shorter than key = ob[i] - h */
+struct ev_entry {
+  double key, h;
+  int i;
+};
+
 struct ot_assign {
   int n;
   const double *C;
   int *x, *y, *pred, *col, *free_rows, *next_free;
-  double *u, *v, *d;
+  double *u, *v, *d, *df;  /* df[k]: final distance of col[k] (sparse) */
   int phase, r;          /* phase, and the row of row-wise phases */
   int n_free, f_at;      /* free rows (free_rows[0 .. n_free)), next one */
   int n_next;            /* rows freed for the next round */
@@ -161,29 +219,56 @@ struct ot_assign {
   double work;
   int sparse;            /* searches read the graph (else whole rows) */
   int deg;               /* arcs per row of that graph (own_degree()) */
+  /* the graph's mode: with bounds (graph_row(), rows of up to ROWCAP
+   * arcs) or without (colred_row_own(), rows of up to ASSIGN_PLAIN_CAP);
+   * cap = that room, and the stride of the rows in g_c / g_a (the plain
+   * graph's rows kept as close as before: with 256-arc strides two
+   * ot_families.R runs gave 0.0109-0.0114 s on 1000 x 1000 bench costs
+   * against main's 0.0097-0.0098; with 88, the harness 0.0079-0.0099 s
+   * against main's 0.0088-0.0129 in the same rounds) */
+  int bounds, cap;
   unsigned char *dense;
   struct heap_entry *heap;
   int *hpos, *touched;
   int n_heap, n_touched, n_done, n_densified;
   int nonfinite;         /* the reduce pass met a non-finite cost or dual */
-  /* arcs added by the reduce pass: ASSIGN_EXTRA per row (then dense) */
-  /* the search graph itself: row r's arcs g_c / g_a [r * ROWCAP + k] for
-   * k < g_n[r] (ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA): its deg cheapest
-   * arcs (column reduction), then the arcs the reduce pass and the escapes
-   * add; rows with dense[r] use all of C */
+  /* the search graph itself: row r's arcs g_c / g_a [r * cap + k] for
+   * k < g_n[r] (cap = ROWCAP = ASSIGN_DEGMAX + ASSIGN_EXTRA, or ASSIGN_PLAIN_CAP): its deg cheapest
+   * arcs (plain) or least a - v after column reduction (graph_row(), with
+   * bounds), then the arcs graph_cover(),
+   * the expansions, the reduce pass and the escapes add (dense when there
+   * is no room); rows with dense[r] use all of C.  NULL below
+   * OT_ASSIGN_GRAPH_MIN_ARCS (every row dense) */
   int *g_n, *g_c;
   double *g_a;
+  /* ob[r]: a lower bound on a(r, c) - v[c] over the columns c that are not
+   * arcs of sparse row r (-HUGE_VAL: none known, HUGE_VAL: no such arc);
+   * the expansion heap of the search (n_ev entries), and a scratch mark
+   * per column (0, or HUGE_VAL while a row's arcs are left out) */
+  double *ob;
+  struct ev_entry *ev;
+  int n_ev;
+  double *pen;
 };
 
 static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
 
+/* the search graph and its bounds exist from OT_ASSIGN_GRAPH_MIN_ARCS arcs
+ * on (smaller problems are searched densely) */
+static int graph_room(int n) {
+  return (size_t) n * (size_t) n >= OT_ASSIGN_GRAPH_MIN_ARCS;
+}
+
 size_t ot_assign_bytes(int n) {
   size_t N = (size_t) n;
-  return align16(sizeof(ot_assign)) + 9 * align16(N * sizeof(int)) +
-         align16(N * sizeof(struct heap_entry)) +
-         5 * align16(N * sizeof(double)) + align16(N) +
+  size_t b = align16(sizeof(ot_assign)) + 9 * align16(N * sizeof(int)) +
+             align16(N * sizeof(struct heap_entry)) +
+             5 * align16(N * sizeof(double)) + align16(N);
+  if (graph_room(n))
+    b += align16(N * sizeof(struct ev_entry)) + 3 * align16(N * sizeof(double)) +
          align16(N * (ASSIGN_DEGMAX + ASSIGN_EXTRA) * sizeof(int)) +
          align16(N * (ASSIGN_DEGMAX + ASSIGN_EXTRA) * sizeof(double));
+  return b;
 }
 
 static void *carve(char **cursor, size_t bytes) {
@@ -209,9 +294,11 @@ static void assign_reset(ot_assign *s) {
     s->hpos[c] = -1;
     s->d[c] = HUGE_VAL;
   }
-  s->n_touched = s->n_heap = 0;
+  s->n_touched = s->n_heap = s->n_ev = 0;
   s->nonfinite = 0;
   s->have_chk = 0;
+  if (s->ob)
+    for (int r = 0; r < n; r++) s->ob[r] = -HUGE_VAL;
   /* an own graph is rebuilt by column reduction: no row stays dense from
    * an earlier run */
   if (s->sparse) memset(s->dense, 0, (size_t) n);
@@ -225,15 +312,24 @@ void ot_assign_dense_graph(ot_assign *s) {
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
 
-/* The search graph built by the solver itself, from C, during column
- * reduction (colred_row_own): each row's K cheapest arcs, read
- * in the same pass as the column minima, then every column's arg min row
- * gains the column (graph_cover).  For problems large enough for a sparse
- * search (the caller decides).  Rows are made dense when they have no room
- * left for the arcs the reduce pass or an escape adds. */
+/* The search graph built by the solver itself, from C: each row's K
+ * cheapest arcs with the column minima (colred_row_own(), plain mode) or,
+ * with bounds, its K least a - v and the bound ob[r] on the rest after them
+ * (graph_row(), in the reduction transfer pass); then every column's arg
+ * min row gains the column (graph_cover).  For problems large enough for a
+ * sparse search (the caller decides; below OT_ASSIGN_GRAPH_MIN_ARCS there
+ * is no room for one and the search stays dense).  Rows are made dense
+ * when they have no room left for the arcs the expansions, the reduce pass
+ * or an escape add. */
 void ot_assign_own_graph(ot_assign *s) {
+  if (!s->g_c) { /* too small to have one */
+    ot_assign_dense_graph(s);
+    return;
+  }
   s->sparse = 1;
   s->deg = ASSIGN_OWN_DEG;
+  s->bounds = 0;
+  s->cap = ASSIGN_PLAIN_CAP;
   memset(s->dense, 0, (size_t) s->n);
   memset(s->g_n, 0, sizeof(int) * (size_t) s->n);
 }
@@ -242,8 +338,8 @@ void ot_assign_own_graph(ot_assign *s) {
 #define ROWCAP (ASSIGN_DEGMAX + ASSIGN_EXTRA)
 #define FOR_ARCS(s_, r_, c_, a_, body)                                         \
   do {                                                                         \
-    const int *gc_ = (s_)->g_c + (size_t) (r_) * ROWCAP;                       \
-    const double *ga_ = (s_)->g_a + (size_t) (r_) * ROWCAP;                    \
+    const int *gc_ = (s_)->g_c + (size_t) (r_) * (s_)->cap;                     \
+    const double *ga_ = (s_)->g_a + (size_t) (r_) * (s_)->cap;                  \
     for (int k_ = 0, e_ = (s_)->g_n[r_]; k_ < e_; k_++) {                      \
       int c_ = gc_[k_];                                                        \
       double a_ = ga_[k_];                                                     \
@@ -273,8 +369,19 @@ ot_assign *ot_assign_init(void *work, int n, const double *C) {
   s->touched = carve(&cur, N * sizeof(int));
   s->dense = carve(&cur, N);
   s->g_n = carve(&cur, N * sizeof(int));
-  s->g_c = carve(&cur, N * ROWCAP * sizeof(int));
-  s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
+  s->g_c = NULL;
+  s->g_a = s->ob = s->pen = s->df = NULL;
+  s->ev = NULL;
+  if (graph_room(n)) {
+    s->g_c = carve(&cur, N * ROWCAP * sizeof(int));
+    s->g_a = carve(&cur, N * ROWCAP * sizeof(double));
+    s->ob = carve(&cur, N * sizeof(double));
+    s->ev = carve(&cur, N * sizeof(struct ev_entry));
+    s->pen = carve(&cur, N * sizeof(double));
+    s->df = carve(&cur, N * sizeof(double));
+    for (int c = 0; c < n; c++) s->pen[c] = 0;
+  }
+  s->n_ev = 0;
   s->work = 0;
   ot_assign_dense_graph(s);
   assign_reset(s);
@@ -295,16 +402,33 @@ void ot_assign_restart(ot_assign *s) {
   s->after_aug = 0;
   s->nonfinite = 0;
   s->have_chk = 0;
+  /* C changed: no bound on the arcs outside the graph is known */
+  if (s->ob)
+    for (int r = 0; r < s->n; r++) s->ob[r] = -HUGE_VAL;
 }
 
-/* after C changed in place: the added arcs take their new costs */
+/* after C changed in place: the arcs take their new costs; with bounds,
+ * each sparse row keeps only its first deg arcs (its least a - v at the
+ * cold start) and its assigned arc, and is sparse again.  The cold searches' expansions leave rows of
+ * up to ROWCAP arcs (or dense), which the warm searches, without bounds,
+ * would all relax: 2000 x 2000 tuned16 restarts took 0.078-0.083 s kept
+ * whole, 0.048-0.059 s trimmed (main, ROWCAP 88: 0.056-0.059 s). */
 void ot_assign_refresh(ot_assign *s) {
   const int n = s->n;
   if (!s->sparse) return;
   for (int r = 0; r < n; r++) {
     const double *row = s->C + (R_xlen_t) r * n;
-    const int *gc = s->g_c + (size_t) r * ROWCAP;
-    double *ga = s->g_a + (size_t) r * ROWCAP;
+    int *gc = s->g_c + (size_t) r * s->cap;
+    double *ga = s->g_a + (size_t) r * s->cap;
+    if (s->bounds) {
+      if (s->g_n[r] > s->deg) {
+        int c = s->x[r], found = 0;
+        s->g_n[r] = s->deg;
+        for (int k = 0; k < s->g_n[r]; k++) found |= gc[k] == c;
+        if (!found && c >= 0) gc[s->g_n[r]++] = c;
+      }
+      s->dense[r] = 0;
+    }
     for (int k = 0; k < s->g_n[r]; k++) ga[k] = row[gc[k]];
   }
 }
@@ -411,11 +535,14 @@ static void colred_row(ot_assign *s, int r) {
  * of near-tied units well below the rest (16 latents: ~n/16 per row), mixed
  * latents a continuous spread (a handful).  A graph that holds the whole
  * cluster paid on 2000 x 2000 tuned64 costs (~31 per cluster: 40 arcs,
- * 331 M instructions, against 485 M with 24); clusters larger than
- * ASSIGN_OWN_DEGMAX / 1.5 did not pay to hold (tuned16 2000 x 2000: 64
- * arcs 958 M, 24 arcs 729 M: the escapes cross them), and keep
- * ASSIGN_OWN_DEG.  Deterministic (C alone).  Non-finite entries give no
- * ties (the reduce pass reports them). */
+ * 331 M instructions, against 485 M with 24).  Clusters larger than
+ * ASSIGN_OWN_DEGMAX / 1.5 get ASSIGN_OWN_DEGMAX arcs, bounds and the
+ * searches' expansions for the rest (tuned16 2000 x 2000 with the bounds:
+ * 0.104 s against 0.113 s with 24 arcs; before the bounds, when the
+ * escapes crossed the clusters, 24 arcs paid: 729 M instructions against
+ * 958 M with 64).  Returns 1.5 times the median, unclamped.  Deterministic
+ * (C alone).  Non-finite entries give no ties (the reduce pass reports
+ * them). */
 static int own_degree(const ot_assign *s) {
   const int n = s->n, S = ASSIGN_SAMPLE_ROWS;
   int cnt[ASSIGN_SAMPLE_ROWS];
@@ -438,7 +565,7 @@ static int own_degree(const ot_assign *s) {
     cnt[x] = k;
   }
   int med = (cnt[S / 2 - 1] + cnt[S / 2]) / 2, K = (3 * med + 1) / 2;
-  return K < ASSIGN_OWN_DEG || K > ASSIGN_OWN_DEGMAX ? ASSIGN_OWN_DEG : K;
+  return K;
 }
 
 /* column reduction on row r that also keeps the row's K
@@ -479,13 +606,151 @@ static void colred_row_own(ot_assign *s, int r) {
 #endif
   for (; c < n; c++) OWN_ARC(c);
 #undef OWN_ARC
-  int *gc = s->g_c + (size_t) r * ROWCAP;
-  double *ga = s->g_a + (size_t) r * ROWCAP;
+  int *gc = s->g_c + (size_t) r * s->cap;
+  double *ga = s->g_a + (size_t) r * s->cap;
   for (int t = 0; t < nb; t++) {
     gc[t] = bc[t];
     ga[t] = bv[t];
   }
   s->g_n[r] = nb;
+}
+
+/* the k-th least (0-based) of x[0 .. m) (reordered in place), k < m */
+static double kth_least(double *x, int m, int k) {
+  int lo = 0, hi = m - 1;
+  while (lo < hi) {
+    double p = x[lo + (hi - lo) / 2];
+    int i = lo, j = hi;
+    while (i <= j) {
+      while (x[i] < p) i++;
+      while (p < x[j]) j--;
+      if (i <= j) {
+        double t = x[i];
+        x[i++] = x[j];
+        x[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return x[k];
+}
+
+/* The K1 least h = row[c] - v[c] + pen[c] (ties to the lower column) into
+ * bv / bc, pen NULL or 0 / +Inf per column (+Inf: skip it); returns how
+ * many (fewer when fewer are finite: a NaN is never kept).  The row is cut
+ * into M = 2 K1 blocks; the K1-th least block minimum bounds the K1-th
+ * least h from above (K1 blocks hold an entry at or below it), so only the
+ * entries at or below it (then below the largest kept) are offered to the
+ * selection, two at a time (SSE2).  The result is that of offering every
+ * column in order.  (K1 blocks and their largest minimum offered ~110
+ * pairs of a 1000-column tuned16 row, 7-9 us of insertions a row: a block
+ * without a unit of the row's cluster sets the bound.) */
+static inline double kb_h(const double *row, const double *v, const double *pen, int c) {
+  return pen ? row[c] - v[c] + pen[c] : row[c] - v[c];
+}
+static int row_kbest(const double *row, const double *v, const double *pen, int n,
+                     int K1, double *bv, int *bc) {
+  double bound, bm[2 * ASSIGN_KBEST_MAX];
+  int nb = 0, c = 0;
+  if (K1 > n) K1 = n;
+  const int M = 2 * K1 <= n ? 2 * K1 : n;
+  for (int b = 0; b < M; b++) {
+    int lo = (int) ((R_xlen_t) b * n / M), hi = (int) ((R_xlen_t) (b + 1) * n / M), k = lo;
+    double mn = HUGE_VAL;
+#if defined(__SSE2__)
+    __m128d m = _mm_set1_pd(HUGE_VAL);
+    if (pen)
+      for (; k + 2 <= hi; k += 2)
+        m = _mm_min_pd(_mm_add_pd(_mm_sub_pd(_mm_loadu_pd(row + k), _mm_loadu_pd(v + k)),
+                                  _mm_loadu_pd(pen + k)), m);
+    else
+      for (; k + 2 <= hi; k += 2)
+        m = _mm_min_pd(_mm_sub_pd(_mm_loadu_pd(row + k), _mm_loadu_pd(v + k)), m);
+    double t[2];
+    _mm_storeu_pd(t, m);
+    mn = t[0] < t[1] ? t[0] : t[1];
+#endif
+    for (; k < hi; k++) {
+      double h = kb_h(row, v, pen, k);
+      if (h < mn) mn = h;
+    }
+    bm[b] = mn;
+  }
+  bound = kth_least(bm, M, K1 - 1);
+#define KB_ARC(c_)                                                             \
+  do {                                                                         \
+    double h_ = kb_h(row, v, pen, c_);                                         \
+    if (h_ <= bound && (nb < K1 || h_ < bv[K1 - 1]))                           \
+      kbest_insert(bv, bc, &nb, K1, h_, c_);                                   \
+  } while (0)
+#if defined(__SSE2__)
+  for (; c + 2 <= n; c += 2) {
+    __m128d h = _mm_sub_pd(_mm_loadu_pd(row + c), _mm_loadu_pd(v + c));
+    if (pen) h = _mm_add_pd(h, _mm_loadu_pd(pen + c));
+    __m128d t = _mm_set1_pd(nb < K1 ? bound : bv[K1 - 1]);
+    if (_mm_movemask_pd(_mm_cmple_pd(h, t))) {
+      KB_ARC(c);
+      KB_ARC(c + 1);
+    }
+  }
+#endif
+  for (; c < n; c++) KB_ARC(c);
+#undef KB_ARC
+  return nb;
+}
+
+/* Sparse row r's arcs from its reading with the column duals of column
+ * reduction: its K = deg least a(r, c) - v[c], and ob[r] = the next one
+ * (the least outside; HUGE_VAL when there is none) */
+static void graph_row(ot_assign *s, int r) {
+  const int n = s->n, K = s->deg;
+  const double *row = s->C + (R_xlen_t) r * n;
+  double bv[ASSIGN_OWN_DEGMAX + 1];
+  int bc[ASSIGN_OWN_DEGMAX + 1];
+  int nb = row_kbest(row, s->v, NULL, n, K + 1, bv, bc);
+  int *gc = s->g_c + (size_t) r * s->cap;
+  double *ga = s->g_a + (size_t) r * s->cap;
+  int k = nb < K ? nb : K;
+  for (int t = 0; t < k; t++) {
+    gc[t] = bc[t];
+    ga[t] = row[bc[t]];
+  }
+  s->g_n[r] = k;
+  s->ob[r] = nb > K ? bv[K] : HUGE_VAL;
+}
+
+/* Sparse row r (its bound ob[r] known) gains its ASSIGN_EXPAND least
+ * a - v outside its graph, and ob[r] becomes the next one; a row without
+ * room goes dense.  The new arcs are at g_c[r * cap + *first ..
+ * g_n[r]).  Returns 0, or 1 when the row went dense. */
+static int expand_row(ot_assign *s, int r, int *first) {
+  const int n = s->n, G = ASSIGN_EXPAND;
+  const double *row = s->C + (R_xlen_t) r * n;
+  int *gc = s->g_c + (size_t) r * s->cap;
+  double *ga = s->g_a + (size_t) r * s->cap;
+  *first = s->g_n[r];
+  if (s->g_n[r] + G > s->cap) {
+    s->dense[r] = 1;
+    return 1;
+  }
+  double bv[ASSIGN_EXPAND + 1];
+  int bc[ASSIGN_EXPAND + 1];
+  const int g = s->g_n[r];
+  for (int k = 0; k < g; k++) s->pen[gc[k]] = HUGE_VAL;
+  int nb = row_kbest(row, s->v, s->pen, n, G + 1, bv, bc);
+  /* (an arc of the graph can only come back with an infinite cost) */
+  int k = 0;
+  for (int t = 0; t < nb && k < G; t++)
+    if (s->pen[bc[t]] == 0) {
+      gc[g + k] = bc[t];
+      ga[g + k++] = row[bc[t]];
+    }
+  for (int t = 0; t < g; t++) s->pen[gc[t]] = 0;
+  s->g_n[r] = g + k;
+  s->ob[r] = nb > G ? bv[G] : HUGE_VAL;
+  return 0;
 }
 
 /* after column reduction and the rows' cheapest arcs: each column's arg
@@ -496,9 +761,9 @@ static void graph_cover(ot_assign *s) {
   for (int c = 0; c < n; c++) {
     int r = s->col[c], found = 0;
     FOR_ARCS(s, r, cc, a, { (void) a; found |= cc == c; });
-    if (found || s->g_n[r] == ROWCAP) continue;
-    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = c;
-    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = s->C[(R_xlen_t) r * n + c];
+    if (found || s->g_n[r] >= s->cap) continue;
+    s->g_c[(size_t) r * s->cap + s->g_n[r]] = c;
+    s->g_a[(size_t) r * s->cap + s->g_n[r]] = s->C[(R_xlen_t) r * n + c];
     s->g_n[r]++;
   }
 }
@@ -548,15 +813,17 @@ static void transfer_row(ot_assign *s, int r) {
       double h = a - s->v[c];
       if (c != c1 && h < mn) mn = h;
     });
+    /* no further than the bound on the arcs outside the graph (when known) */
+    if (s->ob[r] > -HUGE_VAL && s->ob[r] < mn) mn = s->ob[r];
   }
-  if (mn < HUGE_VAL) s->v[c1] -= mn;
+  if (mn > -HUGE_VAL && mn < HUGE_VAL) s->v[c1] -= mn;
 }
 
 /* one step of augmenting row reduction on free row i: it takes its best
  * column, whose dual drops so that the second best ties; the row that held
  * the column is freed (processed next when the dual dropped, else later).
  * Returns the freed row or -1, and *again = 1 when it goes next. */
-static int arr_step(ot_assign *s, int i, int *again) {
+static int arr_step(ot_assign *s, int i, int *again, double *extra) {
   const int n = s->n;
   double *v = s->v;
   int *x = s->x, *y = s->y;
@@ -578,11 +845,31 @@ static int arr_step(ot_assign *s, int i, int *again) {
       }                                                                        \
     }                                                                          \
   } while (0)
-  if (s->dense[i]) {
-    const double *row = s->C + (R_xlen_t) i * n;
-    for (int c = 0; c < n; c++) ARR_ARC(c, row[c]);
-  } else {
+  for (;;) {
+    if (s->dense[i]) {
+      const double *row = s->C + (R_xlen_t) i * n;
+      for (int c = 0; c < n; c++) ARR_ARC(c, row[c]);
+      break;
+    }
     FOR_ARCS(s, i, c, a, ARR_ARC(c, a));
+    /* with a bound known on the arcs outside the graph: the best arc must
+     * be within it (else the row gains arcs and is read again), and the
+     * second best is at most the bound */
+    const double ob = s->ob[i];
+    if (ob == -HUGE_VAL) break;
+    if (umin > ob) {
+      int first;
+      expand_row(s, i, &first);
+      umin = usub = HUGE_VAL;
+      j1 = j2 = -1;
+      *extra += 1;
+      continue;
+    }
+    if (ob < usub) {
+      usub = ob;
+      j2 = -1;
+    }
+    break;
   }
 #undef ARR_ARC
   *again = 0;
@@ -645,8 +932,11 @@ static int heap_pop(ot_assign *s) {
   return top;
 }
 static inline void sp_relax(ot_assign *s, int i, int c, double nd) {
+  /* (d[c] = -HUGE_VAL once c is final) */
+  STAT(st_relax++);
+  if (!(nd < s->d[c])) return;
+  STAT(st_impr++);
   int hp = s->hpos[c];
-  if (hp == -2 || !(nd < s->d[c])) return;
   s->d[c] = nd;
   s->pred[c] = i;
   if (hp == -1) {
@@ -655,6 +945,43 @@ static inline void sp_relax(ot_assign *s, int i, int c, double nd) {
   }
   struct heap_entry e = {nd, s->y[c] < 0 ? c : s->n + c, c};
   heap_up(s, hp, e);
+}
+/* the expansion heap (binary), ordered by (key, row) */
+static inline int ev_less(struct ev_entry a, struct ev_entry b) {
+  return a.key < b.key || (a.key == b.key && a.i < b.i);
+}
+static void ev_push(ot_assign *s, struct ev_entry e) {
+  struct ev_entry *h = s->ev;
+  int k = s->n_ev++;
+  while (k > 0) {
+    int par = (k - 1) >> 1;
+    if (!ev_less(e, h[par])) break;
+    h[k] = h[par];
+    k = par;
+  }
+  h[k] = e;
+}
+static struct ev_entry ev_pop(ot_assign *s) {
+  struct ev_entry *h = s->ev, top = h[0], e = h[--s->n_ev];
+  int n = s->n_ev, k = 0;
+  for (;;) {
+    int ch = 2 * k + 1;
+    if (ch >= n) break;
+    if (ch + 1 < n && ev_less(h[ch + 1], h[ch])) ch++;
+    if (!ev_less(h[ch], e)) break;
+    h[k] = h[ch];
+    k = ch;
+  }
+  if (n > 0) h[k] = e;
+  return top;
+}
+/* sparse row i scanned at offset h with a bound known: no arc outside its
+ * graph gives a distance below ob[i] - h */
+static inline void sp_bound(ot_assign *s, int i, double h) {
+  double ob = s->ob[i];
+  if (s->dense[i] || ob == -HUGE_VAL || !(ob < HUGE_VAL)) return;
+  struct ev_entry e = {ob - h, h, i};
+  ev_push(s, e);
 }
 /* relax the arcs of row i at offset h (d = a - v - h); returns the arcs read */
 static double sp_scan(ot_assign *s, int i, double h) {
@@ -666,14 +993,33 @@ static double sp_scan(ot_assign *s, int i, double h) {
     return 1;
   }
   FOR_ARCS(s, i, c, a, sp_relax(s, i, c, a - v[c] - h));
+  sp_bound(s, i, h);
   return (double) s->g_n[i] / n;
+}
+/* the search has reached row i's bound: the row gains its next arcs
+ * outside the graph (or goes dense), which are relaxed at its offset */
+static double sp_expand(ot_assign *s, struct ev_entry e) {
+  const int n = s->n, i = e.i;
+  const double *v = s->v;
+  int first;
+  STAT(st_expand++);
+  if (expand_row(s, i, &first)) {
+    const double *row = s->C + (R_xlen_t) i * n;
+    for (int c = 0; c < n; c++) sp_relax(s, i, c, row[c] - v[c] - e.h);
+    return 1;
+  }
+  const int *gc = s->g_c + (size_t) i * s->cap;
+  const double *ga = s->g_a + (size_t) i * s->cap;
+  for (int k = first; k < s->g_n[i]; k++) sp_relax(s, i, gc[k], ga[k] - v[gc[k]] - e.h);
+  sp_bound(s, i, e.h);
+  return 1;
 }
 static double sp_start(ot_assign *s, int f) {
   for (int t = 0; t < s->n_touched; t++) {
     s->hpos[s->touched[t]] = -1;
     s->d[s->touched[t]] = HUGE_VAL;
   }
-  s->n_touched = s->n_heap = s->n_done = 0;
+  s->n_touched = s->n_heap = s->n_done = s->n_ev = 0;
   s->src = f;
   s->end = -1;
   STAT(st_aug++);
@@ -684,6 +1030,11 @@ static double sp_start(ot_assign *s, int f) {
  * *work receives the arcs read (in row scans) */
 static int sp_step(ot_assign *s, double *work) {
   *work = 0;
+  /* a bound at or below the next distance: that row's next arcs first */
+  if (s->n_ev > 0 && (s->n_heap == 0 || !(s->heap[0].d < s->ev[0].key))) {
+    *work = sp_expand(s, ev_pop(s));
+    return 0;
+  }
   if (s->n_heap == 0) return -1;
   int c = heap_pop(s);
   double D = s->d[c];
@@ -692,6 +1043,8 @@ static int sp_step(ot_assign *s, double *work) {
     s->dmin = D;
     return 1;
   }
+  s->df[s->n_done] = D;
+  s->d[c] = -HUGE_VAL;
   s->col[s->n_done++] = c;
   int i = s->y[c];
   STAT((st_scan++, st_dense += s->dense[i]));
@@ -700,16 +1053,12 @@ static int sp_step(ot_assign *s, double *work) {
   return 0;
 }
 
-/* A shortest augmenting path has reached free column s->end: the prices of
- * the n_scanned columns listed first in s->col move by d - dmin, then the
- * alternating path back to the source row s->src flips. */
-static void flip_path(ot_assign *s, int n_scanned) {
+/* A shortest augmenting path has reached free column s->end: the
+ * alternating path back to the source row s->src flips (flip_only), after
+ * the prices of the n_scanned columns listed first in s->col move by
+ * d - dmin (flip_path). */
+static void flip_only(ot_assign *s) {
   int *x = s->x, *y = s->y;
-  const double mn = s->dmin;
-  for (int k = 0; k < n_scanned; k++) {
-    int j = s->col[k];
-    s->v[j] += s->d[j] - mn;
-  }
   int j = s->end, i;
   do {
     i = s->pred[j];
@@ -719,10 +1068,22 @@ static void flip_path(ot_assign *s, int n_scanned) {
     j = k;
   } while (i != s->src);
 }
+static void flip_path(ot_assign *s, int n_scanned) {
+  const double mn = s->dmin;
+  for (int k = 0; k < n_scanned; k++) {
+    int j = s->col[k];
+    s->v[j] += s->d[j] - mn;
+  }
+  flip_only(s);
+}
 
 /* after the sparse search reaches a free column: the scanned columns' prices
  * (as aug_finish() updates them) */
-static void sp_finish(ot_assign *s) { flip_path(s, s->n_done); }
+static void sp_finish(ot_assign *s) {
+  const double mn = s->dmin;
+  for (int k = 0; k < s->n_done; k++) s->v[s->col[k]] += s->df[k] - mn;
+  flip_only(s);
+}
 
 /* Dijkstra start from free row f: d[c] = reduced distance, all columns
  * unscanned */
@@ -856,12 +1217,12 @@ static int grow_row(ot_assign *s, int r) {
     int found = 0;
     FOR_ARCS(s, r, c, a, { (void) a; found |= c == bc[t]; });
     if (found) continue;
-    if (s->g_n[r] == ROWCAP) {
+    if (s->g_n[r] >= s->cap) {
       s->dense[r] = 1;
       return 1;
     }
-    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = bc[t];
-    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = row[bc[t]];
+    s->g_c[(size_t) r * s->cap + s->g_n[r]] = bc[t];
+    s->g_a[(size_t) r * s->cap + s->g_n[r]] = row[bc[t]];
     s->g_n[r]++;
     changed = 1;
   }
@@ -876,13 +1237,13 @@ static void escape_row(ot_assign *s, int r) {
   const double *row = s->C + (R_xlen_t) r * n;
   double bv[ASSIGN_GROW];
   int bc[ASSIGN_GROW], nb = row_best(row, s->v, s->hpos, n, bv, bc);
-  if (s->g_n[r] + nb > ROWCAP || nb == 0) {
+  if (s->g_n[r] + nb > s->cap || nb == 0) {
     s->dense[r] = 1;
     return;
   }
   for (int t = 0; t < nb; t++) {
-    s->g_c[(size_t) r * ROWCAP + s->g_n[r]] = bc[t];
-    s->g_a[(size_t) r * ROWCAP + s->g_n[r]] = row[bc[t]];
+    s->g_c[(size_t) r * s->cap + s->g_n[r]] = bc[t];
+    s->g_a[(size_t) r * s->cap + s->g_n[r]] = row[bc[t]];
     s->g_n[r]++;
   }
 }
@@ -962,16 +1323,22 @@ int ot_assign_run(ot_assign *s, double budget) {
     switch (s->phase) {
     case PH_COLRED:
       if (s->sparse && s->r == 0) {
-        s->deg = own_degree(s);
+        /* clusters of near-ties larger than any degree: the graph with
+         * bounds; else the plain graph (see ASSIGN_PLAIN_CAP) */
+        int K = own_degree(s);
+#ifdef ASSIGN_DEBUG
+        REprintf("own_degree K %d\n", K);
+#endif
+        s->bounds = K >= ASSIGN_BOUNDS_MIN;
+        s->cap = s->bounds ? ROWCAP : ASSIGN_PLAIN_CAP;
+        s->deg = K < ASSIGN_OWN_DEG ? ASSIGN_OWN_DEG : K > ASSIGN_OWN_DEGMAX ? ASSIGN_OWN_DEGMAX : K;
         spent += 2 * ASSIGN_SAMPLE_ROWS;
       }
-      if (s->sparse) colred_row_own(s, s->r++);
+      if (s->sparse && !s->bounds) colred_row_own(s, s->r++);
       else colred_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
-        if (s->sparse) {
-          graph_cover(s);
-        }
+        if (s->sparse && !s->bounds) graph_cover(s);
         colred_assign(s);
         s->r = 0;
         s->n_free = 0;
@@ -979,9 +1346,16 @@ int ot_assign_run(ot_assign *s, double budget) {
       }
       break;
     case PH_TRANSFER:
+      /* a sparse row's arcs from its reading with the column minima, then
+       * its reduction transfer */
+      if (s->sparse && s->bounds) {
+        graph_row(s, s->r);
+        spent += 1;
+      }
       transfer_row(s, s->r++);
       spent += 1;
       if (s->r == n) {
+        if (s->sparse && s->bounds) graph_cover(s);
         s->arr_pass = 0;
         s->arr_k = 0;
         s->arr_prev = s->n_free;
@@ -997,8 +1371,9 @@ int ot_assign_run(ot_assign *s, double budget) {
        * free_rows[0 .. n_next) (never ahead of arr_k) */
       if (s->arr_k < s->arr_prev && s->arr_scans < ASSIGN_ARR_SCANS * n) {
         int i = s->free_rows[s->arr_k++], again;
-        int i0 = arr_step(s, i, &again);
-        spent += 1;
+        double extra = 0;
+        int i0 = arr_step(s, i, &again, &extra);
+        spent += 1 + extra;
         s->arr_scans++;
         if (i0 >= 0) {
           if (again) s->free_rows[--s->arr_k] = i0;
@@ -1047,7 +1422,17 @@ int ot_assign_run(ot_assign *s, double budget) {
            * their best arcs out of the reached set (dense when a row has
            * no room), and the search starts again.  Making only the source
            * dense for good cost 308 M instructions on 1000 x 1000 tuned16
-           * costs (thousands of dense rescans), this 202 M */
+           * costs (thousands of dense rescans), this 202 M.  When the
+           * source and every scanned row were searched densely already,
+           * every arc out of the reached set is infinite or NaN (finite
+           * costs always reach a free column): the simplex reports it
+           * (searching again looped for ever on a row of +Inf costs) */
+          int stuck = s->dense[s->src];
+          for (int k = 0; k < s->n_done; k++) stuck &= s->dense[s->y[s->col[k]]];
+          if (stuck) {
+            s->work += spent;
+            return OT_ASSIGN_GAVE_UP;
+          }
           escape_row(s, s->src);
           spent += 1;
           for (int k = 0; k < s->n_done; k++) {
@@ -1097,7 +1482,7 @@ int ot_assign_run(ot_assign *s, double budget) {
         if (s->phase == PH_REDUCE) s->have_chk = 1;
         if (s->n_next == 0) {
           s->phase = PH_DONE;
-          STAT((REprintf("done: passes %ld freed %ld aug %ld scans %ld arr %ld dense %ld\n", st_pass, st_freed, st_aug, st_scan, st_arr, st_dense), st_pass = st_freed = st_aug = st_scan = st_arr = st_dense = 0));
+          STAT((REprintf("done: passes %ld freed %ld aug %ld scans %ld arr %ld dense %ld\n", st_pass, st_freed, st_aug, st_scan, st_arr, st_dense), REprintf("expansions %ld relax %ld impr %ld\n", st_expand, st_relax, st_impr), st_pass = st_freed = st_aug = st_scan = st_arr = st_dense = st_expand = st_relax = st_impr = 0));
           break;
         }
         if (s->after_aug && s->n_densified == 0 && ++s->repairs > ASSIGN_MAX_REPAIRS) {

@@ -322,7 +322,7 @@ static void build_candidates(ot_problem *p) {
 static void lap_graph(ot_problem *p) {
   p->n_cand = 0;
   p->use_cand = 0;
-  if ((size_t) p->n * (size_t) p->m < CAND_MIN_ARCS) ot_assign_dense_graph(p->lap);
+  if ((size_t) p->n * (size_t) p->m < OT_ASSIGN_GRAPH_MIN_ARCS) ot_assign_dense_graph(p->lap);
   else ot_assign_own_graph(p->lap);
 }
 

@@ -286,6 +286,34 @@ test_that("the solver's own graph: clusters smaller and larger than its degree a
   expect_identical(f1$plan, f2$plan)
 })
 
+test_that("tie-heavy clusters larger than any first degree: the bounds on the arcs outside the graph keep every search exact", {
+  # tuned16-like costs (few stimuli, low noise: ~n / k near-interchangeable
+  # units per latent) at and around the smallest sparse size (256 x 256;
+  # 255 x 255 is searched densely): clusters of 16 to 20 units (the plain
+  # graph) and of 80 and 300 (the graph with bounds: the searches cross
+  # rows' bounds and expand them, for k = 2 beyond a row's room: dense
+  # rows, made sparse again by the warm restart); the optimum is clue's and
+  # the simplex's, certified, under any budget
+  skip_if_not_installed("clue")
+  set.seed(8116)
+  fields <- c("i", "j", "x", "u", "v", "cost", "status")
+  for (cfg in list(c(255, 16), c(256, 16), c(320, 16), c(320, 4), c(600, 2))) {
+    n <- cfg[1]
+    C <- tuned(n, cfg[2], 100, 0.3)
+    lsap <- sum(C[cbind(seq_len(n), as.integer(clue::solve_LSAP(C)))]) / n
+    ref <- expect_lap_optimum(C, lsap)
+    for (budget in c(1, 9, 300))
+      expect_identical(ot_seq(list(C), 0L, budget = budget)[[1]][fields], ref[fields])
+    # exact ties on top (rounded costs) and a warm restart on a perturbed copy
+    Ci <- round(C * 50)
+    expect_lap_optimum(Ci, sum(Ci[cbind(seq_len(n), as.integer(clue::solve_LSAP(Ci)))]) / n)
+    C2 <- C + 0.01 * tuned(n, cfg[2], 100, 0.3)
+    w <- ot_seq(list(C, C2), 0L)[[2]]
+    check_ot_certificate(C2, NULL, NULL, as_plan(w, C2))
+    expect_lte(abs(w$cost - ot_seq(list(C2), 3L)[[1]]$cost), 1e-12 * w$cost)
+  }
+})
+
 test_that("a square uniform problem the assignment solver gives up on is solved by the simplex (its list built then)", {
   # a NaN cost defeats the certificate pass (not finite): the solver hands
   # the problem to the simplex, which builds its tree and candidate list
