@@ -55,8 +55,12 @@ static void set_solution(SEXP res, const ot_problem *p, int n, int m,
   SET_VECTOR_ELT(res, 4, v);
   double obj = NA_REAL;
   int nnz = 0;
-  if (status == OT_OPTIMAL)
+  if (status == OT_OPTIMAL) {
     nnz = ot_extract(p, mass_scale, fi, fj, fx, REAL(u), REAL(v), &obj);
+  } else { /* no duals to report */
+    for (int i = 0; i < n; i++) REAL(u)[i] = NA_REAL;
+    for (int j = 0; j < m; j++) REAL(v)[j] = NA_REAL;
+  }
   set_triplets(res, nnz, fi, fj, fx);
   SET_VECTOR_ELT(res, 5, Rf_ScalarReal(obj));
   SET_VECTOR_ELT(res, 6, Rf_ScalarReal(pivots));

@@ -631,3 +631,17 @@ test_that("plans are the dgCMatrix that Matrix::sparseMatrix() builds, and valid
     expect_silent(methods::validObject(res$plan))
   }
 })
+
+test_that("a solve that does not end optimal reports no duals, not uninitialised memory", {
+  # masses that do not balance (R refuses them; the internal entry point
+  # solves and reports the infeasibility): the plan is empty, the cost and
+  # every dual NA
+  set.seed(61)
+  C <- matrix(stats::runif(12), 3, 4)
+  res <- .Call(hotalign:::C_ffi_ot_exact, C, c(1, 1, 1), c(1, 1, 1, 2), 1, 0L)
+  expect_identical(res$status, 2L)
+  expect_length(res$i, 0)
+  expect_identical(res$cost, NA_real_)
+  expect_identical(res$u, rep(NA_real_, 3))
+  expect_identical(res$v, rep(NA_real_, 4))
+})
