@@ -67,6 +67,18 @@ static void set_solution(SEXP res, const ot_problem *p, int n, int m,
   SET_VECTOR_ELT(res, 7, Rf_ScalarInteger(status));
 }
 
+/* 1 when every one of the len values is finite (nan_ok: or NaN): the
+ * solvers assume finite costs and masses (art_cost, potentials), which R
+ * checks before; the entry points refuse the rest themselves.  The test
+ * entry point ffi_ot_sequence takes NaN costs, which defeat the assignment
+ * solver's certificate and so exercise its hand-over to the simplex; an
+ * infinite cost crashed the simplex. */
+static int all_finite(const double *x, R_xlen_t len, int nan_ok) {
+  for (R_xlen_t e = 0; e < len; e++)
+    if (!R_FINITE(x[e]) && !(nan_ok && ISNAN(x[e]))) return 0;
+  return 1;
+}
+
 SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   /* R has checked all of this; a direct .Call with anything else is refused
    * here rather than read out of bounds */
@@ -79,6 +91,9 @@ SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   int n = Rf_nrows(cost), m = Rf_ncols(cost);
   if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
     Rf_error("ffi_ot_exact: sizes of `cost` (%d x %d), `a` and `b` disagree", n, m);
+  if (!all_finite(REAL(cost), XLENGTH(cost), 0) || !all_finite(REAL(a), n, 0) ||
+      !all_finite(REAL(b), m, 0))
+    Rf_error("ffi_ot_exact: `cost`, `a` and `b` must be finite");
   void *work = R_alloc(ot_workspace_bytes(n, m), 1);
   ot_problem *p = ot_init(work, n, m, REAL(cost), REAL(a), REAL(b));
   ot_set_pricing(p, INTEGER(pricing)[0]);
@@ -106,6 +121,9 @@ SEXP ffi_ot_partial(SEXP cost, SEXP a, SEXP b, SEXP mass) {
   int n = Rf_nrows(cost), m = Rf_ncols(cost);
   if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
     Rf_error("ffi_ot_partial: sizes of `cost` (%d x %d), `a` and `b` disagree", n, m);
+  if (!all_finite(REAL(cost), XLENGTH(cost), 0) || !all_finite(REAL(a), n, 0) ||
+      !all_finite(REAL(b), m, 0) || !R_FINITE(REAL(mass)[0]))
+    Rf_error("ffi_ot_partial: `cost`, `a`, `b` and `mass` must be finite");
   void *work = R_alloc(ot_partial_workspace_bytes(n, m), 1);
   ot_partial *q = ot_partial_init(work, n, m, REAL(cost), REAL(a), REAL(b),
                                   REAL(mass)[0]);
@@ -165,7 +183,11 @@ SEXP ffi_ot_sequence(SEXP costs, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing,
     if (!Rf_isReal(Ck) || !Rf_isMatrix(Ck) || Rf_nrows(Ck) != n || Rf_ncols(Ck) != m)
       Rf_error("ffi_ot_sequence: every element of `costs` must be a %d x %d double "
                "matrix", n, m);
+    if (!all_finite(REAL(Ck), XLENGTH(Ck), 1))
+      Rf_error("ffi_ot_sequence: every element of `costs` must be finite (or NaN)");
   }
+  if (!all_finite(REAL(a), n, 0) || !all_finite(REAL(b), m, 0))
+    Rf_error("ffi_ot_sequence: `a` and `b` must be finite");
   const R_xlen_t E = (R_xlen_t) n * m;
   double *C = (double *) R_alloc((size_t) E, sizeof(double));
   void *work = R_alloc(ot_workspace_bytes(n, m), 1);

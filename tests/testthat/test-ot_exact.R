@@ -645,3 +645,20 @@ test_that("a solve that does not end optimal reports no duals, not uninitialised
   expect_identical(res$u, rep(NA_real_, 3))
   expect_identical(res$v, rep(NA_real_, 4))
 })
+
+test_that("the internal entry points refuse non-finite costs and masses themselves", {
+  # R checks these before; a direct .Call must not reach the solvers with
+  # them (an Inf cost row made the forced simplex crash there)
+  C <- matrix(stats::runif(300 * 300), 300, 300)
+  C[5, ] <- Inf
+  a <- rep(300, 300)
+  for (pricing in c(0L, 3L)) {
+    expect_error(.Call(hotalign:::C_ffi_ot_exact, C, a, a, 1 / 300^2, pricing), "finite")
+    expect_error(.Call(hotalign:::C_ffi_ot_sequence, list(C), a, a, 1 / 300^2, pricing, 0),
+                 "finite")
+  }
+  ok <- matrix(stats::runif(9), 3, 3)
+  expect_error(.Call(hotalign:::C_ffi_ot_exact, ok, c(1, NaN, 1), rep(1, 3), 1, 0L), "finite")
+  expect_error(.Call(hotalign:::C_ffi_ot_partial, ok, rep(1, 3), c(1, -Inf, 1), 0.5), "finite")
+  expect_error(.Call(hotalign:::C_ffi_ot_partial, ok, rep(1, 3), rep(1, 3), Inf), "finite")
+})
