@@ -91,22 +91,30 @@ SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   int n = Rf_nrows(cost), m = Rf_ncols(cost);
   if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
     Rf_error("ffi_ot_exact: sizes of `cost` (%d x %d), `a` and `b` disagree", n, m);
-  if (!all_finite(REAL(cost), XLENGTH(cost), 0) || !all_finite(REAL(a), n, 0) ||
-      !all_finite(REAL(b), m, 0))
-    Rf_error("ffi_ot_exact: `cost`, `a` and `b` must be finite");
-  void *work = R_alloc(ot_workspace_bytes(n, m), 1);
-  ot_problem *p = ot_init(work, n, m, REAL(cost), REAL(a), REAL(b));
-  ot_set_pricing(p, INTEGER(pricing)[0]);
-  double budget = ot_slice_pivots(n, m);
-  int status;
-  while ((status = ot_run(p, budget)) == OT_RUNNING) R_CheckUserInterrupt();
+  /* non-finite costs or masses are reported by status without solving (the
+   * solvers assume finite values: the simplex crashed on a 300 x 300 cost
+   * with a row of +Inf): OT_UNBOUNDED for the costs, OT_INFEASIBLE for the
+   * masses */
+  const int finite_cost = all_finite(REAL(cost), XLENGTH(cost), 0),
+            finite_mass = all_finite(REAL(a), n, 0) && all_finite(REAL(b), m, 0);
+  ot_problem *p = NULL;
+  double pivots = 0;
+  int status = !finite_cost ? OT_UNBOUNDED : OT_INFEASIBLE;
+  if (finite_cost && finite_mass) {
+    void *work = R_alloc(ot_workspace_bytes(n, m), 1);
+    p = ot_init(work, n, m, REAL(cost), REAL(a), REAL(b));
+    ot_set_pricing(p, INTEGER(pricing)[0]);
+    double budget = ot_slice_pivots(n, m);
+    while ((status = ot_run(p, budget)) == OT_RUNNING) R_CheckUserInterrupt();
+    pivots = ot_pivots(p);
+  }
 
   int cap = n + m - 1;
   int *fi = (int *) R_alloc(cap, sizeof(int)), *fj = (int *) R_alloc(cap, sizeof(int));
   double *fx = (double *) R_alloc(cap, sizeof(double));
   const char *names[] = {"i", "j", "x", "u", "v", "cost", "pivots", "status", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  set_solution(out, p, n, m, status, Rf_asReal(mass_scale), ot_pivots(p), fi, fj, fx);
+  set_solution(out, p, n, m, status, Rf_asReal(mass_scale), pivots, fi, fj, fx);
   UNPROTECT(1);
   return out;
 }
