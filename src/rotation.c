@@ -766,9 +766,6 @@ static int form_rotation(rotation_scratch *ws, int n) {
   return dense_rotation(Hv, Hw, tauV, tauW, ws->sgn, n, r, R, ws->work, lw);
 }
 
-/* R = I, where ws->R has room for it (the dense R of a source wider than
- * its training rows is formed only in a scratch made for it: elsewhere
- * it == 0 alone says R = I) */
 /* ---- the plan in canonical order -----------------------------------------
  * ot_extract() lists the plan's entries in the order of the simplex's basis
  * tree, which differs between two bases of the same plan (a degenerate
@@ -799,6 +796,14 @@ static void canonical_plan(rotation_scratch *ws) {
   counting_sort(ws->ti, ws->tj, ws->tx, nnz, ws->n, ws->cnt, ws->fi, ws->fj, ws->fx);
 }
 
+/* the problem's plan into ws (fi, fj, fx, nnz), in canonical order; its
+ * objective into *obj */
+static void extract_plan(const ot_problem *p, rotation_scratch *ws, double *obj) {
+  ws->nnz = ot_extract(p, 1.0 / ((double) ws->n * ws->m), ws->fi, ws->fj, ws->fx,
+                       ws->u, ws->v, obj);
+  canonical_plan(ws);
+}
+
 /* 1 when the current plan is the one W was computed from, entry for entry */
 static int plan_is_recorded(const rotation_scratch *ws) {
   const size_t nz = ws->nnz > 0 ? (size_t) ws->nnz : 0;
@@ -807,6 +812,9 @@ static int plan_is_recorded(const rotation_scratch *ws) {
          !memcmp(ws->pfx, ws->fx, sizeof(double) * nz);
 }
 
+/* R = I, where ws->R has room for it (the dense R of a source wider than
+ * its training rows is formed only in a scratch made for it: elsewhere
+ * it == 0 alone says R = I) */
 static void set_identity(rotation_scratch *ws, int n) {
   if ((size_t) n * n > ws->R_cap) return;
   memset(ws->R, 0, sizeof(double) * (size_t) n * n);
@@ -835,9 +843,7 @@ static int begin_common(ot_problem *p, const double *Xs, const double *basis,
   ws->r = 0;
   ws->ident = 0;
   double obj;
-  ws->nnz = ot_extract(p, 1.0 / ((double) n * m), ws->fi, ws->fj, ws->fx, ws->u,
-                       ws->v, &obj);
-  canonical_plan(ws);
+  extract_plan(p, ws, &obj);
   ws->obj = obj;
   if (trace) trace[0] = obj;
   if (max_iter <= 0 || T <= 0) {
@@ -897,9 +903,7 @@ int rotation_step(ot_problem *p, double *K, rotation_scratch *ws, double budget)
   ws->phase = 0;
   if (st != OT_OPTIMAL) return ws->status = st;
   double next;
-  ws->nnz = ot_extract(p, 1.0 / ((double) n * m), ws->fi, ws->fj, ws->fx, ws->u,
-                       ws->v, &next);
-  canonical_plan(ws);
+  extract_plan(p, ws, &next);
   if (ws->trace) ws->trace[ws->it] = next;
   double decrease = ws->obj - next, prev = ws->obj;
   ws->obj = next;
