@@ -996,21 +996,23 @@ static double auction(ot_assign *s) {
   const int n = s->n;
   int *x = s->x, *y = s->y, *q = s->next_free;
   double *v = s->v, w = 0;
-  /* the scale: mean width of the rows' windows (bound - least arc) */
-  double sw = 0;
+  /* the scale: the median width of sampled rows' windows (bound - least
+   * arc; a mean was swayed by a few wide rows) */
+  double ws[ASSIGN_SAMPLE_ROWS];
   int nw = 0;
   for (int k = 0; k < ASSIGN_SAMPLE_ROWS; k++) {
     double u1, u2;
     int j, r = (int) (((R_xlen_t) k * n) / ASSIGN_SAMPLE_ROWS);
     if (s->dense[r] || !(s->ob[r] < HUGE_VAL) || s->ob[r] == -HUGE_VAL) continue;
     w += auc_best(s, r, &u1, &u2, &j);
-    if (isfinite(u1) && isfinite(s->ob[r])) {
-      sw += s->ob[r] - u1;
-      nw++;
-    }
+    double wd = s->ob[r] - u1;
+    if (!isfinite(wd)) continue;
+    int t = nw++;
+    for (; t > 0 && ws[t - 1] > wd; t--) ws[t] = ws[t - 1];
+    ws[t] = wd;
   }
-  if (nw == 0 || !(sw > 0)) return w;
-  double eps = ASSIGN_AUC_EPS0 * sw / nw;
+  if (nw == 0 || !(ws[nw / 2] > 0)) return w;
+  double eps = ASSIGN_AUC_EPS0 * ws[nw / 2];
   for (int ph = 0; ph < ASSIGN_AUC_PHASES; ph++, eps /= ASSIGN_AUC_THETA) {
     int head = 0, tail = 0, nq = 0;
     if (ph == 0) /* the rows reduction transfer left free (the others are at
