@@ -903,8 +903,8 @@ static int arr_step(ot_assign *s, int i, int *again, double *extra) {
  * i bids for its best column j1 (least a - v over its graph, second best
  * u2 from the graph or the bound ob[i]), v[j1] drops by u2 - u1 + eps and
  * i takes j1 from its holder, who bids next.  Phases with eps = E0, E0 /
- * THETA, ... (E0 = ASSIGN_AUC_EPS0 times the mean width ob - u1 of sampled
- * rows' windows); each phase frees the rows more than eps above their
+ * THETA, ... (E0 = ASSIGN_AUC_EPS0 times the median width ob - u1 of
+ * sampled rows' windows); each phase frees the rows more than eps above their
  * minimum and ends when every row is assigned, or after ASSIGN_AUC_BIDS n
  * bids (the rest stay free).  Invariants:
  *  - v only decreases (every bid lowers one dual by at least eps > 0; a
@@ -944,18 +944,16 @@ static double auc_best(ot_assign *s, int i, double *u1, double *u2, int *j1out) 
   const int n = s->n;
   const double *v = s->v;
   double umin = HUGE_VAL, usub = HUGE_VAL, w = 0;
-  int j1 = -1, j2 = -1;
+  int j1 = -1;
 #define AUC_ARC(c_, a_)                                                         \
   do {                                                                         \
     double h = (a_) - v[c_];                                                   \
     if (h < usub) {                                                            \
       if (h >= umin) {                                                         \
         usub = h;                                                              \
-        j2 = (c_);                                                             \
       } else {                                                                 \
         usub = umin;                                                           \
         umin = h;                                                              \
-        j2 = j1;                                                               \
         j1 = (c_);                                                             \
       }                                                                        \
     }                                                                          \
@@ -975,7 +973,7 @@ static double auc_best(ot_assign *s, int i, double *u1, double *u2, int *j1out) 
       int first;
       expand_row(s, i, &first);
       umin = usub = HUGE_VAL;
-      j1 = j2 = -1;
+      j1 = -1;
       w += 1;
       STAT(st_expand++);
       continue;
@@ -984,7 +982,6 @@ static double auc_best(ot_assign *s, int i, double *u1, double *u2, int *j1out) 
     break;
   }
 #undef AUC_ARC
-  (void) j2;
   *u1 = umin;
   *u2 = usub;
   *j1out = j1;
