@@ -53,7 +53,11 @@
  * C and the duals stay feasible on all of C (up to round-off): the first
  * reduce pass has next to nothing to free, where the graph alone left the
  * duals of the columns no search reached far off (95% of the rows of a
- * 1000 x 1000 tuned16 cost freed).  A row with no room left (ROWCAP arcs;
+ * 1000 x 1000 tuned16 cost freed).  With bounds, an auction with epsilon
+ * scaling runs between reduction transfer and augmenting row reduction
+ * (auction(), invariants there): it raises the duals of whole clusters of
+ * near-ties together, which the augmentations did one long search at a
+ * time; the rows it leaves above their minima go on free.  A row with no room left (ROWCAP arcs;
  * ASSIGN_PLAIN_CAP in the plain mode) is searched densely.  In the plain
  * mode, and after a warm restart (C changed: ob = -HUGE_VAL, and rows
  * with bounds are trimmed back to their first K arcs), the graph alone
@@ -888,6 +892,205 @@ static int arr_step(ot_assign *s, int i, int *again, double *extra) {
   return i0;
 }
 
+/* ---- the auction pre-pass (the graph with bounds only: clusters of
+ * near-ties larger than the graph holds).
+ *
+ * On such costs (tuned16) most of the work of shortest augmenting paths
+ * was in the last few dozen searches, each crossing most of the rows to
+ * move a surplus from one cluster of near-tied units to another (the
+ * column duals of whole clusters have to rise together).  A forward
+ * auction with epsilon scaling (Bertsekas) moves them cheaply: a free row
+ * i bids for its best column j1 (least a - v over its graph, second best
+ * u2 from the graph or the bound ob[i]), v[j1] drops by u2 - u1 + eps and
+ * i takes j1 from its holder, who bids next.  Phases with eps = E0, E0 /
+ * THETA, ... (E0 = ASSIGN_AUC_EPS0 times the median width ob - u1 of
+ * sampled rows' windows); each phase frees the rows more than eps above their
+ * minimum and ends when every row is assigned, or after ASSIGN_AUC_BIDS n
+ * bids (the rest stay free).  Invariants:
+ *  - v only decreases (every bid lowers one dual by at least eps > 0; a
+ *    non-finite increment is never applied, and a bid whose decrease
+ *    rounds away ends the auction), so every bound ob[r] stays a
+ *    lower bound on the arcs outside row r's graph and the quick passes'
+ *    premise holds;
+ *  - x and y stay a partial permutation, inverse of each other;
+ *  - a bid reads only the graph and the bound: a row whose best graph arc
+ *    is beyond its bound gains its next arcs first (expand_row), so u1 is
+ *    the row's minimum over all of C once it is at or below the bound.
+ * The hand-over (auction_handover) frees every row whose arc is more than
+ * tol(r) above that minimum: the JV invariant (every assigned row at its
+ * minimum up to tol) holds again, and augmenting row reduction, the
+ * augmentations and the reduce pass, which alone declares optimality,
+ * carry on as after reduction transfer.  The auction is one step of
+ * ot_assign_run() (its work counted in row scans), so budgets slice around
+ * it and the result does not depend on them.  Measured on tuned16 costs
+ * (bench/RESULTS.md, "Issue 11: an auction pre-pass"): after it augmenting
+ * row reduction assigns all but ~30 rows, whose searches are short. */
+#ifndef ASSIGN_AUC_PHASES
+#define ASSIGN_AUC_PHASES 3
+#endif
+#ifndef ASSIGN_AUC_EPS0
+#define ASSIGN_AUC_EPS0 1.0
+#endif
+#ifndef ASSIGN_AUC_THETA
+#define ASSIGN_AUC_THETA 8.0
+#endif
+#ifndef ASSIGN_AUC_BIDS
+#define ASSIGN_AUC_BIDS 20
+#endif
+/* best (u1, at column j1) and second best (u2) a - v of row i over its
+ * graph, the bound counted as a second best; a sparse row with a bound
+ * expands while its best is beyond it; returns the arcs read (row scans) */
+static double auc_best(ot_assign *s, int i, double *u1, double *u2, int *j1out) {
+  const int n = s->n;
+  const double *v = s->v;
+  double umin = HUGE_VAL, usub = HUGE_VAL, w = 0;
+  int j1 = -1;
+#define AUC_ARC(c_, a_)                                                         \
+  do {                                                                         \
+    double h = (a_) - v[c_];                                                   \
+    if (h < usub) {                                                            \
+      if (h >= umin) {                                                         \
+        usub = h;                                                              \
+      } else {                                                                 \
+        usub = umin;                                                           \
+        umin = h;                                                              \
+        j1 = (c_);                                                             \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+  for (;;) {
+    if (s->dense[i]) {
+      const double *row = s->C + (R_xlen_t) i * n;
+      for (int c = 0; c < n; c++) AUC_ARC(c, row[c]);
+      w += 1;
+      break;
+    }
+    FOR_ARCS(s, i, c, a, AUC_ARC(c, a));
+    w += (double) s->g_n[i] / n;
+    const double ob = s->ob[i];
+    if (ob == -HUGE_VAL) break;
+    if (umin > ob) {
+      int first;
+      expand_row(s, i, &first);
+      umin = usub = HUGE_VAL;
+      j1 = -1;
+      w += 1;
+      STAT(st_expand++);
+      continue;
+    }
+    if (ob < usub) usub = ob;
+    break;
+  }
+#undef AUC_ARC
+  *u1 = umin;
+  *u2 = usub;
+  *j1out = j1;
+  return w;
+}
+
+/* the auction's phases (see above); returns the work in row scans */
+static double auction(ot_assign *s) {
+  const int n = s->n;
+  int *x = s->x, *y = s->y, *q = s->next_free;
+  double *v = s->v, w = 0;
+  /* the scale: the median width of sampled rows' windows (bound - least
+   * arc; a mean was swayed by a few wide rows) */
+  double ws[ASSIGN_SAMPLE_ROWS];
+  int nw = 0;
+  for (int k = 0; k < ASSIGN_SAMPLE_ROWS; k++) {
+    double u1, u2;
+    int j, r = (int) (((R_xlen_t) k * n) / ASSIGN_SAMPLE_ROWS);
+    if (s->dense[r] || !(s->ob[r] < HUGE_VAL) || s->ob[r] == -HUGE_VAL) continue;
+    w += auc_best(s, r, &u1, &u2, &j);
+    double wd = s->ob[r] - u1;
+    if (!isfinite(wd)) continue;
+    int t = nw++;
+    for (; t > 0 && ws[t - 1] > wd; t--) ws[t] = ws[t - 1];
+    ws[t] = wd;
+  }
+  if (nw == 0 || !(ws[nw / 2] > 0)) return w;
+  double eps = ASSIGN_AUC_EPS0 * ws[nw / 2];
+  for (int ph = 0; ph < ASSIGN_AUC_PHASES; ph++, eps /= ASSIGN_AUC_THETA) {
+    int head = 0, tail = 0, nq = 0;
+    if (ph == 0) /* the rows reduction transfer left free (the others are at
+                  * their minima, up to tol) */
+      for (int k = 0; k < s->n_free; k++) {
+        q[tail] = s->free_rows[k];
+        tail = (tail + 1) % n;
+        nq++;
+      }
+    for (int r = 0; r < n && ph > 0; r++) {
+      if (x[r] >= 0) {
+        double u1, u2;
+        int j;
+        w += auc_best(s, r, &u1, &u2, &j);
+        const double *row = s->C + (R_xlen_t) r * n;
+        double h = row[x[r]] - v[x[r]];
+        if (!(h - u1 > eps)) continue;
+        y[x[r]] = -1;
+        x[r] = -1;
+      }
+      q[tail] = r;
+      tail = (tail + 1) % n;
+      nq++;
+    }
+    long bids = 0;
+    while (nq > 0 && bids < (long) ASSIGN_AUC_BIDS * n) {
+      int i = q[head];
+      head = (head + 1) % n;
+      nq--;
+      double u1, u2;
+      int j1;
+      w += auc_best(s, i, &u1, &u2, &j1);
+      bids++;
+      if (j1 < 0 || !isfinite(u1)) continue; /* stays free: JV's */
+      double inc = (u2 < HUGE_VAL ? u2 - u1 : 0) + eps, nv = v[j1] - inc;
+      if (!isfinite(inc)) continue;
+      if (!(nv < v[j1])) { /* eps below the dual's rounding: no progress */
+        q[tail] = i;
+        tail = (tail + 1) % n;
+        nq++;
+        return w;
+      }
+      v[j1] = nv;
+      int i0 = y[j1];
+      if (i0 >= 0) {
+        x[i0] = -1;
+        q[tail] = i0;
+        tail = (tail + 1) % n;
+        nq++;
+      }
+      y[j1] = i;
+      x[i] = j1;
+    }
+    STAT(REprintf("auction phase %d eps %g bids %ld left %d expansions %ld\n", ph, eps, bids, nq, st_expand));
+  }
+  return w;
+}
+/* after the auction: every assigned row not within tol of its minimum
+ * (over the graph and the bound) is freed; the free rows listed */
+static double auction_handover(ot_assign *s) {
+  const int n = s->n;
+  int *x = s->x, *y = s->y;
+  double w = 0;
+  s->n_free = 0;
+  for (int r = 0; r < n; r++) {
+    if (x[r] >= 0) {
+      double u1, u2;
+      int j;
+      w += auc_best(s, r, &u1, &u2, &j);
+      const double *row = s->C + (R_xlen_t) r * n;
+      double h = row[x[r]] - s->v[x[r]];
+      if (h - u1 <= tol_of(row[x[r]], s->v[x[r]], u1)) continue;
+      y[x[r]] = -1;
+      x[r] = -1;
+    }
+    s->free_rows[s->n_free++] = r;
+  }
+  STAT(REprintf("auction handover: %d free\n", s->n_free));
+  return w;
+}
+
 /* ---- sparse augmentation: Dijkstra with a 4-ary heap over the reached
  * columns, ordered by (d, free columns first, then index): a strict total
  * order, so the pops do not depend on the heap's shape; hpos[c] = heap
@@ -1356,6 +1559,12 @@ int ot_assign_run(ot_assign *s, double budget) {
       spent += 1;
       if (s->r == n) {
         if (s->sparse && s->bounds) graph_cover(s);
+        /* with bounds (clusters larger than the graph): the auction,
+         * then the rows it leaves above their minima go on free */
+        if (s->sparse && s->bounds) {
+          spent += auction(s);
+          spent += auction_handover(s);
+        }
         s->arr_pass = 0;
         s->arr_k = 0;
         s->arr_prev = s->n_free;

@@ -314,6 +314,48 @@ test_that("tie-heavy clusters larger than any first degree: the bounds on the ar
   }
 })
 
+test_that("the auction pre-pass (clusters larger than the graph, surpluses between them) keeps the optimum exact", {
+  # tuned units whose latents are drawn with different frequencies on the
+  # two sides: every cluster of near-tied units (~50-100) is larger than
+  # the graph holds (the graph with bounds, hence the auction before
+  # augmenting row reduction), and the surplus of the over-full clusters
+  # has to move to other clusters (the auction's price rises); the
+  # optimum is clue's and the forced simplex's, certified, with a valid
+  # permutation, at extreme scales and with exact ties (the auction stops
+  # when its steps round away), under any budget; a NaN cost still hands
+  # the problem to the simplex
+  skip_if_not_installed("clue")
+  set.seed(8117)
+  fields <- c("i", "j", "x", "u", "v", "cost", "status")
+  skewed <- function(n, k, T, noise, p1, p2) {
+    Z0 <- matrix(stats::rnorm(T * k), T, k)
+    Z1 <- 0.8 * Z0 + 0.6 * matrix(stats::rnorm(T * k), T, k)
+    X <- Z0[, sample.int(k, n, TRUE, prob = p1)] + noise * matrix(stats::rnorm(T * n), T, n)
+    Y <- Z1[, sample.int(k, n, TRUE, prob = p2)] + noise * matrix(stats::rnorm(T * n), T, n)
+    correlation_cost(X, Y)
+  }
+  lsap <- function(M) sum(M[cbind(seq_len(nrow(M)), as.integer(clue::solve_LSAP(M)))]) / nrow(M)
+  for (cfg in list(list(n = 400, k = 6, p1 = 1:6, p2 = 6:1),
+                   list(n = 500, k = 8, p1 = rep(1, 8), p2 = c(4, 1, 1, 1, 1, 1, 1, 2)))) {
+    n <- cfg$n
+    C <- skewed(n, cfg$k, 100, 0.3, cfg$p1, cfg$p2)
+    ref <- expect_lap_optimum(C, lsap(C))
+    for (budget in c(1, 11, 500))
+      expect_identical(ot_seq(list(C), 0L, budget = budget)[[1]][fields], ref[fields])
+    for (sc in c(1e-150, 1e150)) expect_lap_optimum(C * sc, lsap(C) * sc)
+    Ci <- round(C * 50)
+    expect_lap_optimum(Ci, lsap(Ci))
+    # a warm restart after the cold solve with the auction
+    C2 <- C + 0.01 * skewed(n, cfg$k, 100, 0.3, cfg$p1, cfg$p2)
+    w <- ot_seq(list(C, C2), 0L)[[2]]
+    check_ot_certificate(C2, NULL, NULL, as_plan(w, C2))
+    expect_lte(abs(w$cost - lsap(C2)), 1e-12 * w$cost)
+    Cb <- C
+    Cb[3, 9] <- NaN
+    expect_identical(ot_seq(list(Cb), 0L)[[1]][fields], ot_seq(list(Cb), 3L)[[1]][fields])
+  }
+})
+
 test_that("a square uniform problem the assignment solver gives up on is solved by the simplex (its list built then)", {
   # a NaN cost defeats the certificate pass (not finite): the solver hands
   # the problem to the simplex, which builds its tree and candidate list
