@@ -495,6 +495,18 @@ static inline double segment_min(const double *c, const double *pr, int len) {
   return low2 < low ? low2 : low;
 }
 
+/* full_scan()'s test of arc r of a column (c, pr: the column's costs and the
+ * row potentials, pj its potential): offer it to the column's CAND_PUSH most
+ * negative kept so far (kv ascending, ki their rows; ties to the lower row) */
+static inline void column_offer(const double *c, const double *pr, double pj, int r,
+                                const unsigned char *in_tree, double *kv, int *ki,
+                                int *kept) {
+  const double rc = c[r] + pr[r] - pj;
+  if (rc < 0 && (*kept < CAND_PUSH || rc < kv[CAND_PUSH - 1]) && !(in_tree[r] & IN_TREE) &&
+      is_negative(rc, c[r], pr[r], pj))
+    kbest_insert(kv, ki, kept, CAND_PUSH, rc, r);
+}
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(HOTALIGN_NO_AVX2)
 #define HOT_SIMPLEX_AVX2 1
 #include <immintrin.h>
@@ -539,6 +551,30 @@ static void segment_scan_avx2(const double *c, const double *pr, double pj, int 
   }
   *best_rc = brc;
   *best = b;
+}
+
+/* The column step of full_scan() in AVX2, with the same result as its
+ * scalar loop: that loop offers arc r to the CAND_PUSH best (kbest_insert)
+ * when rc_r = (c[r] + pr[r]) - pj is below the current bound (0 while fewer
+ * than CAND_PUSH are kept, then the largest kept), it is not a tree arc and
+ * is_negative() holds.  The bound only decreases, so a group of four arcs
+ * none of whose rc_r is below the bound at its start would have offered
+ * nothing; the other groups are run through the scalar test, in order. */
+__attribute__((target("avx2")))
+static void column_push_avx2(const double *c, const double *pr, double pj, int len,
+                             const unsigned char *in_tree, double *kv, int *ki,
+                             int *kept) {
+  const __m256d vpj = _mm256_set1_pd(pj);
+  int r = 0;
+  for (; r + 4 <= len; r += 4) {
+    const double bound = *kept < CAND_PUSH ? 0.0 : kv[CAND_PUSH - 1];
+    const __m256d rc = _mm256_sub_pd(
+        _mm256_add_pd(_mm256_loadu_pd(c + r), _mm256_loadu_pd(pr + r)), vpj);
+    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, _mm256_set1_pd(bound), _CMP_LT_OQ)) == 0)
+      continue;
+    for (int k = r; k < r + 4; k++) column_offer(c, pr, pj, k, in_tree, kv, ki, kept);
+  }
+  for (; r < len; r++) column_offer(c, pr, pj, r, in_tree, kv, ki, kept);
 }
 #endif
 
@@ -628,10 +664,10 @@ static R_xlen_t cand_entering(ot_problem *p) {
   for (int h = 0; h < p->n_hot; h++) {
     const int x = p->hot[h];
     const double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
-    if (rc < 0 && !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE) &&
-        is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]])) {
+    if (rc < 0 && is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]]) &&
+        !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE)) {
       seen++;
-      if (kept < keep || rc < bv[keep - 1]) kbest_insert(bv, bx, &kept, keep, rc, x);
+      kbest_insert(bv, bx, &kept, keep, rc, x);
     }
   }
   R_xlen_t k = p->cand_next, scanned = 0, limit = head;
@@ -641,10 +677,13 @@ static R_xlen_t cand_entering(ot_problem *p) {
     if (stop - k > K - scanned) stop = k + (K - scanned);
     for (R_xlen_t x = k; x < stop; x++) {
       const double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
-      if (rc < 0 && !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE) &&
-          is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]])) {
+      /* an arc that cannot enter the kept list is not counted: it is met
+       * only once keep >= head + 1 arcs have been, so the stops are the same */
+      if (rc < 0 && (kept < keep || rc < bv[keep - 1]) &&
+          is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]]) &&
+          !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE)) {
         seen++;
-        if (kept < keep || rc < bv[keep - 1]) kbest_insert(bv, bx, &kept, keep, rc, (int) x);
+        kbest_insert(bv, bx, &kept, keep, rc, (int) x);
       }
     }
     scanned += stop - k;
@@ -669,16 +708,21 @@ static R_xlen_t full_scan(ot_problem *p) {
   R_xlen_t best = NONE;
   double best_rc = 0, col_v[CAND_PUSH];
   int col_i[CAND_PUSH];
+#ifdef HOT_SIMPLEX_AVX2
+  const int simd = cpu_has_avx2();
+#endif
   for (int j = 0; j < m; j++) {
     const double *c = C + (R_xlen_t) j * n;
+    const unsigned char *col_tree = in_tree + (R_xlen_t) j * n;
     const double pj = pi_col[j];
-    if (segment_min(c, pi, n) - pj >= 0) continue;
     int kept = 0;
-    for (int i = 0; i < n; i++) {
-      double rc = c[i] + pi[i] - pj;
-      if (rc < 0 && (kept < CAND_PUSH || rc < col_v[CAND_PUSH - 1]) &&
-          !(in_tree[(R_xlen_t) j * n + i] & IN_TREE) && is_negative(rc, c[i], pi[i], pj))
-        kbest_insert(col_v, col_i, &kept, CAND_PUSH, rc, i);
+#ifdef HOT_SIMPLEX_AVX2
+    if (simd) {
+      column_push_avx2(c, pi, pj, n, col_tree, col_v, col_i, &kept);
+    } else
+#endif
+    if (segment_min(c, pi, n) - pj < 0) {
+      for (int i = 0; i < n; i++) column_offer(c, pi, pj, i, col_tree, col_v, col_i, &kept);
     }
     if (kept == 0) continue;
     for (int x = 0; x < kept && p->use_cand; x++) {
