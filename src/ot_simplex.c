@@ -507,6 +507,24 @@ static inline void column_offer(const double *c, const double *pr, double pj, in
     kbest_insert(kv, ki, kept, CAND_PUSH, rc, r);
 }
 
+/* cand_entering()'s test of list position x: offer the arc to the keep most
+ * negative kept so far (bv ascending, bx their positions; ties to the one
+ * offered first) when its reduced cost is below their bound (0 while fewer
+ * than keep are kept), is_negative() holds and it is not a tree arc.
+ * Returns 1 when the arc was kept. */
+static inline int list_offer(const double *cc, const int *cs, const int *ct,
+                             const double *pi, const unsigned char *in_tree, int n,
+                             R_xlen_t x, double *bv, int *bx, int *kept, int keep) {
+  const double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
+  if (rc < 0 && (*kept < keep || rc < bv[keep - 1]) &&
+      is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]]) &&
+      !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE)) {
+    kbest_insert(bv, bx, kept, keep, rc, (int) x);
+    return 1;
+  }
+  return 0;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(HOTALIGN_NO_AVX2)
 #define HOT_SIMPLEX_AVX2 1
 #include <immintrin.h>
@@ -575,6 +593,33 @@ static void column_push_avx2(const double *c, const double *pr, double pj, int l
     for (int k = r; k < r + 4; k++) column_offer(c, pr, pj, k, in_tree, kv, ki, kept);
   }
   for (; r < len; r++) column_offer(c, pr, pj, r, in_tree, kv, ki, kept);
+}
+
+/* list_offer() over positions lo..hi-1 of the list in AVX2, with the same
+ * result as offering them one by one: each group of four computes the same
+ * reduced costs (cost plus the gathered row potential, minus the gathered
+ * column potential, lane by lane) and is offered, in order, only when one
+ * of them is below the bound at the group's start, which only decreases.
+ * Returns the number of arcs kept. */
+__attribute__((target("avx2")))
+static int list_offer_avx2(const double *cc, const int *cs, const int *ct,
+                           const double *pi, const unsigned char *in_tree, int n,
+                           R_xlen_t lo, R_xlen_t hi, double *bv, int *bx, int *kept,
+                           int keep) {
+  int got = 0;
+  R_xlen_t x = lo;
+  for (; x + 4 <= hi; x += 4) {
+    const double bound = *kept < keep ? 0.0 : bv[keep - 1];
+    const __m256d ps = _mm256_i32gather_pd(pi, _mm_loadu_si128((const __m128i *) (cs + x)), 8);
+    const __m256d pt = _mm256_i32gather_pd(pi, _mm_loadu_si128((const __m128i *) (ct + x)), 8);
+    const __m256d rc = _mm256_sub_pd(_mm256_add_pd(_mm256_loadu_pd(cc + x), ps), pt);
+    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, _mm256_set1_pd(bound), _CMP_LT_OQ)) == 0)
+      continue;
+    for (R_xlen_t y = x; y < x + 4; y++)
+      got += list_offer(cc, cs, ct, pi, in_tree, n, y, bv, bx, kept, keep);
+  }
+  for (; x < hi; x++) got += list_offer(cc, cs, ct, pi, in_tree, n, x, bv, bx, kept, keep);
+  return got;
 }
 #endif
 
@@ -661,31 +706,27 @@ static R_xlen_t cand_entering(ot_problem *p) {
   double *bv = p->hot_v;
   int *bx = p->hot_x, kept = 0;
   R_xlen_t seen = 0;
-  for (int h = 0; h < p->n_hot; h++) {
-    const int x = p->hot[h];
-    const double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
-    if (rc < 0 && is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]]) &&
-        !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE)) {
-      seen++;
-      kbest_insert(bv, bx, &kept, keep, rc, x);
-    }
-  }
+  /* the hot list first (fewer than keep: each negative one is kept) */
+  for (int h = 0; h < p->n_hot; h++)
+    seen += list_offer(cc, cs, ct, pi, in_tree, n, p->hot[h], bv, bx, &kept, keep);
   R_xlen_t k = p->cand_next, scanned = 0, limit = head;
+#ifdef HOT_SIMPLEX_AVX2
+  const int simd = cpu_has_avx2();
+#endif
   while (scanned < K) {
     R_xlen_t stop = k + block;
     if (stop > K) stop = K;
     if (stop - k > K - scanned) stop = k + (K - scanned);
-    for (R_xlen_t x = k; x < stop; x++) {
-      const double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
-      /* an arc that cannot enter the kept list is not counted: it is met
-       * only once keep >= head + 1 arcs have been, so the stops are the same */
-      if (rc < 0 && (kept < keep || rc < bv[keep - 1]) &&
-          is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]]) &&
-          !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE)) {
-        seen++;
-        kbest_insert(bv, bx, &kept, keep, rc, (int) x);
-      }
-    }
+    /* an arc that cannot be kept is not counted: it is met only once keep
+     * > head arcs have been, so the stops are those of counting every
+     * negative arc */
+#ifdef HOT_SIMPLEX_AVX2
+    if (simd) {
+      seen += list_offer_avx2(cc, cs, ct, pi, in_tree, n, k, stop, bv, bx, &kept, keep);
+    } else
+#endif
+    for (R_xlen_t x = k; x < stop; x++)
+      seen += list_offer(cc, cs, ct, pi, in_tree, n, x, bv, bx, &kept, keep);
     scanned += stop - k;
     k = stop == K ? 0 : stop;
     if (seen > limit) break;
