@@ -577,20 +577,21 @@ static void segment_scan_avx2(const double *c, const double *pr, double pj, int 
  * than CAND_PUSH are kept, then the largest kept), it is not a tree arc and
  * is_negative() holds.  The bound only decreases, so a group of four arcs
  * none of whose rc_r is below the bound at its start would have offered
- * nothing; the other groups are run through the scalar test, in order. */
+ * nothing; the other groups are run through the scalar test, in order.
+ * Called with *kept == 0 (a fresh column). */
 __attribute__((target("avx2")))
 static void column_push_avx2(const double *c, const double *pr, double pj, int len,
                              const unsigned char *in_tree, double *kv, int *ki,
                              int *kept) {
   const __m256d vpj = _mm256_set1_pd(pj);
+  __m256d bound = _mm256_setzero_pd(); /* *kept is 0 on entry */
   int r = 0;
   for (; r + 4 <= len; r += 4) {
-    const double bound = *kept < CAND_PUSH ? 0.0 : kv[CAND_PUSH - 1];
     const __m256d rc = _mm256_sub_pd(
         _mm256_add_pd(_mm256_loadu_pd(c + r), _mm256_loadu_pd(pr + r)), vpj);
-    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, _mm256_set1_pd(bound), _CMP_LT_OQ)) == 0)
-      continue;
+    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, bound, _CMP_LT_OQ)) == 0) continue;
     for (int k = r; k < r + 4; k++) column_offer(c, pr, pj, k, in_tree, kv, ki, kept);
+    bound = _mm256_set1_pd(*kept < CAND_PUSH ? 0.0 : kv[CAND_PUSH - 1]);
   }
   for (; r < len; r++) column_offer(c, pr, pj, r, in_tree, kv, ki, kept);
 }
@@ -608,15 +609,15 @@ static int list_offer_avx2(const double *cc, const int *cs, const int *ct,
                            int keep) {
   int got = 0;
   R_xlen_t x = lo;
+  __m256d bound = _mm256_set1_pd(*kept < keep ? 0.0 : bv[keep - 1]);
   for (; x + 4 <= hi; x += 4) {
-    const double bound = *kept < keep ? 0.0 : bv[keep - 1];
     const __m256d ps = _mm256_i32gather_pd(pi, _mm_loadu_si128((const __m128i *) (cs + x)), 8);
     const __m256d pt = _mm256_i32gather_pd(pi, _mm_loadu_si128((const __m128i *) (ct + x)), 8);
     const __m256d rc = _mm256_sub_pd(_mm256_add_pd(_mm256_loadu_pd(cc + x), ps), pt);
-    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, _mm256_set1_pd(bound), _CMP_LT_OQ)) == 0)
-      continue;
+    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, bound, _CMP_LT_OQ)) == 0) continue;
     for (R_xlen_t y = x; y < x + 4; y++)
       got += list_offer(cc, cs, ct, pi, in_tree, n, y, bv, bx, kept, keep);
+    bound = _mm256_set1_pd(*kept < keep ? 0.0 : bv[keep - 1]);
   }
   for (; x < hi; x++) got += list_offer(cc, cs, ct, pi, in_tree, n, x, bv, bx, kept, keep);
   return got;
