@@ -966,7 +966,18 @@ void ot_restart(ot_problem *p) {
   recompute_from_tree(p);
   p->next_arc = 0;
   p->done = 0;
-  build_candidates(p);
+  /* the list keeps its arcs (the cheapest of the old costs and those the
+   * last solve's full scans added: a rotation step moves few optimal arcs
+   * far) with their new costs while at least half its room is free, and is
+   * built anew from C otherwise (and after pricing went dense) */
+  if (p->use_cand && p->n_cand <= p->cand_cap / 2) {
+    for (R_xlen_t k = 0; k < p->n_cand; k++)
+      p->cand_c[k] = p->C[(R_xlen_t) (p->cand_t[k] - p->n) * p->n + p->cand_s[k]];
+    p->cand_next = 0;
+    p->n_hot = 0;
+  } else {
+    build_candidates(p);
+  }
 }
 
 /* duals shifted by one constant (u - t, v + t) so that sum(a u) = sum(b v):

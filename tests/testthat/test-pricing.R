@@ -152,3 +152,29 @@ test_that("the list's search gives bit-identical results under any budget, cold 
     }
   }
 })
+
+test_that("a long run of warm restarts keeps or rebuilds the list and finds every cold optimum", {
+  # each restart keeps the list's arcs with their new costs while half its
+  # room is free (correlation costs: few arcs added), else rebuilds it
+  # (near-tie clusters: many added); either way the optimum of the new costs
+  set.seed(7010)
+  fields <- c("i", "j", "x", "u", "v", "cost", "status", "pivots")
+  for (kind in c("mixed", "tuned")) {
+    K0 <- if (kind == "mixed") correlation_cost_of(40, 150, 520) else
+      tuned_cost_of(40, 150, 520, 8, 0.3)
+    costs <- lapply(0:9, function(t)
+      if (t == 0) K0 else K0 + 0.03 * t * correlation_cost_of(40, 150, 520, shared = 0))
+    seq0 <- ot_seq_uniform(costs, 0L, 0)
+    seq7 <- ot_seq_uniform(costs, 0L, 7)
+    for (t in seq_along(costs)) {
+      expect_identical(seq0[[t]]$status, 0L)
+      expect_identical(seq7[[t]][fields], seq0[[t]][fields])
+      cold <- hotalign:::ot_exact_priced(costs[[t]], NULL, NULL, pricing = 0L)
+      expect_lte(abs(seq0[[t]]$cost - cold$cost), 1e-12 * cold$cost)
+      check_ot_certificate(costs[[t]], NULL, NULL, structure(list(
+        plan = hotalign:::plan_matrix(seq0[[t]]$i, seq0[[t]]$j, seq0[[t]]$x, dim(costs[[t]])),
+        cost = seq0[[t]]$cost, u = seq0[[t]]$u, v = seq0[[t]]$v,
+        iterations = seq0[[t]]$pivots), class = "ot_plan"))
+    }
+  }
+})
