@@ -27,10 +27,17 @@
  * block search (a block of about sqrt(arcs) arcs, the most negative arc of
  * the first block that has one).  On large problems it searches a candidate
  * list first (the few cheapest arcs of every row and column) and prices the
- * whole matrix only when no candidate prices out; that scan adds the best
- * arc of every column to the list.  Optimality is always declared by a scan
- * of every arc.  On 896 x 3072 correlation costs this took 15k pivots and
- * 0.043 s against 35k pivots and 0.15 s for block search alone.
+ * whole matrix only when no candidate prices out; that scan adds the
+ * CAND_PUSH most negative arcs of every column to the list.  The list is
+ * searched by LEMON's "altering candidate list" rule (cand_entering): a few
+ * of the most negative arcs seen by the last search stay hot and are priced
+ * again first, so the arc that enters is close to the most negative of the
+ * list (Dantzig's rule) at the cost of about one block.  Optimality is
+ * always declared by a scan of every arc.  On 896 x 3072 correlation costs
+ * (bench/ot_families.R, branch simplex17) this took 7.9k pivots on `bench`
+ * and 41k on `tuned16` (clusters of near-ties, whose optimum needs many arcs
+ * between clusters that the first list lacks), against 12.7k and 72k for
+ * plain block search over the list with one arc added per column.
  */
 #include <float.h>
 #include <math.h>
@@ -68,6 +75,11 @@ struct ot_problem {
    * cheapest rows; the row picks grouped by column */
   double *heap_v, *heap_top;
   int *heap_j, *col_best, *row_pick_start, *row_pick;
+  /* the hot list of cand_entering(): n_hot positions in the candidate list,
+   * at most hot_len; hot_v / hot_x the scratch of a search (hot_len + 1) */
+  int *hot, n_hot, hot_len;
+  double *hot_v;
+  int *hot_x;
   /* square uniform problems: the assignment solver (ot_assign.c) */
   ot_assign *lap;       /* NULL unless n == m */
   int use_lap;          /* 1: the problem is solved by lap */
@@ -90,8 +102,12 @@ static size_t align16(size_t x) { return (x + 15) & ~(size_t) 15; }
  * feasible. */
 #define CAND_PER_ROW 4
 #define CAND_PER_COL 16
-#define CAND_EXTRA 8     /* room per node for arcs added by full scans */
+#define CAND_EXTRA 16    /* room per node for arcs added by full scans */
+#define CAND_PUSH 4      /* arcs per column a full scan adds (its most negative) */
 #define CAND_MIN_ARCS 65536
+/* The hot list of cand_entering(): HOT_DIV-th of a block, at least HOT_MIN */
+#define HOT_DIV 20
+#define HOT_MIN 3
 
 static size_t cand_capacity(int n, int m, int kr, int kc) {
   size_t E = (size_t) n * (size_t) m;
@@ -109,6 +125,18 @@ static size_t list_room(int n, int m) {
   if (E < CAND_MIN_ARCS) return 0;
   return (size_t) n * CAND_PER_ROW + (size_t) m * CAND_PER_COL +
          (size_t) (n + m) * CAND_EXTRA;
+}
+
+/* the block of the list's search: about sqrt(arcs listed), at least 10 */
+static R_xlen_t list_block(R_xlen_t listed) {
+  double bs = sqrt((double) listed);
+  return bs < 10 ? 10 : (R_xlen_t) bs;
+}
+
+/* arcs kept hot by cand_entering() for a block of `block` arcs */
+static int hot_length(R_xlen_t block) {
+  R_xlen_t h = block / HOT_DIV;
+  return h < HOT_MIN ? HOT_MIN : (int) h;
 }
 
 size_t ot_workspace_bytes(int n, int m) {
@@ -129,6 +157,9 @@ size_t ot_workspace_bytes(int n, int m) {
     bytes += align16((size_t) n * sizeof(double));
     bytes += align16((size_t) m * CAND_PER_COL * sizeof(int));
     bytes += align16(((size_t) m + 1) * sizeof(int));
+    /* the hot list and its scratch, for the longest list */
+    size_t hot = (size_t) hot_length(list_block((R_xlen_t) cap)) + 1;
+    bytes += 2 * align16(hot * sizeof(int)) + align16(hot * sizeof(double));
   }
   /* the assignment solver of any square problem that fits */
   bytes += align16(ot_assign_bytes(n < m ? n : m));
@@ -311,8 +342,9 @@ static void build_candidates(ot_problem *p) {
       if (!dup) cand_push(p, i, j);
     }
   }
-  double bs = sqrt((double) p->n_cand);
-  p->cand_block = bs < 10 ? 10 : (R_xlen_t) bs;
+  p->cand_block = list_block(p->n_cand);
+  p->hot_len = hot_length(p->cand_block);
+  p->n_hot = 0;
 }
 
 /* The assignment solver searches a sparse graph first (it builds it
@@ -368,7 +400,13 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
     p->col_best = carve(&cur, (size_t) m * kc * sizeof(int));
     p->row_pick_start = carve(&cur, ((size_t) m + 1) * sizeof(int));
     p->row_pick = carve(&cur, (size_t) n * kr * sizeof(int));
+    size_t hot = (size_t) hot_length(list_block(p->cand_cap)) + 1;
+    p->hot = carve(&cur, hot * sizeof(int));
+    p->hot_x = carve(&cur, hot * sizeof(int));
+    p->hot_v = carve(&cur, hot * sizeof(double));
   }
+  p->n_hot = 0;
+  p->hot_len = 0;
 
   p->pivots = 0;
   p->next_arc = 0;
@@ -457,6 +495,36 @@ static inline double segment_min(const double *c, const double *pr, int len) {
   return low2 < low ? low2 : low;
 }
 
+/* full_scan()'s test of arc r of a column (c, pr: the column's costs and the
+ * row potentials, pj its potential): offer it to the column's CAND_PUSH most
+ * negative kept so far (kv ascending, ki their rows; ties to the lower row) */
+static inline void column_offer(const double *c, const double *pr, double pj, int r,
+                                const unsigned char *in_tree, double *kv, int *ki,
+                                int *kept) {
+  const double rc = c[r] + pr[r] - pj;
+  if (rc < 0 && (*kept < CAND_PUSH || rc < kv[CAND_PUSH - 1]) && !(in_tree[r] & IN_TREE) &&
+      is_negative(rc, c[r], pr[r], pj))
+    kbest_insert(kv, ki, kept, CAND_PUSH, rc, r);
+}
+
+/* cand_entering()'s test of list position x: offer the arc to the keep most
+ * negative kept so far (bv ascending, bx their positions; ties to the one
+ * offered first) when its reduced cost is below their bound (0 while fewer
+ * than keep are kept), is_negative() holds and it is not a tree arc.
+ * Returns 1 when the arc was kept. */
+static inline int list_offer(const double *cc, const int *cs, const int *ct,
+                             const double *pi, const unsigned char *in_tree, int n,
+                             R_xlen_t x, double *bv, int *bx, int *kept, int keep) {
+  const double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
+  if (rc < 0 && (*kept < keep || rc < bv[keep - 1]) &&
+      is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]]) &&
+      !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE)) {
+    kbest_insert(bv, bx, kept, keep, rc, (int) x);
+    return 1;
+  }
+  return 0;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(HOTALIGN_NO_AVX2)
 #define HOT_SIMPLEX_AVX2 1
 #include <immintrin.h>
@@ -501,6 +569,58 @@ static void segment_scan_avx2(const double *c, const double *pr, double pj, int 
   }
   *best_rc = brc;
   *best = b;
+}
+
+/* The column step of full_scan() in AVX2, with the same result as its
+ * scalar loop: that loop offers arc r to the CAND_PUSH best (kbest_insert)
+ * when rc_r = (c[r] + pr[r]) - pj is below the current bound (0 while fewer
+ * than CAND_PUSH are kept, then the largest kept), it is not a tree arc and
+ * is_negative() holds.  The bound only decreases, so a group of four arcs
+ * none of whose rc_r is below the bound at its start would have offered
+ * nothing; the other groups are run through the scalar test, in order.
+ * Called with *kept == 0 (a fresh column). */
+__attribute__((target("avx2")))
+static void column_push_avx2(const double *c, const double *pr, double pj, int len,
+                             const unsigned char *in_tree, double *kv, int *ki,
+                             int *kept) {
+  const __m256d vpj = _mm256_set1_pd(pj);
+  __m256d bound = _mm256_setzero_pd(); /* *kept is 0 on entry */
+  int r = 0;
+  for (; r + 4 <= len; r += 4) {
+    const __m256d rc = _mm256_sub_pd(
+        _mm256_add_pd(_mm256_loadu_pd(c + r), _mm256_loadu_pd(pr + r)), vpj);
+    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, bound, _CMP_LT_OQ)) == 0) continue;
+    for (int k = r; k < r + 4; k++) column_offer(c, pr, pj, k, in_tree, kv, ki, kept);
+    bound = _mm256_set1_pd(*kept < CAND_PUSH ? 0.0 : kv[CAND_PUSH - 1]);
+  }
+  for (; r < len; r++) column_offer(c, pr, pj, r, in_tree, kv, ki, kept);
+}
+
+/* list_offer() over positions lo..hi-1 of the list in AVX2, with the same
+ * result as offering them one by one: each group of four computes the same
+ * reduced costs (cost plus the gathered row potential, minus the gathered
+ * column potential, lane by lane) and is offered, in order, only when one
+ * of them is below the bound at the group's start, which only decreases.
+ * Returns the number of arcs kept. */
+__attribute__((target("avx2")))
+static int list_offer_avx2(const double *cc, const int *cs, const int *ct,
+                           const double *pi, const unsigned char *in_tree, int n,
+                           R_xlen_t lo, R_xlen_t hi, double *bv, int *bx, int *kept,
+                           int keep) {
+  int got = 0;
+  R_xlen_t x = lo;
+  __m256d bound = _mm256_set1_pd(*kept < keep ? 0.0 : bv[keep - 1]);
+  for (; x + 4 <= hi; x += 4) {
+    const __m256d ps = _mm256_i32gather_pd(pi, _mm_loadu_si128((const __m128i *) (cs + x)), 8);
+    const __m256d pt = _mm256_i32gather_pd(pi, _mm_loadu_si128((const __m128i *) (ct + x)), 8);
+    const __m256d rc = _mm256_sub_pd(_mm256_add_pd(_mm256_loadu_pd(cc + x), ps), pt);
+    if (_mm256_movemask_pd(_mm256_cmp_pd(rc, bound, _CMP_LT_OQ)) == 0) continue;
+    for (R_xlen_t y = x; y < x + 4; y++)
+      got += list_offer(cc, cs, ct, pi, in_tree, n, y, bv, bx, kept, keep);
+    bound = _mm256_set1_pd(*kept < keep ? 0.0 : bv[keep - 1]);
+  }
+  for (; x < hi; x++) got += list_offer(cc, cs, ct, pi, in_tree, n, x, bv, bx, kept, keep);
+  return got;
 }
 #endif
 
@@ -564,69 +684,96 @@ static R_xlen_t dense_entering(ot_problem *p) {
   return NONE;
 }
 
-/* Block search over the candidate list, as dense_entering() does over the
- * matrix. */
+/* LEMON's "altering candidate list" over the candidate list.
+ *
+ * Invariants: p->hot holds p->n_hot <= p->hot_len positions of the list (a
+ * position may repeat; each is re-priced, so a stale one costs a price and
+ * nothing else).  A search prices the hot positions first, then the list
+ * from cand_next in blocks of cand_block, wrapping, and stops after the
+ * first block once more than hot_len negative arcs have been seen, or after
+ * any later block once one has, or when the whole list has been priced.  An
+ * arc counts only if it is not a tree arc and its reduced cost passes
+ * is_negative().  Of the arcs counted it keeps the hot_len + 1 most
+ * negative (kbest_insert: ties to the one priced first); the first enters
+ * and the rest become the hot list.  NONE only when no arc of the list
+ * prices out.  Everything the choice depends on is in p (cand_next, the hot
+ * list), so the path does not depend on how ot_run() is sliced. */
 static R_xlen_t cand_entering(ot_problem *p) {
   const R_xlen_t K = p->n_cand, block = p->cand_block;
-  const int n = p->n;
+  const int n = p->n, head = p->hot_len, keep = head + 1;
   const double *pi = p->pi, *cc = p->cand_c;
   const int *cs = p->cand_s, *ct = p->cand_t;
   const unsigned char *in_tree = p->in_tree;
-  R_xlen_t best = NONE, k = p->cand_next, scanned = 0;
-  double best_rc = 0;
+  double *bv = p->hot_v;
+  int *bx = p->hot_x, kept = 0;
+  R_xlen_t seen = 0;
+  /* the hot list first (fewer than keep: each negative one is kept) */
+  for (int h = 0; h < p->n_hot; h++)
+    seen += list_offer(cc, cs, ct, pi, in_tree, n, p->hot[h], bv, bx, &kept, keep);
+  R_xlen_t k = p->cand_next, scanned = 0, limit = head;
+#ifdef HOT_SIMPLEX_AVX2
+  const int simd = cpu_has_avx2();
+#endif
   while (scanned < K) {
     R_xlen_t stop = k + block;
     if (stop > K) stop = K;
     if (stop - k > K - scanned) stop = k + (K - scanned);
-    for (R_xlen_t x = k; x < stop; x++) {
-      double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
-      if (rc < best_rc &&
-          !(in_tree[(R_xlen_t) (ct[x] - n) * n + cs[x]] & IN_TREE)) {
-        best_rc = rc;
-        best = x;
-      }
-    }
+    /* an arc that cannot be kept is not counted: it is met only once keep
+     * > head arcs have been, so the stops are those of counting every
+     * negative arc */
+#ifdef HOT_SIMPLEX_AVX2
+    if (simd) {
+      seen += list_offer_avx2(cc, cs, ct, pi, in_tree, n, k, stop, bv, bx, &kept, keep);
+    } else
+#endif
+    for (R_xlen_t x = k; x < stop; x++)
+      seen += list_offer(cc, cs, ct, pi, in_tree, n, x, bv, bx, &kept, keep);
     scanned += stop - k;
     k = stop == K ? 0 : stop;
-    if (best != NONE && is_negative(best_rc, cc[best], pi[cs[best]], pi[ct[best]])) {
-      p->cand_next = k;
-      return (R_xlen_t) (ct[best] - n) * n + cs[best];
-    }
+    if (seen > limit) break;
+    limit = 0;
   }
-  return NONE;
+  p->cand_next = k;
+  p->n_hot = 0;
+  if (kept == 0) return NONE;
+  for (int h = 1; h < kept; h++) p->hot[p->n_hot++] = bx[h];
+  return (R_xlen_t) (ct[bx[0]] - n) * n + cs[bx[0]];
 }
 
-/* Every arc priced: the most negative arc of each column joins the
- * candidate list, and the most negative of all enters.  When the list has
- * no room left, pricing goes dense for the rest of the solve. */
+/* Every arc priced: the CAND_PUSH most negative arcs of each column join
+ * the candidate list, and the most negative of all enters.  When the list
+ * has no room left, pricing goes dense for the rest of the solve. */
 static R_xlen_t full_scan(ot_problem *p) {
   const int n = p->n, m = p->m;
   const double *C = p->C, *pi = p->pi, *pi_col = p->pi + p->n;
   const unsigned char *in_tree = p->in_tree;
   R_xlen_t best = NONE;
-  double best_rc = 0;
+  double best_rc = 0, col_v[CAND_PUSH];
+  int col_i[CAND_PUSH];
+#ifdef HOT_SIMPLEX_AVX2
+  const int simd = cpu_has_avx2();
+#endif
   for (int j = 0; j < m; j++) {
     const double *c = C + (R_xlen_t) j * n;
+    const unsigned char *col_tree = in_tree + (R_xlen_t) j * n;
     const double pj = pi_col[j];
-    if (segment_min(c, pi, n) - pj >= 0) continue;
-    int col_best = NONE;
-    double col_rc = 0;
-    for (int i = 0; i < n; i++) {
-      double rc = c[i] + pi[i] - pj;
-      if (rc < col_rc && !(in_tree[(R_xlen_t) j * n + i] & IN_TREE) &&
-          is_negative(rc, c[i], pi[i], pj)) {
-        col_rc = rc;
-        col_best = i;
-      }
+    int kept = 0;
+#ifdef HOT_SIMPLEX_AVX2
+    if (simd) {
+      column_push_avx2(c, pi, pj, n, col_tree, col_v, col_i, &kept);
+    } else
+#endif
+    if (segment_min(c, pi, n) - pj < 0) {
+      for (int i = 0; i < n; i++) column_offer(c, pi, pj, i, col_tree, col_v, col_i, &kept);
     }
-    if (col_best == NONE) continue;
-    if (p->use_cand) {
-      if (p->n_cand < p->cand_cap) cand_push(p, col_best, j);
+    if (kept == 0) continue;
+    for (int x = 0; x < kept && p->use_cand; x++) {
+      if (p->n_cand < p->cand_cap) cand_push(p, col_i[x], j);
       else p->use_cand = 0;
     }
-    if (col_rc < best_rc) {
-      best_rc = col_rc;
-      best = (R_xlen_t) j * n + col_best;
+    if (col_v[0] < best_rc) {
+      best_rc = col_v[0];
+      best = (R_xlen_t) j * n + col_i[0];
     }
   }
   return best;
@@ -819,7 +966,18 @@ void ot_restart(ot_problem *p) {
   recompute_from_tree(p);
   p->next_arc = 0;
   p->done = 0;
-  build_candidates(p);
+  /* the list keeps its arcs (the cheapest of the old costs and those the
+   * last solve's full scans added: a rotation step moves few optimal arcs
+   * far) with their new costs while at least half its room is free, and is
+   * built anew from C otherwise (and after pricing went dense) */
+  if (p->use_cand && p->n_cand <= p->cand_cap / 2) {
+    for (R_xlen_t k = 0; k < p->n_cand; k++)
+      p->cand_c[k] = p->C[(R_xlen_t) (p->cand_t[k] - p->n) * p->n + p->cand_s[k]];
+    p->cand_next = 0;
+    p->n_hot = 0;
+  } else {
+    build_candidates(p);
+  }
 }
 
 /* duals shifted by one constant (u - t, v + t) so that sum(a u) = sum(b v):

@@ -95,3 +95,86 @@ test_that("additive costs defeat the first candidates: full scans add arcs, a fu
   # the list that cannot grow switched to dense pricing on the way
   expect_false(res$no_room$iterations == res$auto$iterations)
 })
+
+# tuned units: every unit follows one of k latents (as bench/ot_families.R's
+# tuned16), so each row has ~m/k near-tied columns and the optimum needs
+# arcs between clusters that no row's or column's cheapest arcs include
+tuned_cost_of <- function(T, n, m, k, noise) {
+  Z0 <- matrix(stats::rnorm(T * k), T, k)
+  Z1 <- 0.8 * Z0 + 0.6 * matrix(stats::rnorm(T * k), T, k)
+  X <- Z0[, sample.int(k, n, TRUE)] + noise * matrix(stats::rnorm(T * n), T, n)
+  Y <- Z1[, sample.int(k, m, TRUE)] + noise * matrix(stats::rnorm(T * m), T, m)
+  1 - stats::cor(X, Y)
+}
+
+# cold solve of costs[[1]], then warm restarts on the next ones, uniform masses
+# in integers as ot_exact() passes them
+ot_seq_uniform <- function(costs, pricing, budget) {
+  n <- nrow(costs[[1]])
+  m <- ncol(costs[[1]])
+  .Call(hotalign:::C_ffi_ot_sequence, costs, rep(as.double(m), n),
+        rep(as.double(n), m), 1 / (as.double(n) * m), as.integer(pricing),
+        as.double(budget))
+}
+
+test_that("clusters of near-ties on wide and tall shapes: every rule agrees with lpSolve", {
+  set.seed(7008)
+  for (sh in list(c(100, 700), c(700, 100), c(260, 260 * 3))) {
+    C <- tuned_cost_of(40, sh[1], sh[2], 8, 0.3)
+    res <- expect_same_optimum(C, label = paste(sh, collapse = " x "))
+    # full scans found arcs the first list lacked (the clusters' crossings)
+    expect_gt(res$auto$iterations, sh[1] + sh[2])
+    if (prod(sh) <= 70000 && requireNamespace("lpSolve", quietly = TRUE)) {
+      lp <- lpSolve::lp.transport(C, "min", rep("==", sh[1]), rep(sh[2], sh[1]),
+                                  rep("==", sh[2]), rep(sh[1], sh[2]))
+      expect_equal(lp$status, 0L)
+      expect_lte(abs(res$auto$cost - lp$objval / prod(sh)), 1e-9 * res$auto$cost)
+    }
+  }
+})
+
+test_that("the list's search gives bit-identical results under any budget, cold and warm", {
+  set.seed(7009)
+  fields <- c("i", "j", "x", "u", "v", "cost", "status", "pivots")
+  for (sh in list(c(120, 600), c(500, 300))) {
+    K <- tuned_cost_of(40, sh[1], sh[2], 8, 0.3)
+    K2 <- K + 0.02 * tuned_cost_of(40, sh[1], sh[2], 8, 0.3)
+    for (pricing in c(0L, 2L)) {
+      ref <- ot_seq_uniform(list(K, K2, K), pricing, 0)
+      for (r in ref) expect_identical(r$status, 0L)
+      for (budget in c(1, 7, 250)) {
+        got <- ot_seq_uniform(list(K, K2, K), pricing, budget)
+        for (k in seq_along(ref))
+          expect_identical(got[[k]][fields], ref[[k]][fields])
+      }
+      # the warm restart back on K finds K's optimum
+      expect_lte(abs(ref[[3]]$cost - ref[[1]]$cost), 1e-12 * ref[[1]]$cost)
+    }
+  }
+})
+
+test_that("a long run of warm restarts keeps or rebuilds the list and finds every cold optimum", {
+  # each restart keeps the list's arcs with their new costs while half its
+  # room is free (correlation costs: few arcs added), else rebuilds it
+  # (near-tie clusters: many added); either way the optimum of the new costs
+  set.seed(7010)
+  fields <- c("i", "j", "x", "u", "v", "cost", "status", "pivots")
+  for (kind in c("mixed", "tuned")) {
+    K0 <- if (kind == "mixed") correlation_cost_of(40, 150, 520) else
+      tuned_cost_of(40, 150, 520, 8, 0.3)
+    costs <- lapply(0:9, function(t)
+      if (t == 0) K0 else K0 + 0.03 * t * correlation_cost_of(40, 150, 520, shared = 0))
+    seq0 <- ot_seq_uniform(costs, 0L, 0)
+    seq7 <- ot_seq_uniform(costs, 0L, 7)
+    for (t in seq_along(costs)) {
+      expect_identical(seq0[[t]]$status, 0L)
+      expect_identical(seq7[[t]][fields], seq0[[t]][fields])
+      cold <- hotalign:::ot_exact_priced(costs[[t]], NULL, NULL, pricing = 0L)
+      expect_lte(abs(seq0[[t]]$cost - cold$cost), 1e-12 * cold$cost)
+      check_ot_certificate(costs[[t]], NULL, NULL, structure(list(
+        plan = hotalign:::plan_matrix(seq0[[t]]$i, seq0[[t]]$j, seq0[[t]]$x, dim(costs[[t]])),
+        cost = seq0[[t]]$cost, u = seq0[[t]]$u, v = seq0[[t]]$v,
+        iterations = seq0[[t]]$pivots), class = "ot_plan"))
+    }
+  }
+})
