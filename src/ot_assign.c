@@ -823,18 +823,21 @@ static void transfer_row(ot_assign *s, int r) {
   if (mn > -HUGE_VAL && mn < HUGE_VAL) s->v[c1] -= mn;
 }
 
-/* one step of augmenting row reduction on free row i: it takes its best
- * column, whose dual drops so that the second best ties; the row that held
- * the column is freed (processed next when the dual dropped, else later).
- * Returns the freed row or -1, and *again = 1 when it goes next. */
-static int arr_step(ot_assign *s, int i, int *again, double *extra) {
+/* The least (u1, at column j1) and second least (u2, at j2) a - v of row i
+ * over its graph, or over the whole row when it is dense.  With a bound on
+ * the arcs outside the graph (ob[i] > -Inf) the least must lie within it,
+ * else the row gains arcs (expand_row) and is read again, and the second
+ * least is at most the bound (j2 = -1 when the bound is it).  *expansions
+ * counts the rows' growths; returns the work in row scans (a dense row 1,
+ * a graph pass its share of n, a growth 1).  Augmenting row reduction and
+ * the auction's bids both choose by it. */
+static double row_best_two(ot_assign *s, int i, double *u1, double *u2, int *j1out,
+                           int *j2out, double *expansions) {
   const int n = s->n;
-  double *v = s->v;
-  int *x = s->x, *y = s->y;
-  double umin = HUGE_VAL, usub = HUGE_VAL;
+  const double *v = s->v;
+  double umin = HUGE_VAL, usub = HUGE_VAL, w = 0;
   int j1 = -1, j2 = -1;
-  STAT(st_arr++);
-#define ARR_ARC(c_, a_)                                                         \
+#define BEST_ARC(c_, a_)                                                        \
   do {                                                                         \
     double h = (a_) - v[c_];                                                   \
     if (h < usub) {                                                            \
@@ -852,13 +855,12 @@ static int arr_step(ot_assign *s, int i, int *again, double *extra) {
   for (;;) {
     if (s->dense[i]) {
       const double *row = s->C + (R_xlen_t) i * n;
-      for (int c = 0; c < n; c++) ARR_ARC(c, row[c]);
+      for (int c = 0; c < n; c++) BEST_ARC(c, row[c]);
+      w += 1;
       break;
     }
-    FOR_ARCS(s, i, c, a, ARR_ARC(c, a));
-    /* with a bound known on the arcs outside the graph: the best arc must
-     * be within it (else the row gains arcs and is read again), and the
-     * second best is at most the bound */
+    FOR_ARCS(s, i, c, a, BEST_ARC(c, a));
+    w += (double) s->g_n[i] / n;
     const double ob = s->ob[i];
     if (ob == -HUGE_VAL) break;
     if (umin > ob) {
@@ -866,7 +868,8 @@ static int arr_step(ot_assign *s, int i, int *again, double *extra) {
       expand_row(s, i, &first);
       umin = usub = HUGE_VAL;
       j1 = j2 = -1;
-      *extra += 1;
+      *expansions += 1;
+      w += 1;
       continue;
     }
     if (ob < usub) {
@@ -875,7 +878,25 @@ static int arr_step(ot_assign *s, int i, int *again, double *extra) {
     }
     break;
   }
-#undef ARR_ARC
+#undef BEST_ARC
+  *u1 = umin;
+  *u2 = usub;
+  *j1out = j1;
+  *j2out = j2;
+  return w;
+}
+
+/* one step of augmenting row reduction on free row i: it takes its best
+ * column, whose dual drops so that the second best ties; the row that held
+ * the column is freed (processed next when the dual dropped, else later).
+ * Returns the freed row or -1, and *again = 1 when it goes next. */
+static int arr_step(ot_assign *s, int i, int *again, double *extra) {
+  double *v = s->v;
+  int *x = s->x, *y = s->y;
+  double umin, usub;
+  int j1, j2;
+  STAT(st_arr++);
+  (void) row_best_two(s, i, &umin, &usub, &j1, &j2, extra);
   *again = 0;
   if (j1 < 0) return i; /* no arcs: stays free (augmentation goes dense) */
   int i0 = y[j1];
@@ -941,50 +962,9 @@ static int arr_step(ot_assign *s, int i, int *again, double *extra) {
  * graph, the bound counted as a second best; a sparse row with a bound
  * expands while its best is beyond it; returns the arcs read (row scans) */
 static double auc_best(ot_assign *s, int i, double *u1, double *u2, int *j1out) {
-  const int n = s->n;
-  const double *v = s->v;
-  double umin = HUGE_VAL, usub = HUGE_VAL, w = 0;
-  int j1 = -1;
-#define AUC_ARC(c_, a_)                                                         \
-  do {                                                                         \
-    double h = (a_) - v[c_];                                                   \
-    if (h < usub) {                                                            \
-      if (h >= umin) {                                                         \
-        usub = h;                                                              \
-      } else {                                                                 \
-        usub = umin;                                                           \
-        umin = h;                                                              \
-        j1 = (c_);                                                             \
-      }                                                                        \
-    }                                                                          \
-  } while (0)
-  for (;;) {
-    if (s->dense[i]) {
-      const double *row = s->C + (R_xlen_t) i * n;
-      for (int c = 0; c < n; c++) AUC_ARC(c, row[c]);
-      w += 1;
-      break;
-    }
-    FOR_ARCS(s, i, c, a, AUC_ARC(c, a));
-    w += (double) s->g_n[i] / n;
-    const double ob = s->ob[i];
-    if (ob == -HUGE_VAL) break;
-    if (umin > ob) {
-      int first;
-      expand_row(s, i, &first);
-      umin = usub = HUGE_VAL;
-      j1 = -1;
-      w += 1;
-      STAT(st_expand++);
-      continue;
-    }
-    if (ob < usub) usub = ob;
-    break;
-  }
-#undef AUC_ARC
-  *u1 = umin;
-  *u2 = usub;
-  *j1out = j1;
+  int j2;
+  double grown = 0, w = row_best_two(s, i, u1, u2, j1out, &j2, &grown);
+  STAT(st_expand += (long) grown);
   return w;
 }
 
