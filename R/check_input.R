@@ -75,10 +75,12 @@ check_layer <- function(x, what, finite = TRUE, arg = NULL, layer = NULL) {
 }
 
 # A double matrix without NA/NaN/Inf (one pass in C, no copy), or an error
-# that counts them and places the first.
+# that counts them and places the first. Returns the scan invisibly:
+# c(0, 0, max |x|).
 check_finite <- function(x, what, arg = NULL) {
-  nonfinite_error(.Call(C_ffi_nonfinite, x), x, what, arg)
-  invisible(x)
+  scan <- .Call(C_ffi_nonfinite, x)
+  nonfinite_error(scan, x, what, arg)
+  invisible(scan)
 }
 
 # `bad`: the count of non-finite values of `x` and the index of the first.

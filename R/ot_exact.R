@@ -77,12 +77,13 @@ ot_exact <- function(cost, a = NULL, b = NULL, mass = NULL) {
 
 # ot_exact() with a choice of pricing rule (tests compare the three).
 ot_exact_priced <- function(cost, a, b, pricing) {
-  cost <- check_cost(cost)
+  checked <- check_cost(cost)
+  cost <- checked$cost
   # costs or masses near the double limit: the solver's sums (reduced costs,
   # total mass) would overflow. The problem scaled by powers of two has the
   # same optimal plan, exactly, and its duals and cost scale back exactly.
-  cs <- pow2_scale(cost)
-  ms <- if (is.numeric(a) || is.numeric(b)) pow2_scale(c(a, b)) else 1
+  cs <- pow2_scale(checked$max_abs)
+  ms <- if (is.numeric(a) || is.numeric(b)) pow2_scale(max_abs(c(a, b))) else 1
   if (cs != 1) cost <- cost / cs
   if (ms != 1) {
     if (is.numeric(a)) a <- a / ms
@@ -103,13 +104,18 @@ ot_exact_priced <- function(cost, a, b, pricing) {
             class = "ot_plan")
 }
 
-# 1, or the power of two that brings finite values beyond 2^500 (about
-# 3e150) to at most 2 in magnitude
-pow2_scale <- function(x) {
-  if (!is.numeric(x) || !length(x) || anyNA(x) || any(!is.finite(x))) return(1)
-  big <- max(abs(x))
-  if (big <= 2^500) return(1)
+# 1, or the power of two that brings a largest magnitude `big` beyond 2^500
+# (about 3e150) to at most 2 (1 for NaN: a non-finite input, refused later)
+pow2_scale <- function(big) {
+  if (!is.finite(big) || big <= 2^500) return(1)
   2^(ceiling(log2(big)) - 1) # at most 2^1023: 2^1024 overflows
+}
+
+# max |x| of a short numeric vector (the masses); NaN when it is not one of
+# finite numbers
+max_abs <- function(x) {
+  if (!is.numeric(x) || !length(x) || anyNA(x) || any(!is.finite(x))) return(NaN)
+  max(abs(x))
 }
 
 # The "dgCMatrix" of a plan from its 1-based triplets (distinct (i, j), as
@@ -138,6 +144,8 @@ dgc_class <- function() {
   plan_class$def
 }
 
+# The checked double matrix and its largest magnitude max |cost| (from the
+# same pass in C as the NA/NaN/Inf check: no n x m temporary in R).
 check_cost <- function(cost) {
   if (is.data.frame(cost)) cost <- as.matrix(cost)
   if (!is.matrix(cost) || !(is.numeric(cost) || is.logical(cost))) {
@@ -148,10 +156,10 @@ check_cost <- function(cost) {
           nrow(cost), " x ", ncol(cost), arg = "cost")
   }
   if (storage.mode(cost) != "double") storage.mode(cost) <- "double"
-  check_finite(cost, "`cost`", arg = "cost")
+  scan <- check_finite(cost, "`cost`", arg = "cost")
   # the solver's workspace, as src/ot_simplex.c sizes it
   check_memory(.Call(C_ffi_ot_workspace, nrow(cost), ncol(cost)), "`cost`")
-  cost
+  list(cost = cost, max_abs = scan[3])
 }
 
 # The kernel call shared by ot_exact() and the outer level of hot().

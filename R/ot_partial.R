@@ -3,7 +3,7 @@
 # and the "ot_plan" result with the partial duals.
 
 ot_exact_partial <- function(cost, a, b, mass) {
-  cost <- check_cost(cost)
+  cost <- check_cost(cost)$cost
   n <- nrow(cost)
   m <- ncol(cost)
   masses <- check_partial_masses(a, b, n, m, mass)

@@ -90,7 +90,7 @@
 #' 0.01 * log(min(dim(cost)))
 ot_sinkhorn <- function(cost, a = NULL, b = NULL, epsilon = 0.01, tol = 1e-9,
                         max_iter = 10000L) {
-  cost <- check_cost(cost)
+  cost <- check_cost(cost)$cost
   n <- nrow(cost)
   m <- ncol(cost)
   masses <- check_masses(a, b, n, m)
