@@ -124,6 +124,12 @@ void standardise_layers(int K, const double *const *X, R_xlen_t T, const int *n,
                         double *const *center, double *const *scale, int *const *constant,
                         double *const *Ztrain, double *const *Ztest, int nth, int simd);
 
+/* 1 when every one of the n values of v is finite (no NA, NaN, +-Inf), and
+ * then max |v| (0 for n = 0) into *big: one pass, AVX2 where the processor
+ * has it.  The scan of the input checks (ffi_nonfinite) and the entry
+ * points' own refusal of non-finite costs (ot_exact.c). */
+int values_finite(const double *v, R_xlen_t n, double *big);
+
 /* -------------------------------------------------------- correlation_cost.c
  * K (n x m) = 1 - Xs' Ys for standardised Xs (T x n), Ys (T x m), by the
  * kernel COST_BLAS or COST_INTERNAL (see cost_kernel_resolve()). */

@@ -74,8 +74,10 @@ static void set_solution(SEXP res, const ot_problem *p, int n, int m,
  * solver's certificate and so exercise its hand-over to the simplex; an
  * infinite cost crashed the simplex. */
 static int all_finite(const double *x, R_xlen_t len, int nan_ok) {
+  double big;
+  if (!nan_ok) return values_finite(x, len, &big); /* one vector pass */
   for (R_xlen_t e = 0; e < len; e++)
-    if (!R_FINITE(x[e]) && !(nan_ok && ISNAN(x[e]))) return 0;
+    if (!R_FINITE(x[e]) && !ISNAN(x[e])) return 0;
   return 1;
 }
 

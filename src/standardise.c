@@ -575,18 +575,19 @@ static int all_finite_probe_avx2(const double *v, R_xlen_t n, double *big) {
 }
 #endif
 
+int values_finite(const double *v, R_xlen_t n, double *big) {
+  *big = 0;
+#ifdef HOT_STD_AVX2
+  if (std_use_simd()) return all_finite_probe_avx2(v, n, big);
+#endif
+  return all_finite_probe(v, n, big);
+}
+
 static void count_nonfinite(SEXP x, double *out) {
   const double *v = REAL(x);
   R_xlen_t n = XLENGTH(x), count = 0, first = 0;
   double big = 0;
-  int finite;
-#ifdef HOT_STD_AVX2
-  finite = std_use_simd() ? all_finite_probe_avx2(v, n, &big)
-                          : all_finite_probe(v, n, &big);
-#else
-  finite = all_finite_probe(v, n, &big);
-#endif
-  if (finite) {
+  if (values_finite(v, n, &big)) {
     out[0] = out[1] = 0;
     out[2] = big;
     return;

@@ -256,6 +256,19 @@ test_that("ffi_ot_exact reports non-finite costs and infeasible masses by status
   expect_false(run(matrix(NaN, 3, 3), rep(1, 3), rep(1, 3)) == 0L)
   expect_false(run(matrix(c(1, Inf, 2, 3), 2, 2), c(2, 2), c(2, 2)) == 0L)
   expect_false(.Call(C("ot_exact"), matrix(NaN, 2, 2), c(1, 1), c(1, 1), 1, 3L)$status == 0L)
+  # one bad value anywhere in a larger cost (the vector loop of the scan,
+  # not only its tail), square and not
+  set.seed(5)
+  for (dims in list(c(40L, 40L), c(37L, 53L))) {
+    ok <- matrix(runif(prod(dims)), dims[1])
+    expect_identical(run(ok, rep(1, dims[1]), rep(dims[1] / dims[2], dims[2])), 0L)
+    for (pos in c(1L, 17L, 333L, prod(dims))) for (bad in c(NA, NaN, Inf, -Inf)) {
+      cost <- ok
+      cost[pos] <- bad
+      expect_false(run(cost, rep(1, dims[1]), rep(dims[1] / dims[2], dims[2])) == 0L,
+                   label = paste(dims[1], pos, bad))
+    }
+  }
 })
 
 test_that("ot_exact: random feasible problems give certified optimal vertices", {
