@@ -360,7 +360,7 @@ test_that("the graph with bounds reads rows the same through its AVX2 and generi
   skip_on_cran()
   # row_ksel() (a row's K least a - v as a set and the next value: the
   # graph's first arcs, every expansion) in AVX2 against its generic path
-  # (row_kbest() and a sort), in two fresh processes, the second with
+  # (row_kbest()), in two fresh processes, the second with
   # HOTALIGN_NO_VECTOR_PATHS: plans, duals and the work counted must be
   # identical, so every row read chose the same arcs and bound.  Costs with
   # bounds: clusters of ~150 and ~85 near-tied units (expansions, the
