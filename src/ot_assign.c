@@ -705,30 +705,341 @@ static int row_kbest(const double *row, const double *v, const double *pen, int 
   return nb;
 }
 
+/* ---- row_ksel(): a row's K least h = row[c] - v[c] + pen[c] (pen as in
+ * row_kbest()) and the next one, for the graph with bounds.
+ *
+ * Result: the K least h in the order (h, c) (ties to the lower column; a NaN
+ * is never kept), as columns in that order in bc[0 .. k), k = min(K,
+ * #non-NaN), and *next = the (K+1)-th least h (HUGE_VAL when there is
+ * none): the first K of row_kbest(K + 1) and its bv[K], which is what the
+ * scalar path computes.  Defined by the row alone, so the AVX2 path below
+ * gives the same result (tests compare the two through
+ * HOTALIGN_NO_VECTOR_PATHS).  (In column order instead, the arcs changed
+ * the ties of the searches and warm restarts read their rows' arcs in an
+ * order that cost ~3% on 2000 x 2000 tuned16 restarts; the sort of the K
+ * kept, below, costs far less than the reading.)
+ *
+ * Why: row_kbest() spent most of its cycles in the insertion of ~60 offers
+ * into a sorted list of up to 49 (and in the quickselect of its bound),
+ * not in reading the row (a 2000-column row: ~20 000 cycles against ~3 500
+ * for the read); the graph needs the set and the next value, not an order.
+ *
+ * The AVX2 path (n >= 2 M):
+ *  1. the minima of M = 2 (K + 1) (rounded up to 4) strided blocks (block
+ *     j = the columns c with c mod M = j), four lanes at a time;
+ *  2. a bound t with at least K + 1 block minima <= t (bisection between
+ *     their least and largest; non-finite: kth_least()): K + 1 columns
+ *     have h <= t, so every one of the K + 1 least is <= t;
+ *  3. one pass collects the columns with h <= t, in column order, into a
+ *     buffer of KS_CAP (a full buffer is cut to its K + 1 least, and t
+ *     becomes the (K + 1)-th, strictly: a later column with the same h
+ *     comes after it in the order);
+ *  4. the K-th and (K + 1)-th least of the buffer by bisection on counts
+ *     (ks_order()), then the buffer cut to its K least (ks_cut()), and
+ *     those sorted by h (insertion, stable).
+ * Every step keeps the buffer in column order, so a tie is decided by
+ * position, as (h, c) decides it.  No allocation (stack buffers). */
+#define KS_CAP 256
+#define KS_MMAX (4 * ((2 * ASSIGN_KBEST_MAX + 3) / 4))
+#ifndef KS_BISECT
+#define KS_BISECT 8
+#endif
+static int row_ksel_scalar(const double *row, const double *v, const double *pen, int n,
+                           int K, int *bc, double *next) {
+  double bv[ASSIGN_KBEST_MAX];
+  int bk[ASSIGN_KBEST_MAX];
+  int nb = row_kbest(row, v, pen, n, K + 1, bv, bk), k = nb < K ? nb : K;
+  memcpy(bc, bk, sizeof(int) * (size_t) k);
+  *next = nb > K ? bv[K] : HUGE_VAL;
+  return k;
+}
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(HOTALIGN_NO_AVX2)
+#define HOT_ASSIGN_AVX2 1
+#include <immintrin.h>
+__attribute__((target("avx2")))
+static inline int ks_count(__m256i cnt) {
+  __m128i c2 = _mm_add_epi64(_mm256_castsi256_si128(cnt), _mm256_extracti128_si256(cnt, 1));
+  return (int) (_mm_cvtsi128_si64(c2) + _mm_extract_epi64(c2, 1));
+}
+/* #{x[j] <= t} (le) or #{x[j] < t}, x[0 .. m), m a multiple of 4 (NaN
+ * padding never counts) */
+__attribute__((target("avx2")))
+static inline int ks_count_le(const double *x, int m, double t) {
+  const __m256d tt = _mm256_set1_pd(t);
+  __m256i cnt = _mm256_setzero_si256();
+  for (int j = 0; j < m; j += 4)
+    cnt = _mm256_sub_epi64(cnt, _mm256_castpd_si256(_mm256_cmp_pd(_mm256_load_pd(x + j), tt, _CMP_LE_OQ)));
+  return ks_count(cnt);
+}
+__attribute__((target("avx2")))
+static inline int ks_count_lt(const double *x, int m, double t) {
+  const __m256d tt = _mm256_set1_pd(t);
+  __m256i cnt = _mm256_setzero_si256();
+  for (int j = 0; j < m; j += 4)
+    cnt = _mm256_sub_epi64(cnt, _mm256_castpd_si256(_mm256_cmp_pd(_mm256_load_pd(x + j), tt, _CMP_LT_OQ)));
+  return ks_count(cnt);
+}
+/* the least and largest of the non-NaN x[0 .. m) (m a multiple of 4;
+ * HUGE_VAL / -HUGE_VAL when all are NaN) */
+__attribute__((target("avx2")))
+static inline void ks_range(const double *x, int m, double *lo, double *hi) {
+  __m256d mn = _mm256_set1_pd(HUGE_VAL), mx = _mm256_set1_pd(-HUGE_VAL);
+  for (int j = 0; j < m; j += 4) {
+    const __m256d b = _mm256_load_pd(x + j);
+    mn = _mm256_min_pd(b, mn); /* (b NaN: the second operand) */
+    mx = _mm256_max_pd(b, mx);
+  }
+  double a[4], b[4];
+  _mm256_storeu_pd(a, mn);
+  _mm256_storeu_pd(b, mx);
+  double l = a[0], h = b[0];
+  for (int k = 1; k < 4; k++) {
+    l = a[k] < l ? a[k] : l;
+    h = b[k] > h ? b[k] : h;
+  }
+  *lo = l;
+  *hi = h;
+}
+/* The K-th and (K + 1)-th least (1-based) of x[0 .. m) (m a multiple of 4,
+ * more than K non-NaN entries, NaN padding): *tK, *tK1.  Invariant of the
+ * bisection: #{x <= L} = cL <= K and #{x <= H} = cH >= K + 1, so the
+ * (K + 1)-th least lies in (L, H], and the K-th too unless cL = K (then it
+ * is the largest x <= L, the (K + 1)-th the least x > L).  When (L, H]
+ * holds few entries (or the midpoint no longer moves: non-finite entries,
+ * adjacent doubles), they are sorted. */
+__attribute__((target("avx2")))
+static void ks_order(const double *x, int m, int S, int K, double *tK, double *tK1) {
+  double L, H;
+  ks_range(x, m, &L, &H);
+  int cL = ks_count_le(x, m, L), cH = S;
+  if (cL >= K + 1) {
+    *tK = *tK1 = L;
+    return;
+  }
+  while (cL < K && cH - cL > 16) {
+    const double mid = L + 0.5 * (H - L);
+    if (!(mid > L && mid < H)) break;
+    const int c = ks_count_le(x, m, mid);
+    if (c >= K + 1) {
+      H = mid;
+      cH = c;
+    } else {
+      L = mid;
+      cL = c;
+    }
+  }
+  if (cL == K) { /* split at L */
+    const __m256d t = _mm256_set1_pd(L);
+    __m256d a = _mm256_set1_pd(-HUGE_VAL), b = _mm256_set1_pd(HUGE_VAL);
+    for (int j = 0; j < m; j += 4) {
+      const __m256d y = _mm256_load_pd(x + j);
+      a = _mm256_max_pd(a, _mm256_blendv_pd(a, y, _mm256_cmp_pd(y, t, _CMP_LE_OQ)));
+      b = _mm256_min_pd(b, _mm256_blendv_pd(b, y, _mm256_cmp_pd(y, t, _CMP_GT_OQ)));
+    }
+    double aa[4], bb[4];
+    _mm256_storeu_pd(aa, a);
+    _mm256_storeu_pd(bb, b);
+    double ra = aa[0], rb = bb[0];
+    for (int k = 1; k < 4; k++) {
+      ra = aa[k] > ra ? aa[k] : ra;
+      rb = bb[k] < rb ? bb[k] : rb;
+    }
+    *tK = ra;
+    *tK1 = rb;
+    return;
+  }
+  /* cL < K: the entries in (L, H], sorted */
+  double w[KS_CAP + 4];
+  int nw = 0;
+  const __m256d tl = _mm256_set1_pd(L), th = _mm256_set1_pd(H);
+  for (int j = 0; j < m; j += 4) {
+    const __m256d y = _mm256_load_pd(x + j);
+    unsigned msk = (unsigned) _mm256_movemask_pd(
+        _mm256_and_pd(_mm256_cmp_pd(y, tl, _CMP_GT_OQ), _mm256_cmp_pd(y, th, _CMP_LE_OQ)));
+    while (msk) {
+      double e = x[j + __builtin_ctz(msk)];
+      int k = nw++;
+      for (; k > 0 && w[k - 1] > e; k--) w[k] = w[k - 1];
+      w[k] = e;
+      msk &= msk - 1;
+    }
+  }
+  *tK = w[K - 1 - cL];
+  *tK1 = w[K - cL];
+}
+/* the buffer hb / cb [0 .. S) (column order, more than K non-NaN entries)
+ * cut in place to its K least (ties by position), in column order; returns
+ * the (K + 1)-th least, *kth the K-th */
+__attribute__((target("avx2")))
+static double ks_cut(double *hb, int *cb, int S, int K, double *kth) {
+  const int m = (S + 3) & ~3;
+  for (int j = S; j < m; j++) hb[j] = NAN;
+  double tK, tK1;
+  ks_order(hb, m, S, K, &tK, &tK1);
+  *kth = tK;
+  int o = 0;
+  if (ks_count_le(hb, m, tK) == K) { /* no tie across the cut: every h <= tK */
+    const __m256d t = _mm256_set1_pd(tK);
+    for (int j = 0; j < m; j += 4) {
+      unsigned msk = (unsigned) _mm256_movemask_pd(_mm256_cmp_pd(_mm256_load_pd(hb + j), t, _CMP_LE_OQ));
+      while (msk) {
+        const int k = j + __builtin_ctz(msk);
+        hb[o] = hb[k];
+        cb[o++] = cb[k];
+        msk &= msk - 1;
+      }
+    }
+  } else { /* the entries below tK and the first of those equal to it */
+    int eq = K - ks_count_lt(hb, m, tK);
+    for (int j = 0; j < S; j++)
+      if (hb[j] < tK || (hb[j] == tK && eq-- > 0)) {
+        hb[o] = hb[j];
+        cb[o++] = cb[j];
+      }
+  }
+  return tK1;
+}
+__attribute__((target("avx2")))
+static int row_ksel_avx2(const double *row, const double *v, const double *pen, int n,
+                         int K, int *bc, double *next) {
+  const int K1 = K + 1, M = 4 * ((2 * K1 + 3) / 4);
+  double bm[KS_MMAX] __attribute__((aligned(32)));
+  /* 1. strided block minima (a NaN h leaves a minimum as it is) */
+  for (int j = 0; j < M; j += 4) _mm256_store_pd(bm + j, _mm256_set1_pd(HUGE_VAL));
+  int base = 0;
+  if (pen)
+    for (; base + M <= n; base += M)
+      for (int j = 0; j < M; j += 4) {
+        const int c = base + j;
+        const __m256d h = _mm256_add_pd(
+            _mm256_sub_pd(_mm256_loadu_pd(row + c), _mm256_loadu_pd(v + c)), _mm256_loadu_pd(pen + c));
+        _mm256_store_pd(bm + j, _mm256_min_pd(h, _mm256_load_pd(bm + j)));
+      }
+  else
+    for (; base + M <= n; base += M)
+      for (int j = 0; j < M; j += 4) {
+        const int c = base + j;
+        const __m256d h = _mm256_sub_pd(_mm256_loadu_pd(row + c), _mm256_loadu_pd(v + c));
+        _mm256_store_pd(bm + j, _mm256_min_pd(h, _mm256_load_pd(bm + j)));
+      }
+  for (int c = base; c < n; c++) {
+    const double h = kb_h(row, v, pen, c);
+    if (h < bm[c - base]) bm[c - base] = h;
+  }
+  /* 2. the bound */
+  double lo, hi, bound;
+  ks_range(bm, M, &lo, &hi);
+  if (!(hi < HUGE_VAL) || !(lo > -HUGE_VAL)) bound = kth_least(bm, M, K1 - 1);
+  else {
+    for (int it = 0; it < KS_BISECT; it++) {
+      const double mid = lo + 0.5 * (hi - lo);
+      if (!(mid > lo && mid < hi)) break;
+      if (ks_count_le(bm, M, mid) >= K1) hi = mid;
+      else lo = mid;
+    }
+    bound = hi;
+  }
+  /* 3. the columns with h <= bound (< tb once the buffer was cut) */
+  double hb[KS_CAP + 8] __attribute__((aligned(32)));
+  int cb[KS_CAP + 8], S = 0, c = 0, strict = 0;
+  double tb = bound;
+  __m256d t = _mm256_set1_pd(bound);
+#define KS_TAKE(c_, h_)                                                        \
+  do {                                                                         \
+    if (strict ? (h_) < tb : (h_) <= tb) {                                     \
+      hb[S] = (h_);                                                            \
+      cb[S++] = (c_);                                                          \
+    }                                                                          \
+  } while (0)
+#define KS_FULL()                                                              \
+  do {                                                                         \
+    if (S > KS_CAP - 8) {                                                      \
+      (void) ks_cut(hb, cb, S, K1, &tb);                                       \
+      S = K1;                                                                  \
+      strict = 1;                                                              \
+      t = _mm256_set1_pd(tb);                                                  \
+    }                                                                          \
+  } while (0)
+  for (; c + 8 <= n; c += 8) {
+    __m256d h0 = _mm256_sub_pd(_mm256_loadu_pd(row + c), _mm256_loadu_pd(v + c));
+    __m256d h1 = _mm256_sub_pd(_mm256_loadu_pd(row + c + 4), _mm256_loadu_pd(v + c + 4));
+    if (pen) {
+      h0 = _mm256_add_pd(h0, _mm256_loadu_pd(pen + c));
+      h1 = _mm256_add_pd(h1, _mm256_loadu_pd(pen + c + 4));
+    }
+    unsigned msk = (unsigned) _mm256_movemask_pd(_mm256_cmp_pd(h0, t, _CMP_LE_OQ)) |
+                   ((unsigned) _mm256_movemask_pd(_mm256_cmp_pd(h1, t, _CMP_LE_OQ)) << 4);
+    if (msk) {
+      double hh[8];
+      _mm256_storeu_pd(hh, h0);
+      _mm256_storeu_pd(hh + 4, h1);
+      do {
+        const int k = __builtin_ctz(msk);
+        KS_TAKE(c + k, hh[k]);
+        msk &= msk - 1;
+      } while (msk);
+      KS_FULL();
+    }
+  }
+  for (; c < n; c++) {
+    const double h = kb_h(row, v, pen, c);
+    KS_TAKE(c, h);
+    KS_FULL();
+  }
+#undef KS_TAKE
+#undef KS_FULL
+  /* 4. the K least of the buffer */
+  if (S <= K) {
+    *next = HUGE_VAL;
+  } else {
+    double kth;
+    *next = ks_cut(hb, cb, S, K, &kth);
+    S = K;
+  }
+  /* into the order (h, c): stable, the buffer being in column order */
+  for (int i = 0; i < S; i++) {
+    const double h = hb[i];
+    const int c = cb[i];
+    int j = i;
+    for (; j > 0 && hb[j - 1] > h; j--) {
+      hb[j] = hb[j - 1];
+      cb[j] = cb[j - 1];
+    }
+    hb[j] = h;
+    cb[j] = c;
+  }
+  memcpy(bc, cb, sizeof(int) * (size_t) S);
+  return S;
+}
+#endif
+
+static int row_ksel(const double *row, const double *v, const double *pen, int n, int K,
+                    int *bc, double *next) {
+#ifdef HOT_ASSIGN_AVX2
+  if (cpu_has_avx2() && n >= 2 * KS_MMAX) return row_ksel_avx2(row, v, pen, n, K, bc, next);
+#endif
+  return row_ksel_scalar(row, v, pen, n, K, bc, next);
+}
+
 /* Sparse row r's arcs from its reading with the column duals of column
- * reduction: its K = deg least a(r, c) - v[c], and ob[r] = the next one
- * (the least outside; HUGE_VAL when there is none) */
+ * reduction: its K = deg least a(r, c) - v[c] (row_ksel(): ties to the
+ * lower column, in the order (h, c)), and ob[r] = the next one (the least
+ * outside; HUGE_VAL when there is none) */
 static void graph_row(ot_assign *s, int r) {
   const int n = s->n, K = s->deg;
   const double *row = s->C + (R_xlen_t) r * n;
-  double bv[ASSIGN_OWN_DEGMAX + 1];
-  int bc[ASSIGN_OWN_DEGMAX + 1];
-  int nb = row_kbest(row, s->v, NULL, n, K + 1, bv, bc);
   int *gc = s->g_c + (size_t) r * s->cap;
   double *ga = s->g_a + (size_t) r * s->cap;
-  int k = nb < K ? nb : K;
-  for (int t = 0; t < k; t++) {
-    gc[t] = bc[t];
-    ga[t] = row[bc[t]];
-  }
+  int k = row_ksel(row, s->v, NULL, n, K, gc, &s->ob[r]);
+  for (int t = 0; t < k; t++) ga[t] = row[gc[t]];
   s->g_n[r] = k;
-  s->ob[r] = nb > K ? bv[K] : HUGE_VAL;
 }
 
 /* Sparse row r (its bound ob[r] known) gains its ASSIGN_EXPAND least
- * a - v outside its graph, and ob[r] becomes the next one; a row without
- * room goes dense.  The new arcs are at g_c[r * cap + *first ..
- * g_n[r]).  Returns 0, or 1 when the row went dense. */
+ * a - v outside its graph (row_ksel(), in the order (h, c)), and ob[r] becomes
+ * the next one; a row without room goes dense.  The new arcs are at
+ * g_c[r * cap + *first .. g_n[r]).  Returns 0, or 1 when the row went
+ * dense. */
 static int expand_row(ot_assign *s, int r, int *first) {
   const int n = s->n, G = ASSIGN_EXPAND;
   const double *row = s->C + (R_xlen_t) r * n;
@@ -739,21 +1050,19 @@ static int expand_row(ot_assign *s, int r, int *first) {
     s->dense[r] = 1;
     return 1;
   }
-  double bv[ASSIGN_EXPAND + 1];
-  int bc[ASSIGN_EXPAND + 1];
+  int bc[ASSIGN_EXPAND];
   const int g = s->g_n[r];
   for (int k = 0; k < g; k++) s->pen[gc[k]] = HUGE_VAL;
-  int nb = row_kbest(row, s->v, s->pen, n, G + 1, bv, bc);
-  /* (an arc of the graph can only come back with an infinite cost) */
+  int nb = row_ksel(row, s->v, s->pen, n, G, bc, &s->ob[r]);
+  /* (an arc of the graph can only come back with an infinite h) */
   int k = 0;
-  for (int t = 0; t < nb && k < G; t++)
+  for (int t = 0; t < nb; t++)
     if (s->pen[bc[t]] == 0) {
       gc[g + k] = bc[t];
       ga[g + k++] = row[bc[t]];
     }
   for (int t = 0; t < g; t++) s->pen[gc[t]] = 0;
   s->g_n[r] = g + k;
-  s->ob[r] = nb > G ? bv[G] : HUGE_VAL;
   return 0;
 }
 

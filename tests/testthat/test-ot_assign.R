@@ -356,6 +356,58 @@ test_that("the auction pre-pass (clusters larger than the graph, surpluses betwe
   }
 })
 
+test_that("the graph with bounds reads rows the same through its AVX2 and generic selections", {
+  skip_on_cran()
+  # row_ksel() (a row's K least a - v as a set and the next value: the
+  # graph's first arcs, every expansion) in AVX2 against its generic path
+  # (row_kbest()), in two fresh processes, the second with
+  # HOTALIGN_NO_VECTOR_PATHS: plans, duals and the work counted must be
+  # identical, so every row read chose the same arcs and bound.  Costs with
+  # bounds: clusters of ~150 and ~85 near-tied units (expansions, the
+  # auction), exact ties (rounded costs: many equal a - v, a cut inside a
+  # tie), constant costs (every entry tied: the selection's buffer fills and
+  # is cut), three values, and a NaN (handed to the simplex); cold, warm
+  # and sliced.  (Where the processor has no AVX2 both runs take the
+  # generic path.)
+  out <- c(tempfile(fileext = ".rds"), tempfile(fileext = ".rds"))
+  code <- c(
+    "args <- commandArgs(TRUE)",
+    "set.seed(8118)",
+    "tuned <- function(n, k, T, noise) {",
+    "  Z0 <- matrix(rnorm(T * k), T, k); Z1 <- 0.8 * Z0 + 0.6 * matrix(rnorm(T * k), T, k)",
+    "  X <- Z0[, sample.int(k, n, TRUE)] + noise * matrix(rnorm(T * n), T, n)",
+    "  Y <- Z1[, sample.int(k, n, TRUE)] + noise * matrix(rnorm(T * n), T, n)",
+    "  correlation_cost(X, Y)",
+    "}",
+    "seqs <- function(costs, budget) { n <- nrow(costs[[1]])",
+    "  lapply(.Call(hotalign:::C_ffi_ot_sequence, costs, rep(as.double(n), n),",
+    "               rep(as.double(n), n), 1 / (as.double(n) * n), 0L, budget),",
+    "         function(r) r[c('i', 'j', 'x', 'u', 'v', 'cost', 'pivots', 'status')]) }",
+    "A <- tuned(600, 4, 100, 0.3); B <- tuned(700, 8, 100, 0.3)",
+    "N <- A; N[7, 11] <- NaN",
+    "costs <- list(A = A, B = B, Ai = round(A * 40), one = matrix(1, 300, 300),",
+    "  three = matrix(as.double(sample(0:2, 400 * 400, TRUE)), 400, 400), N = N)",
+    "res <- lapply(costs, function(C) list(seqs(list(C, C + 0.01 * C[, ncol(C):1]), 0),",
+    "                                     seqs(list(C), 7)))",
+    "saveRDS(res, args[1])")
+  file <- child_script(code)
+  on.exit(unlink(c(file, out)))
+  rscript <- file.path(R.home("bin"), "Rscript")
+  system2(rscript, c("--vanilla", shQuote(file), shQuote(out[1])),
+          env = "OMP_THREAD_LIMIT=2", stdout = FALSE, stderr = FALSE, timeout = 300)
+  system2(rscript, c("--vanilla", shQuote(file), shQuote(out[2])),
+          env = c("OMP_THREAD_LIMIT=2", "HOTALIGN_NO_VECTOR_PATHS=1"),
+          stdout = FALSE, stderr = FALSE, timeout = 300)
+  vector <- readRDS(out[1])
+  generic <- readRDS(out[2])
+  expect_named(vector, c("A", "B", "Ai", "one", "three", "N"))
+  for (k in names(vector)) {
+    expect_identical(vector[[k]], generic[[k]], label = k)
+    # every solve optimal (the NaN one by the simplex)
+    for (r in unlist(vector[[k]], recursive = FALSE)) expect_identical(r$status, 0L)
+  }
+})
+
 test_that("a square uniform problem the assignment solver gives up on is solved by the simplex (its list built then)", {
   # a NaN cost defeats the certificate pass (not finite): the solver hands
   # the problem to the simplex, which builds its tree and candidate list
