@@ -757,28 +757,25 @@ static int row_ksel_scalar(const double *row, const double *v, const double *pen
 #define HOT_ASSIGN_AVX2 1
 #include <immintrin.h>
 __attribute__((target("avx2")))
-static inline int ks_count(__m256i cnt) {
+static inline int ks_lanes(__m256i cnt) {
   __m128i c2 = _mm_add_epi64(_mm256_castsi256_si128(cnt), _mm256_extracti128_si256(cnt, 1));
   return (int) (_mm_cvtsi128_si64(c2) + _mm_extract_epi64(c2, 1));
 }
-/* #{x[j] <= t} (le) or #{x[j] < t}, x[0 .. m), m a multiple of 4 (NaN
- * padding never counts) */
+/* #{x[j] <= t} (strict = 0) or #{x[j] < t} (strict = 1), x[0 .. m), m a
+ * multiple of 4 (NaN padding never counts) */
 __attribute__((target("avx2")))
-static inline int ks_count_le(const double *x, int m, double t) {
+static inline int ks_count(const double *x, int m, double t, int strict) {
   const __m256d tt = _mm256_set1_pd(t);
   __m256i cnt = _mm256_setzero_si256();
-  for (int j = 0; j < m; j += 4)
-    cnt = _mm256_sub_epi64(cnt, _mm256_castpd_si256(_mm256_cmp_pd(_mm256_load_pd(x + j), tt, _CMP_LE_OQ)));
-  return ks_count(cnt);
+  for (int j = 0; j < m; j += 4) {
+    const __m256d y = _mm256_load_pd(x + j);
+    const __m256d hit = strict ? _mm256_cmp_pd(y, tt, _CMP_LT_OQ) : _mm256_cmp_pd(y, tt, _CMP_LE_OQ);
+    cnt = _mm256_sub_epi64(cnt, _mm256_castpd_si256(hit));
+  }
+  return ks_lanes(cnt);
 }
-__attribute__((target("avx2")))
-static inline int ks_count_lt(const double *x, int m, double t) {
-  const __m256d tt = _mm256_set1_pd(t);
-  __m256i cnt = _mm256_setzero_si256();
-  for (int j = 0; j < m; j += 4)
-    cnt = _mm256_sub_epi64(cnt, _mm256_castpd_si256(_mm256_cmp_pd(_mm256_load_pd(x + j), tt, _CMP_LT_OQ)));
-  return ks_count(cnt);
-}
+#define ks_count_le(x, m, t) ks_count(x, m, t, 0)
+#define ks_count_lt(x, m, t) ks_count(x, m, t, 1)
 /* the least and largest of the non-NaN x[0 .. m) (m a multiple of 4;
  * HUGE_VAL / -HUGE_VAL when all are NaN) */
 __attribute__((target("avx2")))

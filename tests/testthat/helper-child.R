@@ -27,6 +27,22 @@ run_child_r <- function(code, timeout = 60) {
   list(status = if (is.null(status)) 0L else status, output = out)
 }
 
+# Runs `code` (which saves its result to the file commandArgs(TRUE)[1]) in
+# two fresh processes, the second with HOTALIGN_NO_VECTOR_PATHS (every SIMD
+# kernel on its generic path); returns list(vector, generic), the two results
+vector_and_generic <- function(code, timeout = 120) {
+  out <- c(tempfile(fileext = ".rds"), tempfile(fileext = ".rds"))
+  file <- child_script(code)
+  on.exit(unlink(c(file, out)))
+  rscript <- file.path(R.home("bin"), "Rscript")
+  env <- list("OMP_THREAD_LIMIT=2", c("OMP_THREAD_LIMIT=2", "HOTALIGN_NO_VECTOR_PATHS=1"))
+  for (k in 1:2) {
+    system2(rscript, c("--vanilla", shQuote(file), shQuote(out[k])), env = env[[k]],
+            stdout = FALSE, stderr = FALSE, timeout = timeout)
+  }
+  list(vector = readRDS(out[1]), generic = readRDS(out[2]))
+}
+
 # Starts `code` in the background; the child writes its process id to the
 # returned `pid_file` first, so that the test can kill it
 start_child_r <- function(code) {

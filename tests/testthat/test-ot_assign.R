@@ -369,7 +369,6 @@ test_that("the graph with bounds reads rows the same through its AVX2 and generi
   # is cut), three values, and a NaN (handed to the simplex); cold, warm
   # and sliced.  (Where the processor has no AVX2 both runs take the
   # generic path.)
-  out <- c(tempfile(fileext = ".rds"), tempfile(fileext = ".rds"))
   code <- c(
     "args <- commandArgs(TRUE)",
     "set.seed(8118)",
@@ -390,16 +389,9 @@ test_that("the graph with bounds reads rows the same through its AVX2 and generi
     "res <- lapply(costs, function(C) list(seqs(list(C, C + 0.01 * C[, ncol(C):1]), 0),",
     "                                     seqs(list(C), 7)))",
     "saveRDS(res, args[1])")
-  file <- child_script(code)
-  on.exit(unlink(c(file, out)))
-  rscript <- file.path(R.home("bin"), "Rscript")
-  system2(rscript, c("--vanilla", shQuote(file), shQuote(out[1])),
-          env = "OMP_THREAD_LIMIT=2", stdout = FALSE, stderr = FALSE, timeout = 300)
-  system2(rscript, c("--vanilla", shQuote(file), shQuote(out[2])),
-          env = c("OMP_THREAD_LIMIT=2", "HOTALIGN_NO_VECTOR_PATHS=1"),
-          stdout = FALSE, stderr = FALSE, timeout = 300)
-  vector <- readRDS(out[1])
-  generic <- readRDS(out[2])
+  both <- vector_and_generic(code, timeout = 300)
+  vector <- both$vector
+  generic <- both$generic
   expect_named(vector, c("A", "B", "Ai", "one", "three", "N"))
   for (k in names(vector)) {
     expect_identical(vector[[k]], generic[[k]], label = k)

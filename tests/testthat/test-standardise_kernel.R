@@ -93,7 +93,6 @@ test_that("the engine's vector paths give the bits of its generic paths", {
   # standardise.c, reconstruct.c, the simplex's pricing and the cost kernel's
   # packing turned off (where the
   # processor has none, both runs take the generic paths)
-  out <- c(tempfile(fileext = ".rds"), tempfile(fileext = ".rds"))
   code <- c(
     "args <- commandArgs(TRUE)",
     "set.seed(5)",
@@ -119,16 +118,9 @@ test_that("the engine's vector paths give the bits of its generic paths", {
     "  list(r$plan@i, r$plan@p, r$plan@x, r$cost, r$u, r$v, r$iterations)",
     "})",
     "saveRDS(fits, args[1])")
-  file <- child_script(code)
-  on.exit(unlink(c(file, out)))
-  rscript <- file.path(R.home("bin"), "Rscript")
-  system2(rscript, c("--vanilla", shQuote(file), shQuote(out[1])),
-          env = "OMP_THREAD_LIMIT=2", stdout = FALSE, stderr = FALSE, timeout = 120)
-  system2(rscript, c("--vanilla", shQuote(file), shQuote(out[2])),
-          env = c("OMP_THREAD_LIMIT=2", "HOTALIGN_NO_VECTOR_PATHS=1"),
-          stdout = FALSE, stderr = FALSE, timeout = 120)
-  vector <- readRDS(out[1])
-  generic <- readRDS(out[2])
+  both <- vector_and_generic(code, timeout = 120)
+  vector <- both$vector
+  generic <- both$generic
   expect_named(vector, c("ex", "drop", "rot", "part", "ot"))
   for (k in names(vector)) expect_identical(vector[[k]], generic[[k]], label = k)
 })
