@@ -722,7 +722,8 @@ static int row_kbest(const double *row, const double *v, const double *pen, int 
  * Why: row_kbest() spent most of its cycles in the insertion of ~60 offers
  * into a sorted list of up to 49 (and in the quickselect of its bound),
  * not in reading the row (a 2000-column row: ~20 000 cycles against ~3 500
- * for the read); the graph needs the set and the next value, not an order.
+ * for the read); selecting the set first and sorting only the K kept
+ * (step 4) gives the same result for a fraction of that.
  *
  * The AVX2 path (n >= 2 M):
  *  1. the minima of M = 2 (K + 1) (rounded up to 4) strided blocks (block
