@@ -77,7 +77,12 @@ ot_exact <- function(cost, a = NULL, b = NULL, mass = NULL) {
 
 # ot_exact() with a choice of pricing rule (tests compare the three).
 ot_exact_priced <- function(cost, a, b, pricing) {
-  checked <- check_cost(cost)
+  ot_exact_checked(check_cost(cost), a, b, pricing)
+}
+
+# ot_exact_priced() on a cost check_cost() has already passed (`checked` is
+# its result), so that ot_exact(mass = ) at full mass scans the cost once
+ot_exact_checked <- function(checked, a, b, pricing) {
   cost <- checked$cost
   # costs or masses near the double limit: the solver's sums (reduced costs,
   # total mass) would overflow. The problem scaled by powers of two has the

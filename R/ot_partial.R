@@ -3,7 +3,8 @@
 # and the "ot_plan" result with the partial duals.
 
 ot_exact_partial <- function(cost, a, b, mass) {
-  cost <- check_cost(cost)$cost
+  checked <- check_cost(cost)
+  cost <- checked$cost
   n <- nrow(cost)
   m <- ncol(cost)
   masses <- check_partial_masses(a, b, n, m, mass)
@@ -11,7 +12,7 @@ ot_exact_partial <- function(cost, a, b, mass) {
     # both sums are moved in full: the balanced problem, solved as
     # ot_exact() without `mass` solves it (same plan and cost bit for bit);
     # its duals shifted to the sign convention of the partial problem
-    res <- ot_exact_priced(cost, a, b, pricing = 0L)
+    res <- ot_exact_checked(checked, a, b, pricing = 0L)
     top_u <- max(res$u)
     top_v <- max(res$v)
     res$u <- res$u - top_u

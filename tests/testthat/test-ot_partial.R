@@ -191,6 +191,12 @@ test_that("mass = min(sum a, sum b) with equal sums is balanced ot_exact() bit f
   expect_identical(part$plan, full$plan)
   expect_identical(part$cost, full$cost)
   expect_identical(part$iterations, full$iterations)
+  # the cost is checked (its NA/NaN/Inf and magnitude scan) once, not again
+  # by the balanced solve
+  env <- counting_namespace()
+  invisible(env$ot_exact(C, mass = 1))
+  expect_identical(sum(env$calls == "ffi_nonfinite"), 1L)
+  expect_identical(sum(env$calls == "ffi_ot_exact"), 1L)
   a <- rand_mass(8)
   b <- rand_mass(6)
   full <- ot_exact(C, a, b)
