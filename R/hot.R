@@ -104,7 +104,7 @@
 #' rows and by [predict()] through the factors, never expanded;
 #' `as.matrix()` forms the dense matrix of one on demand. For 2 x 2
 #' regions of 5000 voxels with 92 stimuli and 2 threads, `rotation = TRUE`
-#' needs about 1.35 times the memory of plain HOT (0.63 GiB against 0.46
+#' needs about 1.4 times the memory of plain HOT (0.61 GiB against 0.44
 #' GiB; it was 10.6 GiB with dense workspaces and rotations). The estimate is
 #' computed from the sizes of the C
 #' workspaces themselves, and a problem whose need exceeds the available
