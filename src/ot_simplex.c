@@ -83,6 +83,8 @@ struct ot_problem {
    * cheapest rows; the row picks grouped by column */
   double *heap_v, *heap_top;
   int *heap_j, *col_best, *row_pick_start, *row_pick;
+  double *col_best_c;   /* the costs of col_best (the list's copies: read
+                         * from C again they were cache misses) */
   /* the hot list of cand_entering(): n_hot positions in the candidate list,
    * at most hot_len; hot_v / hot_x the scratch of a search (hot_len + 1) */
   int *hot, n_hot, hot_len;
@@ -169,6 +171,7 @@ size_t ot_workspace_bytes(int n, int m) {
     bytes += 2 * align16((size_t) n * CAND_PER_ROW * sizeof(int));
     bytes += align16((size_t) n * sizeof(double));
     bytes += align16((size_t) m * CAND_PER_COL * sizeof(int));
+    bytes += align16((size_t) m * CAND_PER_COL * sizeof(double));
     bytes += align16(((size_t) m + 1) * sizeof(int));
     /* the hot list and its scratch, for the longest list */
     size_t hot = (size_t) hot_length(list_block((R_xlen_t) cap)) + 1;
@@ -201,7 +204,32 @@ static inline double arc_cost(const ot_problem *p, R_xlen_t e) {
   return p->art_up[e - p->E] ? 0.0 : p->art_cost;
 }
 
+#ifdef HOT_SIMPLEX_AVX2
+/* max_abs_cost() in AVX2, with its result: max_pd(|c|, m) keeps m where |c|
+ * is NaN (its second operand), as the scalar test c > mx skips a NaN */
+__attribute__((target("avx2")))
+static double max_abs_cost_avx2(const double *C, R_xlen_t E) {
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  __m256d m0 = _mm256_setzero_pd(), m1 = m0;
+  R_xlen_t e = 0;
+  for (; e + 8 <= E; e += 8) {
+    m0 = _mm256_max_pd(_mm256_andnot_pd(sign, _mm256_loadu_pd(C + e)), m0);
+    m1 = _mm256_max_pd(_mm256_andnot_pd(sign, _mm256_loadu_pd(C + e + 4)), m1);
+  }
+  double t[4], mx = 0;
+  _mm256_storeu_pd(t, _mm256_max_pd(m0, m1));
+  for (int k = 0; k < 4; k++) if (t[k] > mx) mx = t[k];
+  for (; e < E; e++) {
+    double c = fabs(C[e]);
+    if (c > mx) mx = c;
+  }
+  return mx;
+}
+#endif
 static double max_abs_cost(const double *C, R_xlen_t E) {
+#ifdef HOT_SIMPLEX_AVX2
+  if (cpu_has_avx2()) return max_abs_cost_avx2(C, E);
+#endif
   double mx = 0;
   for (R_xlen_t e = 0; e < E; e++) {
     double c = fabs(C[e]);
@@ -268,11 +296,14 @@ static void heap_down(double *hv, int *hj, int k) {
   }
 }
 
-static void cand_push(ot_problem *p, int i, int j) {
+static void cand_push_cost(ot_problem *p, int i, int j, double c) {
   R_xlen_t k = p->n_cand++;
   p->cand_s[k] = i;
   p->cand_t[k] = p->n + j;
-  p->cand_c[k] = p->C[(R_xlen_t) j * p->n + i];
+  p->cand_c[k] = c;
+}
+static void cand_push(ot_problem *p, int i, int j) {
+  cand_push_cost(p, i, j, p->C[(R_xlen_t) j * p->n + i]);
 }
 
 /* The CAND_PER_COL cheapest entries of a column c of length n >=
@@ -288,7 +319,7 @@ static void cand_push(ot_problem *p, int i, int j) {
  * own lane).  The build read C at ~1/5 of a full scan's speed (8% of a
  * tuned16 896 x 3072 solve). */
 __attribute__((target("avx2")))
-static void column_cheapest_avx2(const double *c, int n, int *ci, const int KC) {
+static void column_cheapest_avx2(const double *c, int n, int *ci, double *cv, const int KC) {
   double bound = -HUGE_VAL, colv[CAND_PER_COL];
   for (int b = 0; b < KC; b++) {
     int lo = (int) ((R_xlen_t) b * n / KC), hi = (int) ((R_xlen_t) (b + 1) * n / KC), i = lo;
@@ -317,6 +348,7 @@ static void column_cheapest_avx2(const double *c, int n, int *ci, const int KC) 
     if (v > bound || (kept == KC && v >= colv[KC - 1])) continue;
     kbest_insert(colv, ci, &kept, KC, v, i);
   }
+  memcpy(cv, colv, sizeof(double) * (size_t) KC);
 }
 __attribute__((target("avx2")))
 static void row_heaps_avx2(const double *c, int n, int j, int KR, double *top, double *hv,
@@ -347,7 +379,7 @@ static void row_heaps_avx2(const double *c, int n, int j, int KR, double *top, d
 }
 #endif
 
-static void column_cheapest(const double *c, int n, int *ci, const int KC) {
+static void column_cheapest(const double *c, int n, int *ci, double *cv, const int KC) {
   double bound = -HUGE_VAL, colv[CAND_PER_COL];
   for (int b = 0; b < KC; b++) {
     int lo = (int) ((R_xlen_t) b * n / KC), hi = (int) ((R_xlen_t) (b + 1) * n / KC);
@@ -370,6 +402,7 @@ static void column_cheapest(const double *c, int n, int *ci, const int KC) {
     if (v > bound || (kept == KC && v >= colv[KC - 1])) continue;
     kbest_insert(colv, ci, &kept, KC, v, i);
   }
+  memcpy(cv, colv, sizeof(double) * (size_t) KC);
 }
 
 /* The candidate list, in column order: for each column its CAND_PER_COL
@@ -397,7 +430,7 @@ static void build_candidates(ot_problem *p) {
     for (int j = 0; j < m; j++) {
       const double *c = p->C + (R_xlen_t) j * n;
       row_heaps_avx2(c, n, j, KR, top, hv, hj);
-      column_cheapest_avx2(c, n, col_i + (size_t) j * KC, KC);
+      column_cheapest_avx2(c, n, col_i + (size_t) j * KC, p->col_best_c + (size_t) j * KC, KC);
     }
   } else
 #endif
@@ -412,7 +445,7 @@ static void build_candidates(ot_problem *p) {
         top[i] = h[0];
       }
     }
-    column_cheapest(c, n, col_i + (size_t) j * KC, KC);
+    column_cheapest(c, n, col_i + (size_t) j * KC, p->col_best_c + (size_t) j * KC, KC);
   }
   /* the row picks grouped by column (counting sort), then the list */
   int *start = p->row_pick_start, *pick = p->row_pick;
@@ -425,7 +458,8 @@ static void build_candidates(ot_problem *p) {
   start[0] = 0;
   for (int j = 0; j < m; j++) {
     const int *ci = col_i + (size_t) j * KC;
-    for (int x = 0; x < KC; x++) cand_push(p, ci[x], j);
+    const double *cv = p->col_best_c + (size_t) j * KC;
+    for (int x = 0; x < KC; x++) cand_push_cost(p, ci[x], j, cv[x]);
     for (int y = start[j]; y < start[j + 1]; y++) {
       int i = pick[y], dup = 0;
       for (int x = 0; x < KC; x++) dup |= ci[x] == i;
@@ -488,6 +522,7 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
     p->heap_j = carve(&cur, (size_t) n * kr * sizeof(int));
     p->heap_top = carve(&cur, (size_t) n * sizeof(double));
     p->col_best = carve(&cur, (size_t) m * kc * sizeof(int));
+    p->col_best_c = carve(&cur, (size_t) m * kc * sizeof(double));
     p->row_pick_start = carve(&cur, ((size_t) m + 1) * sizeof(int));
     p->row_pick = carve(&cur, (size_t) n * kr * sizeof(int));
     size_t hot = (size_t) hot_length(list_block(p->cand_cap)) + 1;
