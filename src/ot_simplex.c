@@ -306,10 +306,28 @@ static void cand_push(ot_problem *p, int i, int j) {
   cand_push_cost(p, i, j, p->C[(R_xlen_t) j * p->n + i]);
 }
 
-/* The CAND_PER_COL cheapest entries of a column c of length n >=
- * CAND_PER_COL, as rows in ci, ties to the lower row.  The largest of the
- * minima of CAND_PER_COL blocks bounds the CAND_PER_COL-th smallest from
- * above, so only the few entries at or below it are sorted (by insertion). */
+/* row r's heap of its KR cheapest (a max-heap, top[r] its largest) takes
+ * cost c of column j in place of its largest */
+static inline void row_heap_take(double *hv, int *hj, double *top, int KR, int r, int j,
+                                 double c) {
+  double *h = hv + (size_t) r * KR;
+  h[0] = c;
+  hj[(size_t) r * KR] = j;
+  heap_down(h, hj + (size_t) r * KR, KR);
+  top[r] = h[0];
+}
+
+/* column_cheapest()'s collection from entry i on: the entries at or below
+ * the bound offered, in order, to the KC cheapest kept (colv, ci) */
+static void column_collect(const double *c, int i, int n, double bound, double *colv,
+                           int *ci, int *kept, const int KC) {
+  for (; i < n; i++) {
+    const double v = c[i];
+    if (v > bound || (*kept == KC && v >= colv[KC - 1])) continue;
+    kbest_insert(colv, ci, kept, KC, v, i);
+  }
+}
+
 #ifdef HOT_SIMPLEX_AVX2
 /* column_cheapest() and the row heaps' step of build_candidates() in AVX2,
  * with their results: a block minimum is a minimum whatever the order
@@ -343,11 +361,7 @@ static void column_cheapest_avx2(const double *c, int n, int *ci, double *cv, co
       kbest_insert(colv, ci, &kept, KC, c[r], r);
     }
   }
-  for (; i < n; i++) {
-    const double v = c[i];
-    if (v > bound || (kept == KC && v >= colv[KC - 1])) continue;
-    kbest_insert(colv, ci, &kept, KC, v, i);
-  }
+  column_collect(c, i, n, bound, colv, ci, &kept, KC);
   memcpy(cv, colv, sizeof(double) * (size_t) KC);
 }
 __attribute__((target("avx2")))
@@ -360,25 +374,19 @@ static void row_heaps_avx2(const double *c, int n, int j, int KR, double *top, d
     while (msk) {
       const int r = i + __builtin_ctz(msk);
       msk &= msk - 1;
-      double *h = hv + (size_t) r * KR;
-      h[0] = c[r];
-      hj[(size_t) r * KR] = j;
-      heap_down(h, hj + (size_t) r * KR, KR);
-      top[r] = h[0];
+      row_heap_take(hv, hj, top, KR, r, j, c[r]);
     }
   }
-  for (; i < n; i++) {
-    if (c[i] < top[i]) {
-      double *h = hv + (size_t) i * KR;
-      h[0] = c[i];
-      hj[(size_t) i * KR] = j;
-      heap_down(h, hj + (size_t) i * KR, KR);
-      top[i] = h[0];
-    }
-  }
+  for (; i < n; i++)
+    if (c[i] < top[i]) row_heap_take(hv, hj, top, KR, i, j, c[i]);
 }
 #endif
 
+/* The CAND_PER_COL cheapest entries of a column c of length n >=
+ * CAND_PER_COL, as rows in ci and their costs in cv, ties to the lower
+ * row.  The largest of the minima of CAND_PER_COL blocks bounds the
+ * CAND_PER_COL-th smallest from above, so only the few entries at or below
+ * it are sorted (by insertion). */
 static void column_cheapest(const double *c, int n, int *ci, double *cv, const int KC) {
   double bound = -HUGE_VAL, colv[CAND_PER_COL];
   for (int b = 0; b < KC; b++) {
@@ -397,11 +405,7 @@ static void column_cheapest(const double *c, int n, int *ci, double *cv, const i
     if (low > bound) bound = low;
   }
   int kept = 0;
-  for (int i = 0; i < n; i++) {
-    const double v = c[i];
-    if (v > bound || (kept == KC && v >= colv[KC - 1])) continue;
-    kbest_insert(colv, ci, &kept, KC, v, i);
-  }
+  column_collect(c, 0, n, bound, colv, ci, &kept, KC);
   memcpy(cv, colv, sizeof(double) * (size_t) KC);
 }
 
@@ -436,15 +440,8 @@ static void build_candidates(ot_problem *p) {
 #endif
   for (int j = 0; j < m; j++) {
     const double *c = p->C + (R_xlen_t) j * n;
-    for (int i = 0; i < n; i++) {
-      if (c[i] < top[i]) { /* row i: replace the largest kept */
-        double *h = hv + (size_t) i * KR;
-        h[0] = c[i];
-        hj[(size_t) i * KR] = j;
-        heap_down(h, hj + (size_t) i * KR, KR);
-        top[i] = h[0];
-      }
-    }
+    for (int i = 0; i < n; i++)
+      if (c[i] < top[i]) row_heap_take(hv, hj, top, KR, i, j, c[i]); /* its largest out */
     column_cheapest(c, n, col_i + (size_t) j * KC, p->col_best_c + (size_t) j * KC, KC);
   }
   /* the row picks grouped by column (counting sort), then the list */
