@@ -204,38 +204,12 @@ static inline double arc_cost(const ot_problem *p, R_xlen_t e) {
   return p->art_up[e - p->E] ? 0.0 : p->art_cost;
 }
 
-#ifdef HOT_SIMPLEX_AVX2
-/* max_abs_cost() in AVX2, with its result: max_pd(|c|, m) keeps m where |c|
- * is NaN (its second operand), as the scalar test c > mx skips a NaN */
-__attribute__((target("avx2")))
-static double max_abs_cost_avx2(const double *C, R_xlen_t E) {
-  const __m256d sign = _mm256_set1_pd(-0.0);
-  __m256d m0 = _mm256_setzero_pd(), m1 = m0;
-  R_xlen_t e = 0;
-  for (; e + 8 <= E; e += 8) {
-    m0 = _mm256_max_pd(_mm256_andnot_pd(sign, _mm256_loadu_pd(C + e)), m0);
-    m1 = _mm256_max_pd(_mm256_andnot_pd(sign, _mm256_loadu_pd(C + e + 4)), m1);
-  }
-  double t[4], mx = 0;
-  _mm256_storeu_pd(t, _mm256_max_pd(m0, m1));
-  for (int k = 0; k < 4; k++) if (t[k] > mx) mx = t[k];
-  for (; e < E; e++) {
-    double c = fabs(C[e]);
-    if (c > mx) mx = c;
-  }
-  return mx;
-}
-#endif
+/* max |C| over the non-NaN costs: the magnitude of the input check's scan
+ * (values_finite(), standardise.c, AVX2 where there is one) */
 static double max_abs_cost(const double *C, R_xlen_t E) {
-#ifdef HOT_SIMPLEX_AVX2
-  if (cpu_has_avx2()) return max_abs_cost_avx2(C, E);
-#endif
-  double mx = 0;
-  for (R_xlen_t e = 0; e < E; e++) {
-    double c = fabs(C[e]);
-    if (c > mx) mx = c;
-  }
-  return mx;
+  double big = 0;
+  (void) values_finite(C, E, &big);
+  return big;
 }
 
 /* The initial tree: every node hangs from the root by its artificial arc.
@@ -357,8 +331,7 @@ static void column_cheapest_avx2(const double *c, int n, int *ci, double *cv, co
     while (msk) {
       const int r = i + __builtin_ctz(msk);
       msk &= msk - 1;
-      if (kept == KC && c[r] >= colv[KC - 1]) continue;
-      kbest_insert(colv, ci, &kept, KC, c[r], r);
+      column_collect(c, r, r + 1, bound, colv, ci, &kept, KC);
     }
   }
   column_collect(c, i, n, bound, colv, ci, &kept, KC);
@@ -633,18 +606,24 @@ static inline void column_offer(const double *c, const double *pr, double pj, in
  * negative kept so far (bv ascending, bx their positions; ties to the one
  * offered first) when its reduced cost is below their bound (0 while fewer
  * than keep are kept), is_negative() holds and it is not a tree arc.
- * Returns 1 when the arc was kept. */
-static inline int list_offer(const double *cc, const int *cs, const int *ct,
-                             const double *pi, const uint64_t *in_tree, int n,
-                             R_xlen_t x, double *bv, int *bx, int *kept, int keep) {
-  const double rc = cc[x] + pi[cs[x]] - pi[ct[x]];
-  if (rc < 0 && (*kept < keep || rc < bv[keep - 1]) &&
-      is_negative(rc, cc[x], pi[cs[x]], pi[ct[x]]) &&
+ * Returns 1 when the arc was kept.  list_take() is given the reduced cost
+ * rc = cc[x] + ps - pt and the potentials ps, pt of the arc's ends (the
+ * vector search forms them four at a time); list_offer() forms them. */
+static inline int list_take(const double *cc, const int *cs, const int *ct,
+                            const uint64_t *in_tree, int n, R_xlen_t x, double rc, double ps,
+                            double pt, double *bv, int *bx, int *kept, int keep) {
+  if (rc < 0 && (*kept < keep || rc < bv[keep - 1]) && is_negative(rc, cc[x], ps, pt) &&
       !tree_has(in_tree, (R_xlen_t) (ct[x] - n) * n + cs[x])) {
     kbest_insert(bv, bx, kept, keep, rc, (int) x);
     return 1;
   }
   return 0;
+}
+static inline int list_offer(const double *cc, const int *cs, const int *ct,
+                             const double *pi, const uint64_t *in_tree, int n,
+                             R_xlen_t x, double *bv, int *bx, int *kept, int keep) {
+  const double ps = pi[cs[x]], pt = pi[ct[x]];
+  return list_take(cc, cs, ct, in_tree, n, x, cc[x] + ps - pt, ps, pt, bv, bx, kept, keep);
 }
 
 #ifdef HOT_SIMPLEX_AVX2
@@ -745,13 +724,8 @@ static int list_offer_avx2(const double *cc, const int *cs, const int *ct,
     _mm256_storeu_pd(t4, pt);
     do {
       const int k = __builtin_ctz(msk);
-      const R_xlen_t y = x + k;
       msk &= msk - 1;
-      if ((*kept < keep || r4[k] < bv[keep - 1]) && is_negative(r4[k], cc[y], s4[k], t4[k]) &&
-          !tree_has(in_tree, (R_xlen_t) (ct[y] - n) * n + cs[y])) {
-        kbest_insert(bv, bx, kept, keep, r4[k], (int) y);
-        got++;
-      }
+      got += list_take(cc, cs, ct, in_tree, n, x + k, r4[k], s4[k], t4[k], bv, bx, kept, keep);
     } while (msk);
     bound = _mm256_set1_pd(*kept < keep ? 0.0 : bv[keep - 1]);
   }

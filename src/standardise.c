@@ -560,12 +560,14 @@ static int all_finite_probe_avx2(const double *v, R_xlen_t n, double *big) {
     p1 = _mm256_add_pd(p1, _mm256_mul_pd(x1, zero));
     p2 = _mm256_add_pd(p2, _mm256_mul_pd(x2, zero));
     p3 = _mm256_add_pd(p3, _mm256_mul_pd(x3, zero));
-    /* |x| by clearing the sign bit; a NaN lane makes the probe fail, so
-     * what max_pd does with it does not matter */
-    t0 = _mm256_max_pd(t0, _mm256_andnot_pd(sign, x0));
-    t1 = _mm256_max_pd(t1, _mm256_andnot_pd(sign, x1));
-    t2 = _mm256_max_pd(t2, _mm256_andnot_pd(sign, x2));
-    t3 = _mm256_max_pd(t3, _mm256_andnot_pd(sign, x3));
+    /* |x| by clearing the sign bit; max_pd(|x|, t) keeps t on a NaN lane
+     * (its second operand), as the scalar test a > top skips a NaN, so
+     * *big is the largest non-NaN magnitude on both paths (the simplex's
+     * max |C| relies on it) */
+    t0 = _mm256_max_pd(_mm256_andnot_pd(sign, x0), t0);
+    t1 = _mm256_max_pd(_mm256_andnot_pd(sign, x1), t1);
+    t2 = _mm256_max_pd(_mm256_andnot_pd(sign, x2), t2);
+    t3 = _mm256_max_pd(_mm256_andnot_pd(sign, x3), t3);
   }
   double q[4], t[4];
   _mm256_storeu_pd(q, _mm256_add_pd(_mm256_add_pd(p0, p1), _mm256_add_pd(p2, p3)));
