@@ -46,14 +46,17 @@ void ot_restart(ot_problem *p);
 /* Pricing, for tests: OT_PRICE_AUTO (the default of ot_init), OT_PRICE_DENSE
  * (block search over every arc only), OT_PRICE_NO_ROOM (a candidate list
  * that cannot grow, so the first full scan that finds an arc switches to
- * dense pricing).  Call right after ot_init(); the optimum is the same. */
+ * dense pricing), OT_PRICE_STAR (OT_PRICE_AUTO's pricing from the star
+ * tree, every node on its artificial arc, instead of the crash basis built
+ * from the candidate list).  Call right after ot_init(); the optimum is the
+ * same. */
 enum ot_pricing { OT_PRICE_AUTO = 0, OT_PRICE_DENSE = 1, OT_PRICE_NO_ROOM = 2,
-                  OT_PRICE_SIMPLEX = 3 };
+                  OT_PRICE_SIMPLEX = 3, OT_PRICE_STAR = 4 };
 void ot_set_pricing(ot_problem *p, int mode);
 
 /* Work so far: simplex pivots, plus the row scans (n arc prices each) of
  * the assignment solver on square uniform problems.  OT_PRICE_SIMPLEX (and
- * the two rules above) keep a square uniform problem on the simplex; under
+ * the other rules) keep a square uniform problem on the simplex; under
  * OT_PRICE_AUTO it goes to ot_assign.c. */
 double ot_pivots(const ot_problem *p);
 

@@ -87,9 +87,9 @@ SEXP ffi_ot_exact(SEXP cost, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing) {
   if (!Rf_isReal(cost) || !Rf_isMatrix(cost) || !Rf_isReal(a) || !Rf_isReal(b) ||
       !Rf_isReal(mass_scale) || Rf_length(mass_scale) != 1 ||
       !Rf_isInteger(pricing) || Rf_length(pricing) != 1 ||
-      INTEGER(pricing)[0] < OT_PRICE_AUTO || INTEGER(pricing)[0] > OT_PRICE_SIMPLEX)
+      INTEGER(pricing)[0] < OT_PRICE_AUTO || INTEGER(pricing)[0] > OT_PRICE_STAR)
     Rf_error("ffi_ot_exact: `cost` must be a double matrix, `a`, `b` doubles, "
-             "`pricing` 0, 1, 2 or 3");
+             "`pricing` 0 to 4");
   int n = Rf_nrows(cost), m = Rf_ncols(cost);
   if (n < 1 || m < 1 || XLENGTH(a) != n || XLENGTH(b) != m)
     Rf_error("ffi_ot_exact: sizes of `cost` (%d x %d), `a` and `b` disagree", n, m);
@@ -178,10 +178,10 @@ SEXP ffi_ot_sequence(SEXP costs, SEXP a, SEXP b, SEXP mass_scale, SEXP pricing,
   if (!Rf_isNewList(costs) || Rf_length(costs) < 1 || !Rf_isReal(a) ||
       !Rf_isReal(b) || !Rf_isReal(mass_scale) || Rf_length(mass_scale) != 1 ||
       !Rf_isInteger(pricing) || Rf_length(pricing) != 1 ||
-      INTEGER(pricing)[0] < OT_PRICE_AUTO || INTEGER(pricing)[0] > OT_PRICE_SIMPLEX ||
+      INTEGER(pricing)[0] < OT_PRICE_AUTO || INTEGER(pricing)[0] > OT_PRICE_STAR ||
       !Rf_isReal(budget) || Rf_length(budget) != 1)
     Rf_error("ffi_ot_sequence: `costs` must be a list of double matrices, `a`, `b`, "
-             "`budget` doubles, `pricing` 0, 1, 2 or 3");
+             "`budget` doubles, `pricing` 0 to 4");
   SEXP C0 = VECTOR_ELT(costs, 0);
   if (!Rf_isReal(C0) || !Rf_isMatrix(C0))
     Rf_error("ffi_ot_sequence: `costs` must be a list of double matrices");

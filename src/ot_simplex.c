@@ -33,7 +33,11 @@
  * of the most negative arcs seen by the last search stay hot and are priced
  * again first, so the arc that enters is close to the most negative of the
  * list (Dantzig's rule) at the cost of about one block.  Optimality is
- * always declared by a scan of every arc.  On 896 x 3072 correlation costs
+ * always declared by a scan of every arc.  Where there is a list, the first
+ * tree is a crash basis built from it (crash_tree(): the matrix-minimum
+ * rule, a forest of real arcs carrying all the mass) instead of the star
+ * of artificial arcs, and a pivot shifts the potentials of whichever side
+ * of the moved subtree is smaller.  On 896 x 3072 correlation costs
  * (bench/ot_families.R, branch simplex17) this took 7.9k pivots on `bench`
  * and 41k on `tuned16` (clusters of near-ties, whose optimum needs many arcs
  * between clusters that the first list lacks), against 12.7k and 72k for
@@ -210,6 +214,31 @@ static double max_abs_cost(const double *C, R_xlen_t E) {
   double big = 0;
   (void) values_finite(C, E, &big);
   return big;
+}
+
+/* potentials from the tree alone, in preorder: rc = 0 on every tree arc */
+static void tree_potentials(ot_problem *p) {
+  const int N = p->N;
+  p->pi[N] = 0;
+  for (int x = p->thread[N]; x != N; x = p->thread[x]) {
+    double c = arc_cost(p, p->pred[x]);
+    int par = p->parent[x];
+    p->pi[x] = p->up[x] ? p->pi[par] - c : p->pi[par] + c;
+  }
+}
+
+/* tree flows from the masses alone: each pred arc carries the balance of
+ * its subtree (reverse preorder) */
+static void tree_flows(ot_problem *p) {
+  const int N = p->N, n = p->n;
+  double *bal = p->flow; /* reuse: flow[x] becomes the arc flow */
+  for (int x = 0; x < N; x++) bal[x] = x < n ? p->a[x] : -p->b[x - n];
+  bal[N] = 0;
+  for (int x = p->rev[N]; x != N; x = p->rev[x]) {
+    double excess = bal[x];
+    bal[p->parent[x]] += excess;
+    bal[x] = p->up[x] ? excess : -excess;
+  }
 }
 
 /* The initial tree: every node hangs from the root by its artificial arc.
@@ -441,6 +470,287 @@ static void build_candidates(ot_problem *p) {
   p->n_hot = 0;
 }
 
+/* The crash basis of large problems.  The star of build_initial_tree()
+ * starts all the mass on artificial arcs, and thousands of pivots do little
+ * more than move it onto real arcs.  crash_tree() starts instead from a
+ * feasible tree of real arcs, built by the matrix-minimum rule on the
+ * candidate list: its arcs in increasing cost (CRASH_BUCKETS buckets of the
+ * list's cost range, list order within a bucket), each sending the smaller
+ * of its row's and its column's remaining mass, which retires that row or
+ * column (both when the two agree to CRASH_TIE of the largest mass).  The
+ * mass the list cannot place (no listed arc joins a row and a column that
+ * both have mass left) is placed by the same rule from C.  On tuned16 896 x 3072 this
+ * took the solve from 41.5k pivots to 31.9k (bench/RESULTS.md, branch
+ * crash20).
+ *
+ * Invariants:
+ *  - every arc retires an endpoint that takes no later arc, so the arcs are
+ *    a forest (the first arc of a cycle would have retired a node that
+ *    takes a later arc of it);
+ *  - each component hangs from the root by the artificial arc of its first
+ *    node, and the flows are the tree's own (tree_flows(), from the masses,
+ *    as at the end of a solve), so the basis is exact whatever the greedy's
+ *    round-off; the artificial arc carries the component's imbalance (zero
+ *    when the masses balance) and points up unless the component lacks
+ *    mass, which the root then feeds at art_cost;
+ *  - the tree is strongly feasible: a real arc has positive flow or points
+ *    up, else crash_tree() gives up;
+ *  - nothing of cost NaN is placed (ffi_ot_sequence() passes NaN costs,
+ *    which the simplex never enters).
+ * It gives up (the caller takes the star, whose end reports an unbalanced
+ * problem as before) when mass is left over, or when the pass over C would
+ * read more than CRASH_READS n m costs. */
+#define CRASH_BUCKETS 4096
+#define CRASH_TIE 1e-13
+#define CRASH_READS 2 /* the pass over C reads at most 2 n m costs */
+#define CRASH_KEEP 8  /* rows a column keeps in that pass */
+
+/* send from row i to column node jn the smaller of what the two have left */
+static void crash_send(double *res, int i, int jn, double tie) {
+  double ri = res[i], rj = res[jn];
+  if (fabs(ri - rj) <= tie) {
+    res[i] = res[jn] = 0;
+  } else if (ri < rj) {
+    res[i] = 0;
+    res[jn] = rj - ri;
+  } else {
+    res[jn] = 0;
+    res[i] = ri - rj;
+  }
+}
+
+/* sift the top of a min-heap of column slots (keys key[slot], ties to the
+ * lower slot) down */
+static void crash_sift(int *heap, int nh, const double *key) {
+  int x = 0, y = heap[0];
+  for (;;) {
+    int c = 2 * x + 1;
+    if (c >= nh) break;
+    if (c + 1 < nh && (key[heap[c + 1]] < key[heap[c]] ||
+                       (key[heap[c + 1]] == key[heap[c]] && heap[c + 1] < heap[c])))
+      c++;
+    if (key[heap[c]] < key[y] || (key[heap[c]] == key[y] && heap[c] < y)) {
+      heap[x] = heap[c];
+      x = c;
+    } else {
+      break;
+    }
+  }
+  heap[x] = y;
+}
+
+/* the bucket of cost c (NaN: the last) */
+static inline int crash_bucket(double c, double lo, double scale) {
+  double x = (c - lo) * scale;
+  return x >= 0 && x < CRASH_BUCKETS ? (int) x : CRASH_BUCKETS - 1;
+}
+
+static int crash_tree(ot_problem *p) {
+  const int n = p->n, N = p->N;
+  const R_xlen_t L = p->n_cand, room = p->cand_cap - p->n_cand;
+  if (!p->use_cand || L == 0 || room < L || room < CRASH_BUCKETS + 1 ||
+      room < 2 * (R_xlen_t) N || room < (CRASH_KEEP + 2) * (R_xlen_t) p->m)
+    return 0;
+  /* scratch: the remaining masses in pi; the forest's arcs as row (path)
+   * and column node (p_rev); the buckets' order and counts, then the
+   * forest's adjacency, in the free room of the list's nodes */
+  double *res = p->pi;
+  int *arc_i = p->path, *arc_j = p->p_rev, n_arc = 0;
+  int *order = p->cand_s + L, *count = p->cand_t + L;
+  double big = 0;
+  for (int v = 0; v < N; v++) {
+    res[v] = v < n ? p->a[v] : p->b[v - n];
+    if (res[v] > big) big = res[v];
+  }
+  const double tie = CRASH_TIE * big;
+
+  /* 1. the list's arcs by bucket of cost */
+  double lo = HUGE_VAL, hi = -HUGE_VAL;
+  for (R_xlen_t k = 0; k < L; k++) {
+    double c = p->cand_c[k];
+    if (c < lo) lo = c;
+    if (c > hi) hi = c;
+  }
+  double scale = hi > lo ? (CRASH_BUCKETS - 1) / (hi - lo) : 0;
+  if (!isfinite(scale)) scale = 0;
+  memset(count, 0, sizeof(int) * (CRASH_BUCKETS + 1));
+  for (R_xlen_t k = 0; k < L; k++) count[1 + crash_bucket(p->cand_c[k], lo, scale)]++;
+  for (int b = 0; b < CRASH_BUCKETS; b++) count[b + 1] += count[b];
+  for (R_xlen_t k = 0; k < L; k++) order[count[crash_bucket(p->cand_c[k], lo, scale)]++] = (int) k;
+  for (R_xlen_t x = 0; x < L; x++) {
+    int k = order[x], i = p->cand_s[k], jn = p->cand_t[k];
+    if (res[i] <= 0 || res[jn] <= 0 || isnan(p->cand_c[k])) continue;
+    arc_i[n_arc] = i;
+    arc_j[n_arc++] = jn;
+    crash_send(res, i, jn, tie);
+  }
+
+  /* 2. what is left, from C */
+  int *left_r = p->p_size, *left_c = p->p_next, nr = 0, nc = 0;
+  for (int v = 0; v < N; v++)
+    if (res[v] > 0) {
+      if (v < n) left_r[nr++] = v;
+      else left_c[nc++] = v;
+    }
+  if (nr > 0 && nc > 0) {
+    /* the matrix-minimum rule on what is left: a heap of the remaining
+     * columns by the cost of their cheapest remaining row.  A column keeps
+     * its CRASH_KEEP cheapest remaining rows, sorted, and reads C again
+     * only when all of them have retired (rows retire, none come back, so
+     * the first kept row that has not is the column's cheapest); a key is
+     * a lower bound of its column's cheapest until it is refreshed at the
+     * top, so the top is the cheapest pair */
+    const int K = CRASH_KEEP;
+    int *at = p->size; /* a row's place in left_r (size is set in 5.) */
+    for (int x = 0; x < nr; x++) at[left_r[x]] = x;
+    int *heap = order, *kept = count, *head = kept + (size_t) K * nc, *len = head + nc;
+    double *kept_c = p->cand_c + L, *key = kept_c + (size_t) K * nc;
+    for (int y = 0; y < nc; y++) {
+      head[y] = len[y] = 0;
+      key[y] = -HUGE_VAL;
+      heap[y] = y;
+    }
+    int nh = nc;
+    double read = 0; /* costs read */
+    while (nr > 0 && nh > 0) {
+      int y = heap[0], jn = left_c[y];
+      if (res[jn] <= 0) { /* retired: out of the heap */
+        heap[0] = heap[--nh];
+        crash_sift(heap, nh, key);
+        continue;
+      }
+      int *ky = kept + (size_t) K * y;
+      double *cy = kept_c + (size_t) K * y;
+      while (head[y] < len[y] && res[ky[head[y]]] <= 0) head[y]++;
+      if (head[y] == len[y]) {
+        if ((read += nr) > CRASH_READS * (double) p->E) return 0;
+        const double *c = p->C + (R_xlen_t) (jn - n) * n;
+        int k = 0;
+        for (int x = 0; x < nr; x++) {
+          double cx = c[left_r[x]];
+          if (isnan(cx) || (k == K && !(cx < cy[K - 1]))) continue;
+          int z = k < K ? k++ : K - 1; /* insertion, ties to the earlier */
+          for (; z > 0 && cx < cy[z - 1]; z--) {
+            cy[z] = cy[z - 1];
+            ky[z] = ky[z - 1];
+          }
+          cy[z] = cx;
+          ky[z] = left_r[x];
+        }
+        if (k == 0) return 0;
+        head[y] = 0;
+        len[y] = k;
+      }
+      if (key[y] != cy[head[y]]) {
+        key[y] = cy[head[y]];
+        crash_sift(heap, nh, key);
+        continue;
+      }
+      int i = ky[head[y]];
+      arc_i[n_arc] = i;
+      arc_j[n_arc++] = jn;
+      crash_send(res, i, jn, tie);
+      if (res[i] <= 0) { /* out of the rows left, by its place */
+        int x = at[i];
+        left_r[x] = left_r[--nr];
+        at[left_r[x]] = x;
+      }
+    }
+  }
+  for (int v = 0; v < N; v++)
+    if (res[v] > tie) return 0; /* unbalanced: the star reports it */
+
+  /* 3. the forest's adjacency (CSR: starts in p_last, arcs in the list's
+   * free room) */
+  int *start = p->p_last, *adj = count;
+  memset(start, 0, sizeof(int) * ((size_t) N + 1));
+  for (int k = 0; k < n_arc; k++) {
+    start[arc_i[k] + 1]++;
+    start[arc_j[k] + 1]++;
+  }
+  for (int v = 0; v < N; v++) start[v + 1] += start[v];
+  for (int k = 0; k < n_arc; k++) {
+    adj[start[arc_i[k]]++] = k;
+    adj[start[arc_j[k]]++] = k;
+  }
+  for (int v = N; v > 0; v--) start[v] = start[v - 1];
+  start[0] = 0;
+
+  /* 4. the tree: each component from its first node, depth first (a node's
+   * subtree is contiguous in the order of the pops: a preorder) */
+  int *parent = p->parent, *stack = p->p_next, prev = N;
+  for (int v = 0; v < N; v++) parent[v] = -2;
+  for (int v0 = 0; v0 < N; v0++) {
+    if (parent[v0] != -2) continue;
+    parent[v0] = N;
+    p->pred[v0] = p->E + v0;
+    p->up[v0] = p->art_up[v0] = 1; /* until its component's balance is known */
+    int top = 0;
+    stack[top++] = v0;
+    while (top > 0) {
+      int v = stack[--top];
+      p->thread[prev] = v;
+      p->rev[v] = prev;
+      prev = v;
+      for (int x = start[v]; x < start[v + 1]; x++) {
+        int k = adj[x], w = arc_i[k] == v ? arc_j[k] : arc_i[k];
+        if (parent[w] != -2) continue;
+        parent[w] = v;
+        p->pred[w] = arc_i[k] + (R_xlen_t) (arc_j[k] - n) * n;
+        p->up[w] = w < n; /* the arc points row -> column */
+        stack[top++] = w;
+      }
+    }
+  }
+  p->thread[prev] = N;
+  p->rev[N] = prev;
+  parent[N] = NONE;
+  p->pred[N] = NONE;
+  p->up[N] = 0;
+
+  /* 5. sizes and subtree ends in reverse preorder; flows; a component that
+   * lacks mass is fed from the root; potentials in preorder */
+  for (int v = 0; v <= N; v++) {
+    p->size[v] = 1;
+    p->last[v] = v;
+  }
+  for (int x = p->rev[N]; x != N; x = p->rev[x]) {
+    int par = parent[x];
+    p->size[par] += p->size[x];
+    if (p->last[par] == par) p->last[par] = p->last[x];
+  }
+  tree_flows(p);
+  int fed = 0;
+  for (int v = 0; v < N; v++) {
+    if (parent[v] == N && p->flow[v] < 0) {
+      p->up[v] = p->art_up[v] = 0;
+      p->flow[v] = -p->flow[v];
+      fed = 1;
+    } else if (parent[v] != N && !(p->flow[v] > 0) && !(p->flow[v] == 0 && p->up[v])) {
+      return 0; /* not strongly feasible (round-off on a tiny mass) */
+    }
+  }
+  /* the star's artificial cost, needed only when an arc from the root is in
+   * the tree (ot_restart() raises it to 3 max |C| before any later solve) */
+  p->art_cost = 0;
+  if (fed) {
+    double cmax = max_abs_cost(p->C, p->E);
+    p->art_cost = cmax > 0 ? 3 * cmax : 1;
+  }
+  tree_potentials(p);
+  memset(p->in_tree, 0, tree_words(p->E + N + 1) * sizeof(uint64_t));
+  for (int v = 0; v < N; v++) tree_set(p->in_tree, p->pred[v]);
+  tree_set(p->in_tree, p->E + N);
+  return 1;
+}
+
+/* the first tree of the simplex: the crash basis where there is a list,
+ * the star otherwise */
+static void start_tree(ot_problem *p) {
+  build_candidates(p);
+  if (!crash_tree(p)) build_initial_tree(p);
+}
+
 /* The assignment solver searches a sparse graph first (it builds it
  * itself, from C, in its column reduction: no candidate list here) and
  * falls back to whole rows of C only where its certificate pass finds a
@@ -524,8 +834,7 @@ ot_problem *ot_init(void *work, int n, int m, const double *C, const double *a,
   }
   if (!p->use_lap) {
     p->cand_cap = (R_xlen_t) cand_capacity(n, m, CAND_PER_ROW, CAND_PER_COL);
-    build_initial_tree(p);
-    build_candidates(p);
+    start_tree(p);
     p->tree_ready = 1;
   } else {
     /* the simplex's tree and list only if the solver falls back to it
@@ -548,8 +857,7 @@ static void simplex_cold(ot_problem *p) {
   p->cand_kr = CAND_PER_ROW;
   p->cand_kc = CAND_PER_COL;
   p->cand_cap = (R_xlen_t) cand_capacity(p->n, p->m, CAND_PER_ROW, CAND_PER_COL);
-  build_initial_tree(p);
-  build_candidates(p);
+  start_tree(p);
   p->tree_ready = 1;
 }
 
@@ -557,6 +865,7 @@ void ot_set_pricing(ot_problem *p, int mode) {
   if (mode != OT_PRICE_AUTO && !p->tree_ready) simplex_cold(p);
   if (mode == OT_PRICE_DENSE) p->use_cand = 0;
   if (mode == OT_PRICE_NO_ROOM) p->cand_cap = p->n_cand;
+  if (mode == OT_PRICE_STAR) build_initial_tree(p);
 }
 
 /* Tolerance for calling a reduced cost negative: relative to the magnitudes
@@ -1037,14 +1346,23 @@ static int pivot(ot_problem *p, R_xlen_t in, double cost) {
   {
     double shift = (u_in == t) ? sigma : -sigma;
     double *pi = p->pi;
-    int x = u_in, y = new_last;
-    for (int c = 0, h = moved / 2; c < h; c++) {
+    int x = u_in, y = new_last, walk = moved;
+    if (2 * moved > p->N + 1) {
+      /* the rest of the tree is smaller: it shifts the other way (the
+       * root's potential with it; only differences of potentials are
+       * used, and recompute_from_tree() pins the root at 0 again) */
+      x = thread[new_last];
+      y = rev[u_in];
+      walk = p->N + 1 - moved;
+      shift = -shift;
+    }
+    for (int c = 0, h = walk / 2; c < h; c++) {
       pi[x] += shift;
       pi[y] += shift;
       x = thread[x];
       y = rev[y];
     }
-    if (moved & 1) pi[x] += shift;
+    if (walk & 1) pi[x] += shift;
   }
   p->pivots += 1;
   return 0;
@@ -1053,22 +1371,8 @@ static int pivot(ot_problem *p, R_xlen_t in, double cost) {
 /* Potentials and tree flows from the tree alone (preorder for potentials,
  * reverse preorder for the flows as subtree balances). */
 static void recompute_from_tree(ot_problem *p) {
-  const int N = p->N, n = p->n;
-  p->pi[N] = 0;
-  for (int x = p->thread[N]; x != N; x = p->thread[x]) {
-    double c = arc_cost(p, p->pred[x]);
-    int par = p->parent[x];
-    p->pi[x] = p->up[x] ? p->pi[par] - c : p->pi[par] + c;
-  }
-  /* flows: use pi-independent scratch: balance of each subtree */
-  double *bal = p->flow; /* reuse: flow[x] becomes the arc flow */
-  for (int x = 0; x < N; x++) bal[x] = x < n ? p->a[x] : -p->b[x - n];
-  bal[N] = 0;
-  for (int x = p->rev[N]; x != N; x = p->rev[x]) {
-    double excess = bal[x];
-    bal[p->parent[x]] += excess;
-    bal[x] = p->up[x] ? excess : -excess;
-  }
+  tree_potentials(p);
+  tree_flows(p);
 }
 
 void ot_restart(ot_problem *p) {

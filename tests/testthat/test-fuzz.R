@@ -250,7 +250,7 @@ test_that("ffi_ot_exact reports non-finite costs and infeasible masses by status
   expect_false(run(matrix(1, 2, 2), c(Inf, 1), c(Inf, 1)) == 0L)
   expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), "a", 0L),
                "ffi_ot_exact")
-  expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), 1, 4L),
+  expect_error(.Call(C("ot_exact"), matrix(1, 2, 2), c(1, 1), c(1, 1), 1, 5L),
                "ffi_ot_exact")
   # square uniform problems (the assignment solver) and pricing 3 (the simplex)
   expect_false(run(matrix(NaN, 3, 3), rep(1, 3), rep(1, 3)) == 0L)

@@ -1,16 +1,18 @@
 # The solver's pricing rules (src/ot_simplex.c): on problems of 65536 arcs or
 # more it searches a candidate list (the cheapest arcs of every row and
-# column) before the whole matrix.  The rule changes the path, never the
-# optimum: the automatic rule, dense block search alone, and a candidate list
-# that cannot grow (which falls back to dense pricing mid-solve) must give
-# the same optimal cost, each with a full optimality certificate.
+# column) before the whole matrix, and starts from a crash basis built from
+# that list.  The rule changes the path, never the optimum: the automatic
+# rule, dense block search alone, a candidate list that cannot grow (which
+# falls back to dense pricing mid-solve) and the automatic rule from the
+# star tree (every node on its artificial arc) must give the same optimal
+# cost, each with a full optimality certificate.
 
 solve_with <- function(C, a, b, pricing) {
   hotalign:::ot_exact_priced(C, a, b, pricing = pricing)
 }
 
 expect_same_optimum <- function(C, a = NULL, b = NULL, label) {
-  rules <- c(auto = 0L, dense = 1L, no_room = 2L)
+  rules <- c(auto = 0L, dense = 1L, no_room = 2L, star = 4L)
   res <- lapply(rules, function(r) solve_with(C, a, b, r))
   for (r in names(rules)) {
     check_ot_certificate(C, a, b, res[[r]])
@@ -220,4 +222,61 @@ test_that("the simplex prices and builds its list the same through its AVX2 and 
     costs <- vapply(vector[[k]], function(s) s[[1]]$cost, 0)
     expect_lte(diff(range(costs)), 1e-12 * max(1, abs(costs)))
   }
+})
+
+test_that("the crash basis: mass the list cannot place, ties, tiny and zero masses", {
+  set.seed(7012)
+  # one column holds 30% of the mass: its 16 listed rows cannot fill it, so
+  # the crash places the rest from C (each remaining column's cheapest
+  # remaining row), and most rows' listed columns retire early
+  C <- tuned_cost_of(40, 200, 700, 8, 0.3)
+  b <- rep(0.7 / 699, 700)
+  b[1] <- 0.3
+  expect_same_optimum(C, rep(1 / 200, 200), b, label = "heavy column")
+  a <- rep(0.6 / 199, 200)
+  a[200] <- 0.4
+  expect_same_optimum(C, a, rep(1 / 700, 700), label = "heavy row")
+  # three cost values and masses 3 : 1 (exact ties: a degenerate crash)
+  C3 <- matrix(as.double(sample(0:2, 300 * 900, TRUE)), 300, 900)
+  expect_same_optimum(C3, label = "ties 300 x 900")
+  # masses of every size: tiny ones (below the crash's tie of 1e-13 of the
+  # largest), zeros, and ones that differ in the last bits
+  a <- stats::runif(300)
+  a[1:5] <- 1e-16
+  a[6:10] <- 0
+  b <- stats::runif(900)
+  b[1:5] <- 1e-16
+  b[6:10] <- 0
+  b[11:20] <- b[11] * (1 + (1:10) * .Machine$double.eps)
+  expect_same_optimum(C3 + 0.01 * stats::runif(300 * 900), a / sum(a), b / sum(b),
+                      label = "tiny masses")
+})
+
+test_that("the crash basis takes fewer pivots than the star on clustered costs", {
+  set.seed(7013)
+  for (sh in list(c(300, 1000), c(1000, 300))) {
+    C <- tuned_cost_of(60, sh[1], sh[2], 16, 0.3)
+    res <- expect_same_optimum(C, label = paste(sh, collapse = " x "))
+    expect_lt(res$auto$iterations, 0.85 * res$star$iterations)
+  }
+})
+
+test_that("the crash basis leaves unbalanced masses and NaN costs to the solver's checks", {
+  set.seed(7014)
+  C <- tuned_cost_of(40, 150, 600, 8, 0.3)
+  a <- rep(1 / 150, 150)
+  b <- rep(1.001 / 600, 600)
+  for (pricing in c(0L, 4L)) {
+    res <- .Call(hotalign:::C_ffi_ot_exact, C, a, b, 1, pricing)
+    expect_identical(res$status, 2L) # OT_INFEASIBLE, as from the star
+  }
+  # a NaN cost is never placed (the simplex never enters it either)
+  Cn <- C
+  Cn[cbind(1:150, apply(C, 1, which.min))] <- NaN
+  got <- lapply(c(0L, 4L), function(pr) ot_seq_uniform(list(Cn), pr, 0)[[1]])
+  for (g in got) {
+    expect_identical(g$status, 0L)
+    expect_false(any(is.nan(Cn[cbind(g$i, g$j)])))
+  }
+  expect_lte(abs(got[[1]]$cost - got[[2]]$cost), 1e-12 * got[[2]]$cost)
 })
