@@ -169,7 +169,8 @@ check_cost <- function(cost) {
 
 # The kernel call shared by ot_exact() and the outer level of hot().
 # pricing (for tests): 0 automatic, 1 dense block search only, 2 a candidate
-# list that cannot grow (see ot_set_pricing() in src/hotalign.h).
+# list that cannot grow, 3 the simplex on square uniform problems too, 4 the
+# automatic rule from the star tree (see ot_set_pricing() in src/hotalign.h).
 solve_ot <- function(cost, masses, what, pricing = 0L) {
   res <- .Call(C_ffi_ot_exact, cost, masses$a, masses$b, masses$scale, pricing)
   if (res$status != 0L) solver_failure(res$status, what)

@@ -33,15 +33,16 @@
  * of the most negative arcs seen by the last search stay hot and are priced
  * again first, so the arc that enters is close to the most negative of the
  * list (Dantzig's rule) at the cost of about one block.  Optimality is
- * always declared by a scan of every arc.  Where there is a list, the first
- * tree is a crash basis built from it (crash_tree(): the matrix-minimum
- * rule, a forest of real arcs carrying all the mass) instead of the star
- * of artificial arcs, and a pivot shifts the potentials of whichever side
- * of the moved subtree is smaller.  On 896 x 3072 correlation costs
+ * always declared by a scan of every arc.  On 896 x 3072 correlation costs
  * (bench/ot_families.R, branch simplex17) this took 7.9k pivots on `bench`
  * and 41k on `tuned16` (clusters of near-ties, whose optimum needs many arcs
  * between clusters that the first list lacks), against 12.7k and 72k for
- * plain block search over the list with one arc added per column.
+ * plain block search over the list with one arc added per column.  Where
+ * the list cannot place a fifth of the mass (such clusters), the first tree
+ * is a crash basis (crash_tree(): the matrix-minimum rule, a forest of real
+ * arcs carrying all the mass) instead of the star of artificial arcs:
+ * tuned16 then takes 23k pivots.  A pivot shifts the potentials of
+ * whichever side of the moved subtree is smaller.
  */
 #include <float.h>
 #include <math.h>
@@ -480,7 +481,7 @@ static void build_candidates(ot_problem *p) {
  * column (both when the two agree to CRASH_TIE of the largest mass).  The
  * mass the list cannot place (no listed arc joins a row and a column that
  * both have mass left) is placed by the same rule from C.  On tuned16 896 x 3072 this
- * took the solve from 41.5k pivots to 31.9k (bench/RESULTS.md, branch
+ * took the solve from 41.5k pivots to 23.0k (bench/RESULTS.md, branch
  * crash20).
  *
  * Invariants:
