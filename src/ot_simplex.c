@@ -504,8 +504,9 @@ static void build_candidates(ot_problem *p) {
  *    fast (about 2 (n + m) of them on bench's families at 896 x 3072),
  *    while the crash's tree, one deep component where the star keeps many
  *    shallow ones, made every pivot 2-3x dearer: 1.4-1.7x slower solves
- *    where the list left 2-9% of the mass, up to 1.2x at 19%, and faster
- *    solves from 20% on (clusters of near-ties: tuned16 20-59%);
+ *    where the list left 2-9% of the mass, up to 1.2x at 19%; from 20% on
+ *    (clusters of near-ties: tuned16 20-59%) it took fewer pivots on all
+ *    13 costs tried and was faster on 12 (8% slower on one);
  *  - when mass is left over (the star's end reports an unbalanced problem
  *    as before);
  *  - when the pass over C would read more than CRASH_READS n m costs. */
