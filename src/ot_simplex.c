@@ -556,26 +556,25 @@ static inline int crash_bucket(double c, double lo, double scale) {
   return x >= 0 && x < CRASH_BUCKETS ? (int) x : CRASH_BUCKETS - 1;
 }
 
-static int crash_tree(ot_problem *p) {
-  const int n = p->n, N = p->N;
-  const R_xlen_t L = p->n_cand, room = p->cand_cap - p->n_cand;
-  if (!p->use_cand || L == 0 || room < L || room < CRASH_BUCKETS + 1 ||
-      room < 2 * (R_xlen_t) N || room < (CRASH_KEEP + 2) * (R_xlen_t) p->m)
-    return 0;
-  /* scratch: the remaining masses in pi; the forest's arcs as row (path)
-   * and column node (p_rev); the buckets' order and counts, then the
-   * forest's adjacency, in the free room of the list's nodes */
-  double *res = p->pi;
-  int *arc_i = p->path, *arc_j = p->p_rev, n_arc = 0;
-  int *order = p->cand_s + L, *count = p->cand_t + L;
-  double big = 0;
-  for (int v = 0; v < N; v++) {
-    res[v] = v < n ? p->a[v] : p->b[v - n];
-    if (res[v] > big) big = res[v];
-  }
-  const double tie = CRASH_TIE * big;
+/* The scratch of crash_tree(), all of it free while the first tree is built:
+ * the remaining masses in pi; the forest's arcs as row (path) and column
+ * node (p_rev); the buckets' order and counts, the heap's columns and their
+ * kept rows, then the forest's adjacency, in the free room of the list. */
+typedef struct {
+  double *res, tie;
+  int *arc_i, *arc_j, n_arc;
+  int *order, *count;
+} crash_work;
 
-  /* 1. the list's arcs by bucket of cost */
+static void crash_arc(crash_work *w, int i, int jn) {
+  w->arc_i[w->n_arc] = i;
+  w->arc_j[w->n_arc++] = jn;
+  crash_send(w->res, i, jn, w->tie);
+}
+
+/* 1. the list's arcs in increasing cost, by bucket */
+static void crash_list_pass(const ot_problem *p, crash_work *w) {
+  const R_xlen_t L = p->n_cand;
   double lo = HUGE_VAL, hi = -HUGE_VAL;
   for (R_xlen_t k = 0; k < L; k++) {
     double c = p->cand_c[k];
@@ -584,104 +583,99 @@ static int crash_tree(ot_problem *p) {
   }
   double scale = hi > lo ? (CRASH_BUCKETS - 1) / (hi - lo) : 0;
   if (!isfinite(scale)) scale = 0;
+  int *count = w->count, *order = w->order;
   memset(count, 0, sizeof(int) * (CRASH_BUCKETS + 1));
   for (R_xlen_t k = 0; k < L; k++) count[1 + crash_bucket(p->cand_c[k], lo, scale)]++;
   for (int b = 0; b < CRASH_BUCKETS; b++) count[b + 1] += count[b];
   for (R_xlen_t k = 0; k < L; k++) order[count[crash_bucket(p->cand_c[k], lo, scale)]++] = (int) k;
   for (R_xlen_t x = 0; x < L; x++) {
     int k = order[x], i = p->cand_s[k], jn = p->cand_t[k];
-    if (res[i] <= 0 || res[jn] <= 0 || isnan(p->cand_c[k])) continue;
-    arc_i[n_arc] = i;
-    arc_j[n_arc++] = jn;
-    crash_send(res, i, jn, tie);
+    if (w->res[i] <= 0 || w->res[jn] <= 0 || isnan(p->cand_c[k])) continue;
+    crash_arc(w, i, jn);
   }
+}
 
-  /* 2. what is left, from C, if it is enough for the crash to pay */
-  int *left_r = p->p_size, *left_c = p->p_next, nr = 0, nc = 0;
-  double mass = 0, left = 0;
-  for (int v = 0; v < N; v++) {
-    if (v < n) mass += p->a[v];
-    if (res[v] > 0) {
-      if (v < n) {
-        left_r[nr++] = v;
-        left += res[v];
-      } else {
-        left_c[nc++] = v;
-      }
-    }
+/* 2. the matrix-minimum rule on the nr rows left_r and nc columns left_c
+ * that still have mass: a heap of the columns by the cost of their
+ * cheapest remaining row.  A column keeps its CRASH_KEEP cheapest remaining
+ * rows, sorted, and reads C again only when all of them have retired (rows
+ * retire, none come back, so the first kept row that has not is the
+ * column's cheapest); a key is a lower bound of its column's cheapest until
+ * it is refreshed at the top, so the top is the cheapest pair.  0 when it
+ * would read more than CRASH_READS n m costs, or a column has only NaN
+ * costs left. */
+static int crash_rest_pass(ot_problem *p, crash_work *w, int *left_r, int nr,
+                           const int *left_c, int nc) {
+  const int n = p->n, K = CRASH_KEEP;
+  const R_xlen_t L = p->n_cand;
+  double *res = w->res;
+  int *at = p->size; /* a row's place in left_r (size is set after) */
+  for (int x = 0; x < nr; x++) at[left_r[x]] = x;
+  int *heap = w->order, *kept = w->count, *head = kept + (size_t) K * nc, *len = head + nc;
+  double *kept_c = p->cand_c + L, *key = kept_c + (size_t) K * nc;
+  for (int y = 0; y < nc; y++) {
+    head[y] = len[y] = 0;
+    key[y] = -HUGE_VAL;
+    heap[y] = y;
   }
-  if (!(left >= CRASH_MIN_LEFT * mass)) return 0;
-  if (nr > 0 && nc > 0) {
-    /* the matrix-minimum rule on what is left: a heap of the remaining
-     * columns by the cost of their cheapest remaining row.  A column keeps
-     * its CRASH_KEEP cheapest remaining rows, sorted, and reads C again
-     * only when all of them have retired (rows retire, none come back, so
-     * the first kept row that has not is the column's cheapest); a key is
-     * a lower bound of its column's cheapest until it is refreshed at the
-     * top, so the top is the cheapest pair */
-    const int K = CRASH_KEEP;
-    int *at = p->size; /* a row's place in left_r (size is set in 5.) */
-    for (int x = 0; x < nr; x++) at[left_r[x]] = x;
-    int *heap = order, *kept = count, *head = kept + (size_t) K * nc, *len = head + nc;
-    double *kept_c = p->cand_c + L, *key = kept_c + (size_t) K * nc;
-    for (int y = 0; y < nc; y++) {
-      head[y] = len[y] = 0;
-      key[y] = -HUGE_VAL;
-      heap[y] = y;
+  int nh = nc;
+  double read = 0; /* costs read */
+  while (nr > 0 && nh > 0) {
+    int y = heap[0], jn = left_c[y];
+    if (res[jn] <= 0) { /* retired: out of the heap */
+      heap[0] = heap[--nh];
+      crash_sift(heap, nh, key);
+      continue;
     }
-    int nh = nc;
-    double read = 0; /* costs read */
-    while (nr > 0 && nh > 0) {
-      int y = heap[0], jn = left_c[y];
-      if (res[jn] <= 0) { /* retired: out of the heap */
-        heap[0] = heap[--nh];
-        crash_sift(heap, nh, key);
-        continue;
-      }
-      int *ky = kept + (size_t) K * y;
-      double *cy = kept_c + (size_t) K * y;
-      while (head[y] < len[y] && res[ky[head[y]]] <= 0) head[y]++;
-      if (head[y] == len[y]) {
-        if ((read += nr) > CRASH_READS * (double) p->E) return 0;
-        const double *c = p->C + (R_xlen_t) (jn - n) * n;
-        int k = 0;
-        for (int x = 0; x < nr; x++) {
-          double cx = c[left_r[x]];
-          if (isnan(cx) || (k == K && !(cx < cy[K - 1]))) continue;
-          int z = k < K ? k++ : K - 1; /* insertion, ties to the earlier */
-          for (; z > 0 && cx < cy[z - 1]; z--) {
-            cy[z] = cy[z - 1];
-            ky[z] = ky[z - 1];
-          }
-          cy[z] = cx;
-          ky[z] = left_r[x];
+    int *ky = kept + (size_t) K * y;
+    double *cy = kept_c + (size_t) K * y;
+    while (head[y] < len[y] && res[ky[head[y]]] <= 0) head[y]++;
+    if (head[y] == len[y]) {
+      if ((read += nr) > CRASH_READS * (double) p->E) return 0;
+      const double *c = p->C + (R_xlen_t) (jn - n) * n;
+      int k = 0;
+      for (int x = 0; x < nr; x++) {
+        double cx = c[left_r[x]];
+        if (isnan(cx) || (k == K && !(cx < cy[K - 1]))) continue;
+        int z = k < K ? k++ : K - 1; /* insertion, ties to the earlier */
+        for (; z > 0 && cx < cy[z - 1]; z--) {
+          cy[z] = cy[z - 1];
+          ky[z] = ky[z - 1];
         }
-        if (k == 0) return 0;
-        head[y] = 0;
-        len[y] = k;
+        cy[z] = cx;
+        ky[z] = left_r[x];
       }
-      if (key[y] != cy[head[y]]) {
-        key[y] = cy[head[y]];
-        crash_sift(heap, nh, key);
-        continue;
-      }
-      int i = ky[head[y]];
-      arc_i[n_arc] = i;
-      arc_j[n_arc++] = jn;
-      crash_send(res, i, jn, tie);
-      if (res[i] <= 0) { /* out of the rows left, by its place */
-        int x = at[i];
-        left_r[x] = left_r[--nr];
-        at[left_r[x]] = x;
-      }
+      if (k == 0) return 0;
+      head[y] = 0;
+      len[y] = k;
+    }
+    if (key[y] != cy[head[y]]) {
+      key[y] = cy[head[y]];
+      crash_sift(heap, nh, key);
+      continue;
+    }
+    int i = ky[head[y]];
+    crash_arc(w, i, jn);
+    if (res[i] <= 0) { /* out of the rows left, by its place */
+      int x = at[i];
+      left_r[x] = left_r[--nr];
+      at[left_r[x]] = x;
     }
   }
-  for (int v = 0; v < N; v++)
-    if (res[v] > tie) return 0; /* unbalanced: the star reports it */
+  return 1;
+}
 
-  /* 3. the forest's adjacency (CSR: starts in p_last, arcs in the list's
-   * free room) */
-  int *start = p->p_last, *adj = count;
+/* 3. the tree of the forest's arcs: each component hangs from the root by
+ * the artificial arc of its first node, depth first (a node's subtree is
+ * contiguous in the order of the pops: a preorder); sizes and subtree ends
+ * in reverse preorder; the tree's flows, a component that lacks mass fed
+ * from the root; potentials.  0 when a real arc would have zero flow
+ * pointing down (not strongly feasible: round-off on a tiny mass). */
+static int crash_hang(ot_problem *p, const crash_work *w) {
+  const int n = p->n, N = p->N, n_arc = w->n_arc;
+  const int *arc_i = w->arc_i, *arc_j = w->arc_j;
+  /* the forest's adjacency (CSR: starts in p_last, arcs in the list's room) */
+  int *start = p->p_last, *adj = w->count;
   memset(start, 0, sizeof(int) * ((size_t) N + 1));
   for (int k = 0; k < n_arc; k++) {
     start[arc_i[k] + 1]++;
@@ -695,8 +689,6 @@ static int crash_tree(ot_problem *p) {
   for (int v = N; v > 0; v--) start[v] = start[v - 1];
   start[0] = 0;
 
-  /* 4. the tree: each component from its first node, depth first (a node's
-   * subtree is contiguous in the order of the pops: a preorder) */
   int *parent = p->parent, *stack = p->p_next, prev = N;
   for (int v = 0; v < N; v++) parent[v] = -2;
   for (int v0 = 0; v0 < N; v0++) {
@@ -712,12 +704,12 @@ static int crash_tree(ot_problem *p) {
       p->rev[v] = prev;
       prev = v;
       for (int x = start[v]; x < start[v + 1]; x++) {
-        int k = adj[x], w = arc_i[k] == v ? arc_j[k] : arc_i[k];
-        if (parent[w] != -2) continue;
-        parent[w] = v;
-        p->pred[w] = arc_i[k] + (R_xlen_t) (arc_j[k] - n) * n;
-        p->up[w] = w < n; /* the arc points row -> column */
-        stack[top++] = w;
+        int k = adj[x], u = arc_i[k] == v ? arc_j[k] : arc_i[k];
+        if (parent[u] != -2) continue;
+        parent[u] = v;
+        p->pred[u] = arc_i[k] + (R_xlen_t) (arc_j[k] - n) * n;
+        p->up[u] = u < n; /* the arc points row -> column */
+        stack[top++] = u;
       }
     }
   }
@@ -727,8 +719,6 @@ static int crash_tree(ot_problem *p) {
   p->pred[N] = NONE;
   p->up[N] = 0;
 
-  /* 5. sizes and subtree ends in reverse preorder; flows; a component that
-   * lacks mass is fed from the root; potentials in preorder */
   for (int v = 0; v <= N; v++) {
     p->size[v] = 1;
     p->last[v] = v;
@@ -746,7 +736,7 @@ static int crash_tree(ot_problem *p) {
       p->flow[v] = -p->flow[v];
       fed = 1;
     } else if (parent[v] != N && !(p->flow[v] > 0) && !(p->flow[v] == 0 && p->up[v])) {
-      return 0; /* not strongly feasible (round-off on a tiny mass) */
+      return 0;
     }
   }
   /* the star's artificial cost, needed only when an arc from the root is in
@@ -761,6 +751,40 @@ static int crash_tree(ot_problem *p) {
   for (int v = 0; v < N; v++) tree_set(p->in_tree, p->pred[v]);
   tree_set(p->in_tree, p->E + N);
   return 1;
+}
+
+static int crash_tree(ot_problem *p) {
+  const int n = p->n, N = p->N;
+  const R_xlen_t L = p->n_cand, room = p->cand_cap - p->n_cand;
+  if (!p->use_cand || L == 0 || room < L || room < CRASH_BUCKETS + 1 ||
+      room < 2 * (R_xlen_t) N || room < (CRASH_KEEP + 2) * (R_xlen_t) p->m)
+    return 0;
+  crash_work w = {p->pi, 0, p->path, p->p_rev, 0, p->cand_s + L, p->cand_t + L};
+  double big = 0, mass = 0;
+  for (int v = 0; v < N; v++) {
+    w.res[v] = v < n ? p->a[v] : p->b[v - n];
+    if (w.res[v] > big) big = w.res[v];
+    if (v < n) mass += w.res[v];
+  }
+  w.tie = CRASH_TIE * big;
+  crash_list_pass(p, &w);
+  /* what the list left, if it is enough for the crash to pay */
+  int *left_r = p->p_size, *left_c = p->p_next, nr = 0, nc = 0;
+  double left = 0;
+  for (int v = 0; v < N; v++) {
+    if (!(w.res[v] > 0)) continue;
+    if (v < n) {
+      left_r[nr++] = v;
+      left += w.res[v];
+    } else {
+      left_c[nc++] = v;
+    }
+  }
+  if (!(left >= CRASH_MIN_LEFT * mass)) return 0;
+  if (nr > 0 && nc > 0 && !crash_rest_pass(p, &w, left_r, nr, left_c, nc)) return 0;
+  for (int v = 0; v < N; v++)
+    if (w.res[v] > w.tie) return 0; /* unbalanced: the star reports it */
+  return crash_hang(p, &w);
 }
 
 /* the first tree of the simplex: the crash basis where there is a list,
